@@ -1,0 +1,11 @@
+"""nmfkit: fast, scikit-learn-compatible non-negative matrix factorization.
+
+>>> from nmfkit import NMF
+"""
+
+from ._api import non_negative_factorization
+from ._estimator import NMF
+from ._io import load
+from ._version import __version__
+
+__all__ = ["NMF", "non_negative_factorization", "load", "__version__"]

@@ -1,0 +1,282 @@
+"""The ``NMF`` estimator: scikit-learn's contract on top of Plan, Engine, Solver and Loop."""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._init import initialize
+from ._loop import run
+from ._plan import resolve
+from ._validation import (
+    BOOLEAN,
+    CALLABLE,
+    NONE,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    validate_params,
+)
+from .engines import ENGINES, select_engine
+from .losses import beta_divergence, describe_data
+
+__all__ = ["NMF"]
+
+_LOSSES = ("frobenius", "kullback-leibler", "itakura-saito")
+
+
+class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    r"""Non-negative matrix factorization: X ≈ W H with W, H ≥ 0.
+
+    Finds non-negative W of shape (n_samples, n_components) and H of shape
+    (n_components, n_features) minimising
+
+    .. math::
+
+        d_\beta(X \mid W H)
+        + \alpha_W \rho\, n_f \|W\|_1 + \tfrac12 \alpha_W (1 - \rho)\, n_f \|W\|_F^2
+        + \alpha_H \rho\, n_s \|H\|_1 + \tfrac12 \alpha_H (1 - \rho)\, n_s \|H\|_F^2
+
+    where :math:`d_\beta` is the β-divergence summed over entries
+    (:math:`\tfrac12\|X - WH\|_F^2` for Frobenius), ρ is ``l1_ratio`` and
+    :math:`n_s, n_f` are the numbers of samples and features — the same objective as
+    :class:`sklearn.decomposition.NMF`.
+
+    Parameters
+    ----------
+    n_components : int, 'auto' or None, default='auto'
+        Number of components. None keeps all features; 'auto' infers it from custom
+        W or H, else keeps all features.
+    init : {'random', 'nndsvd', 'nndsvda', 'nndsvdar', 'custom'} or None, default=None
+        Initialisation. None: 'nndsvda' if n_components <= min(n_samples, n_features),
+        else 'random'. 'custom' uses the W and H passed to ``fit_transform``.
+    solver : {'auto', 'hals', 'cd', 'mu', 'bpp'}, default='auto'
+        'hals' (coordinate descent; 'cd' is scikit-learn's name for it) and 'bpp'
+        (ANLS by block principal pivoting) minimise the Frobenius loss; 'mu'
+        (multiplicative updates) any β. 'auto' picks 'hals' for Frobenius, else 'mu'.
+        The solver never changes what is minimised.
+    beta_loss : float or {'frobenius', 'kullback-leibler', 'itakura-saito'}, \
+            default='frobenius'
+        The β of the β-divergence (2, 1 and 0 for the named losses). β <= 0 needs X > 0.
+    tol : float, default=1e-4
+        The objective is evaluated every 10 iterations, for every solver; the fit stops
+        at the first evaluation where it decreased by less than ``tol`` times its
+        current value since the previous one. ``tol=0`` runs ``max_iter`` iterations
+        unless the objective stops decreasing.
+    max_iter : int, default=200
+        Maximum number of iterations (one iteration updates W and H once).
+    random_state : int, Generator, RandomState or None, default=None
+        Seed for 'random' and 'nndsvdar' initialisation and HALS shuffling.
+    alpha_W : float, default=0.0
+        Penalty weight on W (scaled by n_features, as in scikit-learn).
+    alpha_H : float or 'same', default='same'
+        Penalty weight on H (scaled by n_samples); 'same' uses ``alpha_W``.
+    l1_ratio : float, default=0.0
+        Share of L1 in the penalty (0: pure L2, 1: pure L1).
+    verbose : int, default=0
+        Print iteration, loss, relative change and time at each check.
+    shuffle : bool, default=False
+        Visit HALS coordinates in random order.
+    callback : callable, default=None
+        ``callback(n_iter, loss, W, H)`` at every check; returning True stops the fit.
+    engine : {'auto', 'numpy'}, default='auto'
+        Array library to run on; 'auto' picks it from the data.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        H, the parts.
+    n_components_ : int
+    n_iter_ : int
+    reconstruction_err_ : float
+        :math:`\sqrt{2\, d_\beta(X \mid W H)}` at the end of fit (the Frobenius norm of
+        the residual for the Frobenius loss).
+    loss_curve_ : list of float
+        The objective at iteration 0 and at every check.
+    stop_reason_ : {'converged', 'max_iter', 'callback'}
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when X has string feature names (pandas input).
+
+    References
+    ----------
+    Lee & Seung (1999), doi:10.1038/44565. Lee & Seung (2001),
+    doi:10.5555/3008751.3008829. Cichocki & Phan (2009), doi:10.1587/transfun.E92.A.708.
+    Kim & Park (2011), doi:10.1137/110821172. Févotte & Idier (2011),
+    doi:10.1162/NECO_a_00168.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit import NMF
+    >>> X = np.array([[1, 1], [2, 1], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
+    >>> model = NMF(n_components=2, init='random', random_state=0)
+    >>> W = model.fit_transform(X)
+    >>> W.shape, model.components_.shape
+    ((6, 2), (2, 2))
+    >>> bool(np.all(W >= 0))
+    True
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(numbers.Integral, 1, None, "left"), NONE, Options(["auto"])],
+        "init": [Options(["random", "nndsvd", "nndsvda", "nndsvdar", "custom"]), NONE],
+        "solver": [Options(["auto", "hals", "cd", "mu", "bpp"])],
+        "beta_loss": [Options(_LOSSES), Interval(numbers.Real, None, None)],
+        "tol": [Interval(numbers.Real, 0, None, "left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, "left")],
+        "random_state": [RANDOM_STATE],
+        "alpha_W": [Interval(numbers.Real, 0, None, "left")],
+        "alpha_H": [Interval(numbers.Real, 0, None, "left"), Options(["same"])],
+        "l1_ratio": [Interval(numbers.Real, 0, 1, "both")],
+        "verbose": [Interval(numbers.Integral, 0, None, "left"), BOOLEAN],
+        "shuffle": [BOOLEAN],
+        "callback": [CALLABLE, NONE],
+        "engine": [Options(["auto", *ENGINES])],
+    }
+
+    def __init__(
+        self,
+        n_components="auto",
+        *,
+        init=None,
+        solver="auto",
+        beta_loss="frobenius",
+        tol=1e-4,
+        max_iter=200,
+        random_state=None,
+        alpha_W=0.0,
+        alpha_H="same",
+        l1_ratio=0.0,
+        verbose=0,
+        shuffle=False,
+        callback=None,
+        engine="auto",
+    ):
+        self.n_components = n_components
+        self.init = init
+        self.solver = solver
+        self.beta_loss = beta_loss
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
+        self.verbose = verbose
+        self.shuffle = shuffle
+        self.callback = callback
+        self.engine = engine
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # -- the shared path ----------------------------------------------------------
+    def _check(self, X, reset, caller):
+        params = self.get_params(deep=False)
+        validate_params(type(self).__name__, params, self._parameter_constraints)
+        engine = select_engine(X, self.engine, caller=caller)
+        X = validate_data(self, X, reset=reset, skip_check_array=True)
+        return engine.check_input(X, caller=caller), engine, params
+
+    def _fit_transform(self, X, W=None, H=None, update_H=True, caller="NMF.fit"):
+        """Fit (or, with update_H=False, solve for W given H); return W and the result."""
+        X, engine, params = self._check(X, reset=update_H, caller=caller)
+        plan, W, H = resolve(params, X, engine, W, H, update_H=update_H, caller=caller)
+        W, H = initialize(X, plan, engine, W, H)
+        W, H, result = run(X, W, H, plan, engine, callback=self.callback, caller=caller)
+        return X, W, H, plan, engine, result
+
+    # -- public API ------------------------------------------------------------------
+    def fit_transform(self, X, y=None, W=None, H=None):
+        """Learn the factorization of X and return W.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Non-negative data.
+        y : Ignored
+        W : array-like of shape (n_samples, n_components), optional
+            Starting W when ``init='custom'``.
+        H : array-like of shape (n_components, n_features), optional
+            Starting H when ``init='custom'``.
+
+        Returns
+        -------
+        W : ndarray of shape (n_samples, n_components)
+        """
+        X, W, H, plan, engine, result = self._fit_transform(X, W, H, caller="NMF.fit")
+        data_fit = beta_divergence(X, W, H, plan.beta, engine, describe_data(X, engine))
+        self.components_ = engine.to_output(H, like=X)
+        self.n_components_ = plan.n_components
+        self._n_features_out = plan.n_components
+        self.n_iter_ = result.n_iter
+        self.reconstruction_err_ = float(np.sqrt(2.0 * data_fit))
+        self.loss_curve_ = result.loss_curve
+        self.stop_reason_ = result.stop_reason
+        return engine.to_output(W, like=X)
+
+    def fit(self, X, y=None, **params):
+        """Learn the factorization of X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        **params
+            ``W`` and ``H`` for ``init='custom'``.
+
+        Returns
+        -------
+        self : NMF
+        """
+        self.fit_transform(X, **params)
+        return self
+
+    def transform(self, X):
+        """Return W for X with the fitted components held fixed.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        W : ndarray of shape (n_samples, n_components)
+        """
+        check_is_fitted(self)
+        _, W, _, _, engine, _ = self._fit_transform(
+            X, H=self.components_, update_H=False, caller="NMF.transform"
+        )
+        return engine.to_output(W, like=X)
+
+    def inverse_transform(self, X):
+        """Map W back to data space: W @ components_.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_components)
+            W, as returned by ``transform``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        return np.asarray(X @ self.components_)
+
+    def save(self, path):
+        """Write the fitted model to ``path`` (.npz of plain arrays plus JSON metadata).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        from ._io import save
+
+        save(self, path)

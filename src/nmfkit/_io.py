@@ -1,0 +1,125 @@
+"""Model files: an .npz of plain arrays plus JSON metadata, never pickles.
+
+Layout: ``components_`` (and any other array attributes) as arrays, and ``__meta__``
+as a 0-d unicode array holding JSON: format version, nmfkit version, estimator class,
+parameters, scalar attributes and a SHA-256 over the arrays. ``load`` reads with
+``allow_pickle=False`` and refuses unknown formats and checksum mismatches.
+"""
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from ._version import __version__
+
+__all__ = ["save", "load", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+_ARRAYS = ("components_", "feature_names_in_")
+_SCALARS = ("n_components_", "n_iter_", "reconstruction_err_", "loss_curve_",
+            "stop_reason_", "n_features_in_")
+
+
+def _digest(arrays):
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _json_param(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    return None  # callables, RandomState instances: not stored
+
+
+def save(model, path):
+    """Write a fitted estimator to ``path``; the write is atomic (temp file, rename).
+
+    Parameters
+    ----------
+    model : NMF
+        A fitted estimator.
+    path : str or os.PathLike
+        Target file; '.npz' is the conventional suffix.
+    """
+    if not hasattr(model, "components_"):
+        raise ValueError(f"{type(model).__name__}.save: the model is not fitted; call fit first.")
+    arrays = {n: np.asarray(getattr(model, n)) for n in _ARRAYS if hasattr(model, n)}
+    if "feature_names_in_" in arrays:
+        arrays["feature_names_in_"] = arrays["feature_names_in_"].astype(str)
+    meta = {
+        "format": "nmfkit-model",
+        "format_version": FORMAT_VERSION,
+        "nmfkit_version": __version__,
+        "estimator": type(model).__name__,
+        "params": {k: _json_param(v) for k, v in model.get_params(deep=False).items()},
+        "attributes": {n: getattr(model, n) for n in _SCALARS if hasattr(model, n)},
+        "sha256": _digest(arrays),
+    }
+    path = os.fspath(path)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load(path):
+    """Read a model written by ``save``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    model : NMF
+        A fitted estimator equal to the one saved.
+    """
+    from . import _estimator
+
+    path = os.fspath(path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            contents = {name: f[name] for name in f.files}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"nmfkit.load: no such file: {path!r}") from None
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(
+            f"nmfkit.load: {path!r} is not an nmfkit model file ({exc}); "
+            "write model files with NMF.save."
+        ) from None
+    if "__meta__" not in contents:
+        raise ValueError(f"nmfkit.load: {path!r} has no nmfkit metadata; write it with NMF.save.")
+    try:
+        meta = json.loads(str(contents.pop("__meta__")))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"nmfkit.load: {path!r} has corrupt metadata ({exc}).") from None
+    if meta.get("format") != "nmfkit-model" or meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"nmfkit.load: {path!r} has format version {meta.get('format_version')!r}; this "
+            f"nmfkit ({__version__}) reads version {FORMAT_VERSION}. Refit and save it again."
+        )
+    if _digest(contents) != meta.get("sha256"):
+        raise ValueError(
+            f"nmfkit.load: {path!r} failed its SHA-256 check: the arrays were changed or "
+            "damaged after saving. Refit and save it again."
+        )
+    cls = getattr(_estimator, meta["estimator"], None)
+    if cls is None:
+        raise ValueError(f"nmfkit.load: unknown estimator {meta['estimator']!r} in {path!r}.")
+    model = cls(**meta["params"])
+    for name, value in contents.items():
+        setattr(model, name, value)
+    for name, value in meta["attributes"].items():
+        setattr(model, name, value)
+    model._n_features_out = model.n_components_
+    return model

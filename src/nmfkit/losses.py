@@ -1,0 +1,267 @@
+r"""β-divergence losses, penalties and the multiplicative-update terms.
+
+The data-fit term is the β-divergence summed over all entries,
+
+.. math::
+
+    d_\beta(x \mid y) = \frac{x^\beta + (\beta - 1) y^\beta - \beta x y^{\beta - 1}}
+                             {\beta (\beta - 1)},
+
+with its limits :math:`\tfrac12 (x - y)^2` (β = 2, Frobenius),
+:math:`x \log(x / y) - x + y` (β = 1, Kullback-Leibler) and
+:math:`x / y - \log(x / y) - 1` (β = 0, Itakura-Saito). The objective adds
+scikit-learn's penalties:
+:math:`l_{1,W} \|W\|_1 + \tfrac12 l_{2,W} \|W\|_F^2 + l_{1,H} \|H\|_1 + \tfrac12 l_{2,H} \|H\|_F^2`.
+
+For sparse X no dense W H is ever formed: W H is evaluated at the stored entries, and
+the sum over the implicit zeros (:math:`y^\beta / \beta`) is either closed-form
+(β = 1, 2) or accumulated over blocks of rows.
+"""
+
+import numpy as np
+
+__all__ = [
+    "EPSILON",
+    "beta_divergence",
+    "objective",
+    "penalty",
+    "describe_data",
+    "mu_apply",
+    "mu_update_W",
+    "mu_update_H",
+]
+
+# Floor applied to W H before dividing by it or taking a negative power, and to MU
+# denominators: the same constant scikit-learn uses, so both take identical steps.
+EPSILON = float(np.finfo(np.float32).eps)
+
+# Rows of W H formed at once when a dense block is unavoidable (β ∉ {1, 2}, sparse X).
+_ROW_BLOCK_ENTRIES = 1 << 22
+
+
+def _row_blocks(n_rows, n_cols):
+    step = max(1, _ROW_BLOCK_ENTRIES // max(n_cols, 1))
+    for s in range(0, n_rows, step):
+        yield slice(s, min(s + step, n_rows))
+
+
+def _pointwise(x, y, beta):
+    """Sum of d_β(x | y) over paired entries (x >= 0, y > 0), in float64."""
+    x = x.astype(np.float64, copy=False)
+    y = y.astype(np.float64, copy=False)
+    if beta == 2:
+        return 0.5 * float(np.sum((x - y) ** 2))
+    if beta == 1:
+        pos = x > 0
+        return float(np.sum(x[pos] * np.log(x[pos] / y[pos])) - x.sum() + y.sum())
+    if beta == 0:
+        r = x / y
+        return float(np.sum(r - np.log(r) - 1))
+    return float(
+        np.sum(x**beta + (beta - 1) * y**beta - beta * x * y ** (beta - 1))
+        / (beta * (beta - 1))
+    )
+
+
+def _frobenius_from_stats(W, H, stats, normX2):
+    """0.5 ||X - W H||² from Gram products of the current W (or H), float64 sums.
+
+    ``stats`` holds either ``WtX``/``WtW`` computed from the current W, or
+    ``XHt``/``HHt`` from the current H; the other factor may be anything.
+    """
+    if "WtX" in stats:
+        cross = np.sum(H * stats["WtX"], dtype=np.float64)
+        quad = np.sum(stats["WtW"] * (H @ H.T), dtype=np.float64)
+    else:
+        cross = np.sum(W * stats["XHt"], dtype=np.float64)
+        quad = np.sum((W.T @ W) * stats["HHt"], dtype=np.float64)
+    return 0.5 * max(float(normX2 - 2.0 * cross + quad), 0.0)
+
+
+def beta_divergence(X, W, H, beta, engine, data=None, stats=None):
+    """Data-fit term d_β(X | W H) summed over all entries (never negative).
+
+    See :func:`_divergence` for the parameters.
+    """
+    # sums of non-negative terms can round a hair below zero at an exact fit
+    return max(_divergence(X, W, H, beta, engine, data, stats), 0.0)
+
+
+def _divergence(X, W, H, beta, engine, data=None, stats=None):
+    """d_β(X | W H) summed over all entries, as computed (may round below zero).
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+    W : ndarray of shape (n_samples, k)
+    H : ndarray of shape (k, n_features)
+    beta : float
+    engine : Engine
+    data : dict, optional
+        Cached facts about X from :func:`describe_data` (``normX2``, ``rows``).
+    stats : dict, optional
+        Gram products valid for the current W or H (Frobenius shortcut).
+
+    Returns
+    -------
+    float
+    """
+    data = data if data is not None else describe_data(X, engine)
+    if beta == 2 and stats:
+        return _frobenius_from_stats(W, H, stats, data["normX2"])
+    if not engine.is_sparse(X):
+        WH = W @ H
+        if beta != 2:
+            np.maximum(WH, EPSILON, out=WH)
+        return _pointwise(X, WH, beta)
+    y = engine.wh_at(X, W, H, data["rows"])
+    x = X.data
+    if beta == 2:
+        quad = np.sum((W.T @ W) * (H @ H.T), dtype=np.float64)
+        cross = float(np.dot(x.astype(np.float64), y.astype(np.float64)))
+        return 0.5 * max(float(data["normX2"] - 2.0 * cross + quad), 0.0)
+    np.maximum(y, EPSILON, out=y)
+    stored = _pointwise(x, y, beta)
+    if beta == 1:
+        # d_1(0 | y) = y: add sum(W H) minus its stored part
+        total = float(np.dot(W.sum(0, dtype=np.float64), H.sum(1, dtype=np.float64)))
+        return stored + total - float(y.sum(dtype=np.float64))
+    # β > 0 here (the Plan forbids zeros for β <= 0): d_β(0 | y) = y^β / β
+    implicit = 0.0
+    for blk in _row_blocks(W.shape[0], H.shape[1]):
+        WHb = np.maximum(W[blk] @ H, EPSILON)
+        implicit += float(np.sum(WHb.astype(np.float64) ** beta)) / beta
+    implicit -= float(np.sum(y.astype(np.float64) ** beta)) / beta
+    return stored + implicit
+
+
+def penalty(W, H, plan):
+    """The L1/L2 penalty terms of the objective."""
+    out = 0.0
+    for A, l1, l2 in ((W, plan.l1_W, plan.l2_W), (H, plan.l1_H, plan.l2_H)):
+        if l1:
+            out += l1 * float(A.sum(dtype=np.float64))
+        if l2:
+            out += 0.5 * l2 * float(np.sum(A * A, dtype=np.float64))
+    return out
+
+
+def objective(X, W, H, plan, engine, data=None, stats=None):
+    """The full objective: β-divergence plus penalties (what the solvers minimise)."""
+    return beta_divergence(X, W, H, plan.beta, engine, data, stats) + penalty(W, H, plan)
+
+
+def describe_data(X, engine):
+    """Facts about X reused at every iteration: squared norm and stored-entry rows."""
+    data = {"normX2": engine.sq_norm(X)}
+    if engine.is_sparse(X):
+        data["rows"] = engine.stored_rows(X)
+    return data
+
+
+# -- multiplicative updates (Lee & Seung 2001; Févotte & Idier 2011) ----------------
+
+
+def _gamma(beta):
+    """Févotte & Idier's exponent that makes the MU monotone for every β."""
+    if beta < 1:
+        return 1.0 / (2.0 - beta)
+    if beta > 2:
+        return 1.0 / (beta - 1.0)
+    return 1.0
+
+
+def _weighted_ratio(x, y, beta):
+    """x * y^(β-2) in place in y (y floored at EPSILON where the power is negative)."""
+    if beta < 2:
+        np.maximum(y, EPSILON, out=y)
+    if beta == 1:
+        np.divide(x, y, out=y)
+    elif beta == 0:
+        y **= -2
+        y *= x
+    else:
+        y **= beta - 2
+        y *= x
+    return y
+
+
+def _powered_blocks(W, H, beta):
+    """Yield (row slice, (W H)^(β-1)) over blocks of rows (β ∉ {1, 2})."""
+    for blk in _row_blocks(W.shape[0], H.shape[1]):
+        WHb = W[blk] @ H
+        if beta < 1:
+            np.maximum(WHb, EPSILON, out=WHb)
+        yield blk, WHb ** (beta - 1)
+
+
+def _mu_terms(X, W, H, beta, engine, data, for_W):
+    """Numerator and denominator of the unpenalised MU ratio for W (or H)."""
+    sparse = engine.is_sparse(X)
+    if beta == 2:
+        if for_W:
+            return engine.XHt(X, H), W @ (H @ H.T)
+        return engine.WtX(W, X), (W.T @ W) @ H
+    if sparse:
+        R = engine.with_values(X, _weighted_ratio(X.data, engine.wh_at(X, W, H, data["rows"]), beta))
+        num = engine.XHt(R, H) if for_W else engine.WtX(W, R)
+    else:
+        R = _weighted_ratio(X, W @ H, beta)
+        num = R @ H.T if for_W else W.T @ R
+    if beta == 1:
+        den = H.sum(1)[None, :] if for_W else W.sum(0)[:, None]
+        return num, den
+    if not sparse:
+        WH = W @ H
+        if beta < 1:
+            np.maximum(WH, EPSILON, out=WH)
+        WH **= beta - 1
+        return num, (WH @ H.T if for_W else W.T @ WH)
+    den = np.empty_like(W) if for_W else np.zeros_like(H)
+    for blk, P in _powered_blocks(W, H, beta):
+        if for_W:
+            den[blk] = P @ H.T
+        else:
+            den += W[blk].T @ P
+    return num, den
+
+
+def mu_apply(A, num, den, l1, l2, gamma):
+    """A *= (num / (den + l1 + l2·A))^gamma in place; num and den are left unchanged.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n, k) or (k, m)
+        The factor being updated.
+    num, den : ndarray of A's shape (den may broadcast)
+        The unpenalised MU numerator and denominator.
+    l1, l2 : float
+        Penalty weights.
+    gamma : float
+        Févotte & Idier's exponent.
+    """
+    den = np.broadcast_to(den, A.shape) + l1  # a fresh array: num and den stay intact
+    if l2:
+        den += l2 * A
+    den[den == 0] = EPSILON
+    ratio = num / den
+    if gamma != 1:
+        ratio **= gamma
+    A *= ratio
+    return A
+
+
+def mu_update_W(X, W, H, plan, engine, data):
+    """One multiplicative update of W in place (H fixed)."""
+    num, den = _mu_terms(X, W, H, plan.beta, engine, data, for_W=True)
+    return mu_apply(W, num, den, plan.l1_W, plan.l2_W, _gamma(plan.beta))
+
+
+def mu_update_H(X, W, H, plan, engine, data):
+    """One multiplicative update of H in place (W fixed)."""
+    num, den = _mu_terms(X, W, H, plan.beta, engine, data, for_W=False)
+    H = mu_apply(H, num, den, plan.l1_H, plan.l2_H, _gamma(plan.beta))
+    if plan.beta <= 1:
+        # as in scikit-learn: tiny entries would otherwise stall the update
+        H[H < np.finfo(np.float64).eps] = 0.0
+    return H

@@ -1,0 +1,14 @@
+"""Solver steps: one outer iteration each, written against the engine interface.
+
+Every solver module exposes ``SUPPORTS`` (what it can minimise) and
+``step(X, W, H, state, plan, engine) -> (W, H)``. A step updates W, then H (unless
+``plan.update_H`` is False), and leaves in ``state["stats"]`` Gram products that stay
+valid for the returned factors, so the Loop can evaluate a Frobenius objective without
+forming W H. ``SOLVERS`` is the registry the Plan checks and the tests loop over.
+"""
+
+from . import bpp, hals, mu
+
+__all__ = ["SOLVERS"]
+
+SOLVERS = {"mu": mu, "hals": hals, "bpp": bpp}

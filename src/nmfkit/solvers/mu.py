@@ -1,0 +1,29 @@
+"""Multiplicative updates for every β-divergence.
+
+Lee & Seung (2001), doi:10.5555/3008751.3008829, for β = 1, 2; Févotte & Idier (2011),
+doi:10.1162/NECO_a_00168, for any β with the exponent that keeps every step monotone.
+"""
+
+from .. import losses
+from ._common import h_stats
+
+SUPPORTS = {"beta": "any", "sparse": True, "penalties": ("l1", "l2")}
+
+
+def step(X, W, H, state, plan, engine):
+    """One MU sweep: W then H; for β = 2 it reuses the Gram products it needs anyway."""
+    if plan.beta != 2:
+        W = losses.mu_update_W(X, W, H, plan, engine, state["data"])
+        if plan.update_H:
+            H = losses.mu_update_H(X, W, H, plan, engine, state["data"])
+        state["stats"] = {}
+        return W, H
+    hs = h_stats(X, H, state, engine)
+    W = losses.mu_apply(W, hs["XHt"], W @ hs["HHt"], plan.l1_W, plan.l2_W, 1.0)
+    if not plan.update_H:
+        state["stats"] = hs
+        return W, H
+    WtX, WtW = engine.WtX(W, X), W.T @ W
+    H = losses.mu_apply(H, WtX, WtW @ H, plan.l1_H, plan.l2_H, 1.0)
+    state["stats"] = {"WtX": WtX, "WtW": WtW}
+    return W, H
