@@ -1,0 +1,254 @@
+"""The ``nmfkit`` command line: fit, transform, demo, info.
+
+Every user error (missing or malformed file, bad parameter) ends with exit code 2 and
+one line on stderr; ``--debug`` shows the traceback instead.
+"""
+
+import argparse
+import importlib.metadata
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from ._version import __version__
+
+__all__ = ["main", "read_matrix"]
+
+_LOSSES = ("frobenius", "kullback-leibler", "itakura-saito")
+
+
+class CLIError(Exception):
+    """A user error: reported in one line with exit code 2."""
+
+
+def read_matrix(path):
+    """Read a data matrix from .npy, .npz, .mtx, .csv or .tsv.
+
+    Parameters
+    ----------
+    path : str
+        .npz may hold a scipy.sparse matrix (``scipy.sparse.save_npz``) or arrays; an
+        array named ``X`` is taken, else the only array in the file.
+
+    Returns
+    -------
+    X : ndarray or scipy.sparse matrix
+    """
+    if not os.path.exists(path):
+        raise CLIError(f"input file not found: {path}")
+    if os.path.isdir(path):
+        raise CLIError(f"input is a directory, not a file: {path}")
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        if ext == ".npy":
+            return np.load(path, allow_pickle=False)
+        if ext == ".npz":
+            with np.load(path, allow_pickle=False) as f:
+                names = f.files
+                if {"format", "data", "indices", "indptr", "shape"} <= set(names) or {
+                    "format", "row", "col", "data", "shape"} <= set(names):
+                    import scipy.sparse
+
+                    return scipy.sparse.load_npz(path)
+                if "X" in names:
+                    return f["X"]
+                if len(names) == 1:
+                    return f[names[0]]
+            raise CLIError(
+                f"{path} holds arrays {names}; name the data matrix 'X' or save one array."
+            )
+        if ext == ".mtx":
+            import scipy.io
+
+            return scipy.io.mmread(path).tocsr()
+        if ext in (".csv", ".tsv", ".txt"):
+            delimiter = "," if ext == ".csv" else "\t"
+            try:
+                return np.loadtxt(path, delimiter=delimiter, ndmin=2)
+            except ValueError:
+                # one header row is common; anything else non-numeric is an error
+                return np.loadtxt(path, delimiter=delimiter, ndmin=2, skiprows=1)
+    except CLIError:
+        raise
+    except (ValueError, OSError, EOFError, TypeError) as exc:
+        raise CLIError(f"could not read {path}: {exc}") from None
+    raise CLIError(f"unsupported input format {ext!r} for {path}; use .npy, .npz, .mtx, .csv or .tsv")
+
+
+def _cmd_fit(args):
+    from . import NMF
+
+    X = read_matrix(args.input)
+    model = NMF(
+        n_components=args.n_components, init=args.init, solver=args.solver,
+        beta_loss=_loss(args.loss), tol=args.tol, max_iter=args.max_iter,
+        random_state=args.seed, alpha_W=args.alpha_W, l1_ratio=args.l1_ratio,
+        verbose=args.verbose,
+    )
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        W = model.fit_transform(X)
+    elapsed = time.perf_counter() - start
+    model.save(args.output)
+    if args.W:
+        np.save(args.W, W)
+    print(f"data        {X.shape[0]} x {X.shape[1]} ({'sparse' if hasattr(X, 'nnz') else 'dense'})")
+    print(f"model       k={model.n_components_}, loss={args.loss}, solver={args.solver}")
+    print(f"fit         {model.n_iter_} iterations in {elapsed:.2f} s ({model.stop_reason_})")
+    print(f"loss        {model.loss_curve_[-1]:.6g} (reconstruction error {model.reconstruction_err_:.6g})")
+    print(f"saved       {args.output}")
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    return 0
+
+
+def _loss(name):
+    try:
+        return float(name)
+    except ValueError:
+        return name
+
+
+def _cmd_transform(args):
+    from . import load
+
+    model = load(args.model)
+    X = read_matrix(args.input)
+    W = model.transform(X)
+    np.save(args.output, W)
+    print(f"W {W.shape[0]} x {W.shape[1]} written to {args.output}")
+    return 0
+
+
+def _cmd_demo(args):
+    from . import NMF
+    from .datasets import make_swimmer, match_parts
+
+    X, _ = make_swimmer()
+    print(f"Swimmer (Donoho & Stodden 2003): {X.shape[0]} images of 32 x 32, built in code.")
+    print("Each image is a torso plus 4 limbs in one of 4 positions: 17 parts in all.")
+    best = None
+    start = time.perf_counter()
+    for seed in range(args.seed, args.seed + args.restarts):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = NMF(args.n_components, init="random", random_state=seed,
+                        max_iter=1000, tol=1e-8).fit(X)
+        if best is None or model.loss_curve_[-1] < best.loss_curve_[-1]:
+            best = model
+    elapsed = time.perf_counter() - start
+    rel = best.reconstruction_err_ / np.linalg.norm(X)
+    print(f"NMF k={args.n_components}, best of {args.restarts} random starts: relative error "
+          f"{rel:.2e}, {best.n_iter_} iterations, {elapsed:.2f} s in all.")
+    sim = match_parts(best.components_)
+    found = sim >= 0.9
+    print(f"Recovered {int(found.sum())} of 16 limb positions (cosine >= 0.9):")
+    for name, row, srow in zip(("left arm", "right arm", "left leg", "right leg"), found, sim):
+        marks = "  ".join(f"{'yes' if f else 'no ':>3} ({s:.2f})" for f, s in zip(row, srow))
+        print(f"  {name:<10} {marks}")
+    if args.plot:
+        try:
+            _plot_parts(best.components_, args.plot)
+            print(f"Parts image written to {args.plot}")
+        except ImportError:
+            print("matplotlib is not installed: no image written (pip install 'nmfkit[plot]').")
+    return 0
+
+
+def _plot_parts(H, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    k = H.shape[0]
+    cols = min(k, 9)
+    rows = -(-k // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.3))
+    for i, ax in enumerate(np.ravel(axes)):
+        ax.axis("off")
+        if i < k:
+            ax.imshow(H[i].reshape(32, 32), cmap="gray_r")
+            ax.set_title(str(i), fontsize=8)
+    fig.suptitle("NMF parts of the Swimmer images")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _cmd_info(args):
+    from .engines import ENGINES
+
+    print(f"nmfkit {__version__}")
+    print(f"python {sys.version.split()[0]}")
+    print(f"engines: {', '.join(sorted(ENGINES))}")
+    for lib in ("numpy", "scipy", "scikit-learn", "numba", "torch", "dask", "matplotlib", "pandas"):
+        try:
+            version = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            version = "not installed"
+        print(f"  {lib:<13} {version}")
+    return 0
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="nmfkit", description="Non-negative matrix factorization X ~ W H.")
+    p.add_argument("--version", action="version", version=f"nmfkit {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    f = sub.add_parser("fit", help="factorize a matrix file and save the model")
+    f.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv (samples x features)")
+    f.add_argument("-k", "--n-components", type=int, required=True, help="number of components")
+    f.add_argument("-o", "--output", default="model.npz", help="model file to write (default: model.npz)")
+    f.add_argument("--W", metavar="PATH", help="also write W (samples x k) to this .npy file")
+    f.add_argument("--loss", default="frobenius",
+                   help=f"beta-divergence: one of {', '.join(_LOSSES)} or a number (default: frobenius)")
+    f.add_argument("--solver", default="auto", choices=("auto", "hals", "cd", "mu", "bpp"),
+                   help="solver (default: auto)")
+    f.add_argument("--init", default=None,
+                   choices=("random", "nndsvd", "nndsvda", "nndsvdar"), help="initialisation (default: nndsvda)")
+    f.add_argument("--max-iter", type=int, default=200, help="maximum iterations (default: 200)")
+    f.add_argument("--tol", type=float, default=1e-4, help="relative decrease per 10 iterations to stop at (default: 1e-4)")
+    f.add_argument("--seed", type=int, default=None, help="random seed")
+    f.add_argument("--alpha-W", type=float, default=0.0, help="penalty weight (default: 0)")
+    f.add_argument("--l1-ratio", type=float, default=0.0, help="L1 share of the penalty (default: 0)")
+    f.add_argument("-v", "--verbose", action="count", default=0, help="print the loss at each check")
+    f.set_defaults(func=_cmd_fit)
+
+    t = sub.add_parser("transform", help="compute W for new data with a saved model")
+    t.add_argument("model", help="model file written by 'nmfkit fit'")
+    t.add_argument("input", help="data file with the model's number of features")
+    t.add_argument("-o", "--output", default="W.npy", help=".npy file for W (default: W.npy)")
+    t.set_defaults(func=_cmd_transform)
+
+    d = sub.add_parser("demo", help="find the parts of the built-in Swimmer images")
+    d.add_argument("-k", "--n-components", type=int, default=17, help="components (default: 17)")
+    d.add_argument("--restarts", type=int, default=5, help="random starts, best kept (default: 5)")
+    d.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
+    d.add_argument("--plot", default="swimmer_parts.png", metavar="PNG",
+                   help="image of the parts (needs matplotlib; '' for none; default: swimmer_parts.png)")
+    d.set_defaults(func=_cmd_demo)
+
+    i = sub.add_parser("info", help="version, engines and optional libraries")
+    i.set_defaults(func=_cmd_info)
+    return p
+
+
+def main(argv=None):
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CLIError, ValueError, TypeError, OSError, KeyError) as exc:
+        if args.debug:
+            raise
+        print(f"nmfkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
