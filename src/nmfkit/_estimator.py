@@ -20,6 +20,7 @@ from ._validation import (
 )
 from .engines import ENGINES, select_engine
 from .losses import beta_divergence, describe_data
+from .solvers.bpp import solve_W
 
 __all__ = ["NMF"]
 
@@ -181,8 +182,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         params = self.get_params(deep=False)
         validate_params(type(self).__name__, params, self._parameter_constraints)
         engine = select_engine(X, self.engine, caller=caller)
-        X = validate_data(self, X, reset=reset, skip_check_array=True)
-        return engine.check_input(X, caller=caller), engine, params
+        Xc = engine.check_input(X, caller=caller)
+        # on the original X: keeps pandas column names for feature_names_in_
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        return Xc, engine, params
 
     def _fit_transform(self, X, W=None, H=None, update_H=True, caller="NMF.fit"):
         """Fit (or, with update_H=False, solve for W given H); return W and the result."""
@@ -190,6 +193,10 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         plan, W, H = resolve(params, X, engine, W, H, update_H=update_H, caller=caller)
         W, H = initialize(X, plan, engine, W, H)
         W, H, result = run(X, W, H, plan, engine, callback=self.callback, caller=caller)
+        if update_H and plan.beta == 2:
+            # return the W that transform(X) gives for the final H (exact NNLS), so
+            # fit_transform(X) and fit(X).transform(X) agree; loss_curve_ keeps the iterates
+            W = solve_W(X, W, H, plan, engine)
         return X, W, H, plan, engine, result
 
     # -- public API ------------------------------------------------------------------

@@ -178,6 +178,11 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
     solver = _SOLVER_ALIASES.get(params["solver"], params["solver"])
     if solver == "auto":
         solver = "hals" if beta == 2 else "mu"
+    check_every = CHECK_EVERY
+    if not update_H and beta == 2:
+        # With H fixed the Frobenius problem is a convex NNLS that BPP solves exactly
+        # in one step: every solver's transform gives the same, optimal W.
+        solver, check_every = "bpp", 1
     supports = SOLVERS[solver].SUPPORTS
     if supports["beta"] != "any" and beta not in supports["beta"]:
         raise ValueError(
@@ -206,6 +211,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         dtype=dtype,
         verbose=int(params["verbose"]),
         shuffle=bool(params.get("shuffle", False)),
+        check_every=check_every,
     )
     if W is not None:
         W = engine.asarray(W, dtype)

@@ -47,7 +47,7 @@ class NumpyEngine:
                 try:
                     X = np.asarray(X, dtype=np.float64)
                 except (TypeError, ValueError) as exc:
-                    raise ValueError(
+                    raise type(exc)(
                         f"{caller}: {name} has dtype object with non-numeric entries "
                         f"({exc}); convert it to a numeric array first."
                     ) from None
@@ -56,13 +56,14 @@ class NumpyEngine:
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{caller}: {name} could not be read as an array ({exc}).")
             if X.dtype.kind not in "biuf":
+                what = "Complex data not supported: " if X.dtype.kind == "c" else ""
                 raise ValueError(
-                    f"{caller}: {name} has dtype {X.dtype}; NMF needs real numbers. "
+                    f"{caller}: {what}{name} has dtype {X.dtype}; NMF needs real numbers. "
                     "Convert it with np.asarray(X, dtype=float)."
                 )
             if X.ndim != 2:
                 hint = (
-                    " Reshape it with X.reshape(-1, 1) for one feature or "
+                    " Reshape your data with X.reshape(-1, 1) for one feature or "
                     "X.reshape(1, -1) for one sample."
                     if X.ndim == 1
                     else ""
@@ -74,11 +75,12 @@ class NumpyEngine:
             if X.dtype not in (np.float32, np.float64):
                 X = X.astype(np.float64)
             values = X
-        if X.shape[0] == 0 or X.shape[1] == 0:
-            raise ValueError(
-                f"{caller}: {name} has shape {X.shape}; NMF needs at least 1 sample and "
-                "1 feature (0 sample(s) or 0 feature(s) found)."
-            )
+        for axis, what in ((0, "sample(s)"), (1, "feature(s)")):
+            if X.shape[axis] == 0:
+                raise ValueError(
+                    f"{caller}: Found array with 0 {what} (shape={X.shape}) while a "
+                    f"minimum of 1 is required; {name} needs at least one row and column."
+                )
         self._check_values(values, caller, name)
         return X
 

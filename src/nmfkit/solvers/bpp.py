@@ -7,6 +7,8 @@ passive and active sets at once. Columns that share a passive set are solved tog
 solves. Frobenius loss with L1/L2 penalties.
 """
 
+import dataclasses
+
 import numpy as np
 import scipy.linalg
 
@@ -144,6 +146,26 @@ def nnls_bpp(AtA, AtB, X0=None):
         todo = todo[n_bad[todo] > 0]
     np.maximum(X, 0, out=X)
     return X
+
+
+def solve_W(X, W, H, plan, engine):
+    """The exact minimiser over W ≥ 0 for fixed H (Frobenius, with W's penalties).
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+    W : ndarray of shape (n_samples, k)
+        Warm start (its support seeds the passive sets).
+    H : ndarray of shape (k, n_features)
+    plan : Plan
+    engine : Engine
+
+    Returns
+    -------
+    W : ndarray of shape (n_samples, k)
+    """
+    fixed = dataclasses.replace(plan, update_H=False)
+    return step(X, W, H, {"update_H": False}, fixed, engine)[0]
 
 
 def step(X, W, H, state, plan, engine):

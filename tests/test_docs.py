@@ -1,0 +1,14 @@
+"""The examples in the docstrings run as doctests."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["nmfkit", "nmfkit._estimator", "nmfkit._api", "nmfkit.datasets"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
