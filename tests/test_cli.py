@@ -14,8 +14,12 @@ from nmfkit.cli import main
 
 def run_cli(*args):
     """Run ``python -m nmfkit`` in a subprocess; return (code, stdout, stderr)."""
-    p = subprocess.run([sys.executable, "-m", "nmfkit", *map(str, args)],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "nmfkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return p.returncode, p.stdout, p.stderr
 
 
@@ -42,8 +46,25 @@ def write(path, X):
 def test_fit_every_format_then_transform(tmp_path, data, ext, capsys):
     src = write(tmp_path / f"X{ext}", data)
     model_path = tmp_path / "model.npz"
-    assert main(["fit", str(src), "-k", "3", "-o", str(model_path), "--seed", "0",
-                 "--max-iter", "500", "--tol", "1e-8"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(src),
+                "-k",
+                "3",
+                "-o",
+                str(model_path),
+                "--seed",
+                "0",
+                "--max-iter",
+                "500",
+                "--tol",
+                "1e-8",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "data        20 x 12" in out and "iterations in" in out and "loss" in out
     model = nmfkit.load(model_path)
@@ -58,14 +79,43 @@ def test_fit_every_format_then_transform(tmp_path, data, ext, capsys):
 def test_fit_options_reach_the_model(tmp_path, data):
     src = write(tmp_path / "X.npy", data)
     out = tmp_path / "m.npz"
-    code = main(["fit", str(src), "-k", "2", "--loss", "kullback-leibler", "--solver", "mu",
-                 "--init", "random", "--seed", "3", "--max-iter", "30", "--alpha-W", "0.01",
-                 "--l1-ratio", "0.5", "-o", str(out), "--W", str(tmp_path / "W.npy")])
+    code = main(
+        [
+            "fit",
+            str(src),
+            "-k",
+            "2",
+            "--loss",
+            "kullback-leibler",
+            "--solver",
+            "mu",
+            "--init",
+            "random",
+            "--seed",
+            "3",
+            "--max-iter",
+            "30",
+            "--alpha-W",
+            "0.01",
+            "--l1-ratio",
+            "0.5",
+            "-o",
+            str(out),
+            "--W",
+            str(tmp_path / "W.npy"),
+        ]
+    )
     assert code == 0
     params = nmfkit.load(out).get_params()
-    assert (params["beta_loss"], params["solver"], params["init"], params["random_state"],
-            params["max_iter"], params["alpha_W"], params["l1_ratio"]) == (
-        "kullback-leibler", "mu", "random", 3, 30, 0.01, 0.5)
+    assert (
+        params["beta_loss"],
+        params["solver"],
+        params["init"],
+        params["random_state"],
+        params["max_iter"],
+        params["alpha_W"],
+        params["l1_ratio"],
+    ) == ("kullback-leibler", "mu", "random", 3, 30, 0.01, 0.5)
     assert np.load(tmp_path / "W.npy").shape == (20, 2)
     code = main(["fit", str(src), "-k", "2", "--loss", "1.5", "-o", str(out)])
     assert code == 0 and nmfkit.load(out).beta_loss == 1.5

@@ -1,11 +1,10 @@
 """Built-in data: the Swimmer images generated in code equal the published set."""
 
 import numpy as np
+from conftest import shared_file
 
 from nmfkit import NMF
 from nmfkit.datasets import make_swimmer, match_parts, swimmer_parts
-
-from conftest import shared_file
 
 
 def test_swimmer_structure():

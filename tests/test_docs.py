@@ -12,3 +12,4 @@ MODULES = ["nmfkit", "nmfkit._estimator", "nmfkit._api", "nmfkit.datasets"]
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+    assert result.attempted > 0

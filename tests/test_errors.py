@@ -12,13 +12,17 @@ X_OK = np.random.default_rng(0).random((6, 5)) + 0.1
 @pytest.mark.parametrize(
     "X, match",
     [
-        (np.array([[1.0, -0.31], [2.0, 3.0]]),
-         r"NMF\.fit: Negative values in data: X has 1 negative entries \(min -0\.31\); "
-         r"NMF needs X >= 0\."),
+        (
+            np.array([[1.0, -0.31], [2.0, 3.0]]),
+            r"NMF\.fit: Negative values in data: X has 1 negative entries \(min -0\.31\); "
+            r"NMF needs X >= 0\.",
+        ),
         (sp.csr_matrix(np.array([[1.0, -2.0], [0.0, 3.0]])), r"X has 1 negative entries"),
-        (np.array([[1.0, np.nan], [2.0, np.nan]]),
-         r"NMF\.fit: X contains 2 NaN entries; NMF needs finite values and does not "
-         r"support missing values yet: impute or drop them first\."),
+        (
+            np.array([[1.0, np.nan], [2.0, np.nan]]),
+            r"NMF\.fit: X contains 2 NaN entries; NMF needs finite values and does not "
+            r"support missing values yet: impute or drop them first\.",
+        ),
         (np.array([[1.0, np.inf], [2.0, 1.0]]), r"X contains 1 inf entries"),
         (np.array([[np.nan, np.inf]]), r"X contains 1 NaN and 1 inf entries"),
         (np.zeros((0, 3)), r"Found array with 0 sample\(s\) \(shape=\(0, 3\)\)"),
@@ -37,25 +41,39 @@ def test_bad_X(X, match):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(n_components=0),
-         r"The 'n_components' parameter of NMF must be an int in the range \[1, inf\), "
-         r"None or a str among \{'auto'\}\. Got 0 instead\."),
+        (
+            dict(n_components=0),
+            r"The 'n_components' parameter of NMF must be an int in the range \[1, inf\), "
+            r"None or a str among \{'auto'\}\. Got 0 instead\.",
+        ),
         (dict(n_components=2.5), r"'n_components' parameter of NMF .* Got 2\.5 instead"),
         (dict(n_components="3"), r"'n_components' parameter of NMF .* Got '3' instead"),
-        (dict(max_iter=0),
-         r"The 'max_iter' parameter of NMF must be an int in the range \[1, inf\)\. Got 0"),
-        (dict(tol=-1),
-         r"The 'tol' parameter of NMF must be a float in the range \[0\.0, inf\)\. "
-         r"Got -1 instead\."),
-        (dict(solver="sgd"),
-         r"The 'solver' parameter of NMF must be a str among \{'auto', 'hals', 'cd', 'mu', "
-         r"'bpp'\}\. Got 'sgd' instead\."),
-        (dict(beta_loss="poisson"), r"The 'beta_loss' parameter of NMF must be a str among "
-                                    r"\{'frobenius', 'kullback-leibler', 'itakura-saito'\}"),
+        (
+            dict(max_iter=0),
+            r"The 'max_iter' parameter of NMF must be an int in the range \[1, inf\)\. Got 0",
+        ),
+        (
+            dict(tol=-1),
+            r"The 'tol' parameter of NMF must be a float in the range \[0\.0, inf\)\. "
+            r"Got -1 instead\.",
+        ),
+        (
+            dict(solver="sgd"),
+            r"The 'solver' parameter of NMF must be a str among \{'auto', 'hals', 'cd', 'mu', "
+            r"'bpp'\}\. Got 'sgd' instead\.",
+        ),
+        (
+            dict(beta_loss="poisson"),
+            r"The 'beta_loss' parameter of NMF must be a str among "
+            r"\{'frobenius', 'kullback-leibler', 'itakura-saito'\}",
+        ),
         (dict(init="svd"), r"The 'init' parameter of NMF must be a str among \{'random'"),
         (dict(alpha_W=-0.1), r"The 'alpha_W' parameter of NMF"),
-        (dict(l1_ratio=1.5), r"The 'l1_ratio' parameter of NMF must be a float in the range "
-                             r"\[0\.0, 1\]"),
+        (
+            dict(l1_ratio=1.5),
+            r"The 'l1_ratio' parameter of NMF must be a float in the range "
+            r"\[0\.0, 1\]",
+        ),
         (dict(random_state="seed"), r"The 'random_state' parameter of NMF"),
         (dict(engine="cuda"), r"The 'engine' parameter of NMF must be a str among"),
         (dict(callback=3), r"The 'callback' parameter of NMF must be a callable or None"),
@@ -70,7 +88,7 @@ def test_nndsvd_needs_few_components():
     with pytest.raises(
         ValueError,
         match=r"NMF\.fit: init='nndsvd' needs n_components <= min\(n_samples, n_features\) "
-              r"= 5, got n_components=6\. Use init='random' or fewer components\.",
+        r"= 5, got n_components=6\. Use init='random' or fewer components\.",
     ):
         NMF(6, init="nndsvd").fit(X_OK)
 
@@ -81,15 +99,18 @@ def test_itakura_saito_with_zeros():
     with pytest.raises(
         ValueError,
         match=r"beta_loss='itakura-saito' needs X > 0 but X has 3 zeros; add a small "
-              r"constant or use beta_loss='kullback-leibler'\.",
+        r"constant or use beta_loss='kullback-leibler'\.",
     ):
         NMF(2, beta_loss="itakura-saito").fit(X)
 
 
 def test_negative_beta_with_sparse_zeros():
     X = sp.random(5, 4, density=0.5, format="csr", random_state=0)
-    with pytest.raises(ValueError, match=r"beta_loss=-0\.5 needs X > 0 but X has \d+ zeros; "
-                                         r"add a small constant or use beta_loss > 0"):
+    with pytest.raises(
+        ValueError,
+        match=r"beta_loss=-0\.5 needs X > 0 but X has \d+ zeros; "
+        r"add a small constant or use beta_loss > 0",
+    ):
         NMF(2, beta_loss=-0.5, solver="mu").fit(X)
 
 
@@ -98,7 +119,7 @@ def test_unsupported_solver_loss_pair_names_the_fix(solver):
     with pytest.raises(
         ValueError,
         match=rf"NMF\.fit: solver='{solver}' supports beta_loss='frobenius' only, got "
-              r"beta_loss='kullback-leibler'\. Use solver='mu' \(or 'auto'\) for this loss\.",
+        r"beta_loss='kullback-leibler'\. Use solver='mu' \(or 'auto'\) for this loss\.",
     ):
         NMF(2, solver=solver, beta_loss="kullback-leibler").fit(X_OK)
 
@@ -108,8 +129,7 @@ def test_unsupported_solver_loss_pair_names_the_fix(solver):
     [
         (None, np.ones((2, 5)), r"init='custom' needs both W and H, but W is None"),
         (np.ones((6, 2)), None, r"init='custom' needs both W and H, but H is None"),
-        (np.ones((6, 3)), np.ones((2, 5)),
-         r"W has shape \(6, 3\) but \(6, 2\) is needed"),
+        (np.ones((6, 3)), np.ones((2, 5)), r"W has shape \(6, 3\) but \(6, 2\) is needed"),
         (np.ones((6, 2)), np.ones((2, 4)), r"H has shape \(2, 4\) but \(2, 5\) is needed"),
         (-np.ones((6, 2)), np.ones((2, 5)), r"Negative values in data: W has 12 negative"),
         (np.ones((6, 2)), np.full((2, 5), np.nan), r"H contains 10 NaN entries"),

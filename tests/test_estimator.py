@@ -30,7 +30,7 @@ def test_sklearn_example_verbatim():
     X = np.array([[1, 2], [2, 2], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
     from nmfkit import NMF
 
-    model = NMF(n_components=2, init='random', random_state=0)
+    model = NMF(n_components=2, init="random", random_state=0)
     W = model.fit_transform(X)
     H = model.components_
     assert W.shape == (6, 2) and H.shape == (2, 2)
@@ -54,16 +54,34 @@ def test_fit_then_transform_matches_fit_transform(solver):
 def test_fitted_attributes():
     rng = np.random.default_rng(1)
     X = rng.random((12, 7))
-    model = NMF(3, random_state=0, max_iter=40, tol=0.0).fit(X)
+    model = NMF(3, random_state=0, max_iter=40, tol=0.0)
+    W = model.fit_transform(X)
     assert model.n_components_ == 3
     assert model.n_iter_ == 40
     assert model.stop_reason_ == "max_iter"
     assert model.n_features_in_ == 7
     assert len(model.loss_curve_) == 5  # initial + every 10 iterations
     assert model.reconstruction_err_ == pytest.approx(
-        np.linalg.norm(X - model.transform(X) @ model.components_), rel=0.2
+        np.linalg.norm(X - W @ model.components_), rel=1e-10
     )
+    # the returned W is the exact one for the final H: no worse than the last iterate
+    assert 0.5 * model.reconstruction_err_**2 <= model.loss_curve_[-1] * (1 + 1e-12)
     assert list(model.get_feature_names_out()) == ["nmf0", "nmf1", "nmf2"]
+
+
+@pytest.mark.parametrize("beta", ["kullback-leibler", 1.5])
+def test_reconstruction_err_for_other_losses(beta):
+    X = np.random.default_rng(2).random((12, 7)) + 0.1
+    model = NMF(3, beta_loss=beta, random_state=0, max_iter=30)
+    W = model.fit_transform(X)
+    Y = W @ model.components_
+    b = 1.0 if beta == "kullback-leibler" else beta
+    div = (
+        np.sum(X**b + (b - 1) * Y**b - b * X * Y ** (b - 1)) / (b * (b - 1))
+        if b != 1
+        else (np.sum(X * np.log(X / Y) - X + Y))
+    )
+    assert model.reconstruction_err_ == pytest.approx(np.sqrt(2 * div), rel=1e-8)
 
 
 def test_n_components_none_and_auto():
@@ -164,14 +182,22 @@ def test_save_load_round_trip(tmp_path, sparse):
     rng = np.random.default_rng(12)
     X = rng.random((15, 6))
     data = sp.csr_matrix(X) if sparse else pd.DataFrame(X, columns=list("abcdef"))
-    model = NMF(3, beta_loss="kullback-leibler", random_state=0, max_iter=30, alpha_W=0.01).fit(data)
+    model = NMF(3, beta_loss="kullback-leibler", random_state=0, max_iter=30, alpha_W=0.01).fit(
+        data
+    )
     path = tmp_path / "model.npz"
     model.save(path)
     loaded = nmfkit.load(path)
     assert loaded.get_params() == model.get_params()
     np.testing.assert_array_equal(loaded.components_, model.components_)
-    for attr in ("n_components_", "n_iter_", "reconstruction_err_", "loss_curve_",
-                 "stop_reason_", "n_features_in_"):
+    for attr in (
+        "n_components_",
+        "n_iter_",
+        "reconstruction_err_",
+        "loss_curve_",
+        "stop_reason_",
+        "n_features_in_",
+    ):
         assert getattr(loaded, attr) == getattr(model, attr)
     if not sparse:
         np.testing.assert_array_equal(loaded.feature_names_in_, model.feature_names_in_)
@@ -208,3 +234,34 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array],
+    ids=["csr_matrix", "csc_matrix", "coo_matrix", "csr_array", "csc_array"],
+)
+def test_every_sparse_container(convert):
+    rng = np.random.default_rng(14)
+    X = rng.random((20, 10)) * (rng.random((20, 10)) < 0.4)
+    kw = dict(n_components=3, init="random", random_state=0, max_iter=20, tol=0.0)
+    ref = NMF(**kw).fit(X)
+    model = NMF(**kw).fit(convert(X))
+    np.testing.assert_allclose(model.components_, ref.components_, rtol=1e-7, atol=1e-12)
+    assert isinstance(model.transform(convert(X)), np.ndarray)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.float16, bool])
+def test_other_dtypes_become_float64(dtype):
+    X = (np.random.default_rng(15).random((10, 6)) * 5).astype(dtype)
+    model = NMF(2, max_iter=20, random_state=0)
+    W = model.fit_transform(X)
+    assert W.dtype == np.float64 and model.components_.dtype == np.float64
+
+
+def test_float32_sparse_stays_float32():
+    X = sp.random(20, 10, density=0.4, format="csr", random_state=0, dtype=np.float32)
+    for beta in ("frobenius", "kullback-leibler", 1.5):
+        model = NMF(3, beta_loss=beta, max_iter=20, random_state=0)
+        assert model.fit_transform(X).dtype == np.float32
+        assert model.components_.dtype == np.float32

@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import random_sparse
 
 from nmfkit._plan import beta_from_loss
 from nmfkit.engines import NumpyEngine
 from nmfkit.losses import EPSILON, beta_divergence, describe_data, mu_update_H, mu_update_W
-
-from conftest import random_sparse
 
 BETAS = [2.0, 1.0, 0.0, 0.5, 1.5, 3.0, -0.5]
 
@@ -74,9 +73,7 @@ def test_frobenius_from_gram_products(which):
     W, H = factors(10, 8, 3, 6)
     eng = NumpyEngine()
     data = describe_data(X, eng)
-    stats = (
-        {"WtX": W.T @ X, "WtW": W.T @ W} if which == "W" else {"XHt": X @ H.T, "HHt": H @ H.T}
-    )
+    stats = {"WtX": W.T @ X, "WtW": W.T @ W} if which == "W" else {"XHt": X @ H.T, "HHt": H @ H.T}
     got = beta_divergence(X, W, H, 2.0, eng, data, stats)
     assert got == pytest.approx(naive_divergence(X, W @ H, 2.0), rel=1e-9)
 
@@ -109,7 +106,9 @@ def test_mu_updates_sparse_equal_dense(beta):
 
 def test_named_losses():
     assert [beta_from_loss(n) for n in ("frobenius", "kullback-leibler", "itakura-saito")] == [
-        2.0, 1.0, 0.0
+        2.0,
+        1.0,
+        0.0,
     ]
     assert beta_from_loss(1.5) == 1.5
     assert EPSILON == np.finfo(np.float32).eps

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import shared_file
 
 from nmfkit import NMF
-
-from conftest import shared_file
 
 
 def olivetti():
@@ -29,8 +28,15 @@ def test_olivetti_sparse_copy_gives_same_fit(solver):
     """A sparse matrix of the faces gives the dense fit (no dense W H anywhere)."""
     X = olivetti()[:100]
     X[X < 0.2] = 0
-    kw = dict(n_components=10, init="nndsvda", solver=solver, max_iter=30, tol=0.0,
-              random_state=0, beta_loss=2 if solver == "hals" else 1)
+    kw = dict(
+        n_components=10,
+        init="nndsvda",
+        solver=solver,
+        max_iter=30,
+        tol=0.0,
+        random_state=0,
+        beta_loss=2 if solver == "hals" else 1,
+    )
     dense = NMF(**kw).fit(X)
     sparse = NMF(**kw).fit(sp.csr_matrix(X))
     np.testing.assert_allclose(sparse.components_, dense.components_, rtol=1e-6, atol=1e-9)

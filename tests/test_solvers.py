@@ -6,17 +6,15 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import planted, random_sparse
 from sklearn.decomposition import non_negative_factorization as sk_nnf
 
 from nmfkit import NMF, non_negative_factorization
 from nmfkit._init import initialize
 from nmfkit._loop import run
 from nmfkit._plan import resolve
-from nmfkit.engines import ENGINES
 from nmfkit.losses import objective
 from nmfkit.solvers import SOLVERS
-
-from conftest import planted, random_sparse
 
 BETAS = [2.0, 1.0, 0.0, 0.5, 1.5, 3.0]
 
@@ -37,8 +35,16 @@ def positive_data(beta, n=25, m=18, seed=0):
 
 def fit_with_every_check(X, solver, beta, k=4, max_iter=60, **kw):
     """Run the Loop with the objective checked after every iteration."""
-    est = NMF(k, solver=solver, beta_loss=beta, init="nndsvda", tol=0.0,
-              max_iter=max_iter, random_state=0, **kw)
+    est = NMF(
+        k,
+        solver=solver,
+        beta_loss=beta,
+        init="nndsvda",
+        tol=0.0,
+        max_iter=max_iter,
+        random_state=0,
+        **kw,
+    )
     Xc, engine, params = est._check(X, reset=True, caller="test")
     plan, _, _ = resolve(params, Xc, engine)
     plan = dataclasses.replace(plan, check_every=1)
@@ -77,8 +83,15 @@ def test_planted_low_rank_recovered(solver, beta):
         X = planted(40, 30, k, seed=1, density=0.5)[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = NMF(k, solver=solver, beta_loss=beta, init="nndsvda", tol=0.0,
-                    max_iter=20000, random_state=0)
+        model = NMF(
+            k,
+            solver=solver,
+            beta_loss=beta,
+            init="nndsvda",
+            tol=0.0,
+            max_iter=20000,
+            random_state=0,
+        )
         W = model.fit_transform(X)
     rel = np.linalg.norm(X - W @ model.components_) / np.linalg.norm(X)
     # MU with β > 2 takes Févotte & Idier's damped exponent 1/(β-1) that keeps it
@@ -112,24 +125,21 @@ def test_sparse_equals_dense_from_same_init(solver, beta):
     out = []
     for data in (X, X.toarray()):
         W, H, n = non_negative_factorization(
-            data, W0.copy(), H0.copy(), 4, init="custom", solver=solver, beta_loss=beta,
-            max_iter=30, tol=0.0, alpha_W=0.01, l1_ratio=0.3,
+            data,
+            W0.copy(),
+            H0.copy(),
+            4,
+            init="custom",
+            solver=solver,
+            beta_loss=beta,
+            max_iter=30,
+            tol=0.0,
+            alpha_W=0.01,
+            l1_ratio=0.3,
         )
         out.append((W, H))
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-7, atol=1e-10)
-
-
-@pytest.mark.parametrize("engine", sorted(ENGINES))
-@pytest.mark.parametrize("solver,beta", solver_betas())
-def test_engines_match_numpy(engine, solver, beta):
-    """Every engine gives numpy's W and H from the same init (one engine for now)."""
-    X = positive_data(beta)
-    kw = dict(n_components=3, solver=solver, beta_loss=beta, max_iter=20, tol=0.0, random_state=0)
-    W_ref, H_ref, _ = non_negative_factorization(X, **kw)
-    W, H, _ = non_negative_factorization(X, engine=engine, **kw)
-    np.testing.assert_allclose(W, W_ref, rtol=1e-6)
-    np.testing.assert_allclose(H, H_ref, rtol=1e-6)
 
 
 # -- against scikit-learn: same data, same init, same number of iterations --------------
@@ -157,8 +167,7 @@ def test_loss_no_worse_than_sklearn(solver, beta, alpha, sparse):
     k = 6
     W0 = rng.random((60, k)) * 0.5 + 0.05
     H0 = rng.random((k, 45)) * 0.5 + 0.05
-    common = dict(init="custom", beta_loss=beta, max_iter=40, tol=0.0, alpha_W=alpha,
-                  l1_ratio=0.5)
+    common = dict(init="custom", beta_loss=beta, max_iter=40, tol=0.0, alpha_W=alpha, l1_ratio=0.5)
     seen = {}
 
     def keep_iterate(it, loss, W, H):

@@ -57,9 +57,20 @@ def non_negative_factorization(
     ((6, 2), (2, 2))
     """
     est = NMF(
-        n_components=n_components, init=init, solver=solver, beta_loss=beta_loss, tol=tol,
-        max_iter=max_iter, random_state=random_state, alpha_W=alpha_W, alpha_H=alpha_H,
-        l1_ratio=l1_ratio, verbose=verbose, shuffle=shuffle, callback=callback, engine=engine,
+        n_components=n_components,
+        init=init,
+        solver=solver,
+        beta_loss=beta_loss,
+        tol=tol,
+        max_iter=max_iter,
+        random_state=random_state,
+        alpha_W=alpha_W,
+        alpha_H=alpha_H,
+        l1_ratio=l1_ratio,
+        verbose=verbose,
+        shuffle=shuffle,
+        callback=callback,
+        engine=engine,
     )
     caller = "non_negative_factorization"
     _, W, H, _, engine_, result = est._fit_transform(X, W, H, update_H=update_H, caller=caller)

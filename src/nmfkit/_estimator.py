@@ -19,7 +19,7 @@ from ._validation import (
     validate_params,
 )
 from .engines import ENGINES, select_engine
-from .losses import beta_divergence, describe_data
+from .losses import beta_divergence
 from .solvers.bpp import solve_W
 
 __all__ = ["NMF"]
@@ -218,7 +218,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         W : ndarray of shape (n_samples, n_components)
         """
         X, W, H, plan, engine, result = self._fit_transform(X, W, H, caller="NMF.fit")
-        data_fit = beta_divergence(X, W, H, plan.beta, engine, describe_data(X, engine))
+        data_fit = beta_divergence(X, W, H, plan.beta, engine, result.data)
         self.components_ = engine.to_output(H, like=X)
         self.n_components_ = plan.n_components
         self._n_features_out = plan.n_components

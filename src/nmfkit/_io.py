@@ -18,8 +18,14 @@ __all__ = ["save", "load", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _ARRAYS = ("components_", "feature_names_in_")
-_SCALARS = ("n_components_", "n_iter_", "reconstruction_err_", "loss_curve_",
-            "stop_reason_", "n_features_in_")
+_SCALARS = (
+    "n_components_",
+    "n_iter_",
+    "reconstruction_err_",
+    "loss_curve_",
+    "stop_reason_",
+    "n_features_in_",
+)
 
 
 def _digest(arrays):

@@ -28,6 +28,7 @@ class FitResult:
     loss: float
     loss_curve: list = field(default_factory=list)
     stop_reason: str = "max_iter"
+    data: dict = field(default_factory=dict)  # describe_data(X), for reuse after the fit
 
 
 def run(X, W, H, plan, engine, callback=None, caller="NMF"):
@@ -90,4 +91,5 @@ def run(X, W, H, plan, engine, callback=None, caller="NMF"):
             f"before convergence (tol={plan.tol:g}); increase max_iter or tol.",
             ConvergenceWarning,
         )
-    return W, H, FitResult(n_iter=it, loss=loss, loss_curve=curve, stop_reason=reason)
+    result = FitResult(it, loss, curve, reason, state["data"])
+    return W, H, result

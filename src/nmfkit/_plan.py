@@ -96,8 +96,13 @@ def _check_factor(A, shape, name, caller, engine):
         raise TypeError(f"{caller}: {name} must be a dense array, got a sparse matrix.")
     if A.shape != shape:
         raise ValueError(
-            f"{caller}: {name} has shape {A.shape} but {shape} is needed for X of shape "
-            f"and n_components as given; pass a {name} of shape {shape}."
+            f"{caller}: {name} has shape {A.shape} but {shape} is needed (X has "
+            + (
+                f"{shape[0]} rows, n_components={shape[1]}"
+                if name == "W"
+                else f"{shape[1]} columns, n_components={shape[0]}"
+            )
+            + f"); pass {name} with shape {shape}."
         )
     return A
 
@@ -164,11 +169,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
     if beta <= 0:
         zeros = engine.count_zeros(X)
         if zeros:
-            fix = (
-                "use beta_loss='kullback-leibler'"
-                if beta == 0
-                else "use beta_loss > 0"
-            )
+            fix = "use beta_loss='kullback-leibler'" if beta == 0 else "use beta_loss > 0"
             shown = "'itakura-saito'" if beta == 0 else repr(params["beta_loss"])
             raise ValueError(
                 f"{caller}: beta_loss={shown} needs X > 0 but X has {zeros} zeros; "

@@ -96,11 +96,11 @@ class _Callable:
 
 class _RandomState:
     def is_satisfied_by(self, value):
-        return value is None or (
-            isinstance(value, numbers.Integral)
-            and not isinstance(value, bool)
-            and 0 <= value
-        ) or isinstance(value, (np.random.RandomState, np.random.Generator))
+        return (
+            value is None
+            or (isinstance(value, numbers.Integral) and not isinstance(value, bool) and 0 <= value)
+            or isinstance(value, (np.random.RandomState, np.random.Generator))
+        )
 
     def __str__(self):
         return "an int >= 0, a numpy Generator or RandomState instance, or None"

@@ -49,7 +49,12 @@ def read_matrix(path):
             with np.load(path, allow_pickle=False) as f:
                 names = f.files
                 if {"format", "data", "indices", "indptr", "shape"} <= set(names) or {
-                    "format", "row", "col", "data", "shape"} <= set(names):
+                    "format",
+                    "row",
+                    "col",
+                    "data",
+                    "shape",
+                } <= set(names):
                     import scipy.sparse
 
                     return scipy.sparse.load_npz(path)
@@ -75,7 +80,9 @@ def read_matrix(path):
         raise
     except (ValueError, OSError, EOFError, TypeError) as exc:
         raise CLIError(f"could not read {path}: {exc}") from None
-    raise CLIError(f"unsupported input format {ext!r} for {path}; use .npy, .npz, .mtx, .csv or .tsv")
+    raise CLIError(
+        f"unsupported input format {ext!r} for {path}; use .npy, .npz, .mtx, .csv or .tsv"
+    )
 
 
 def _cmd_fit(args):
@@ -83,9 +90,15 @@ def _cmd_fit(args):
 
     X = read_matrix(args.input)
     model = NMF(
-        n_components=args.n_components, init=args.init, solver=args.solver,
-        beta_loss=_loss(args.loss), tol=args.tol, max_iter=args.max_iter,
-        random_state=args.seed, alpha_W=args.alpha_W, l1_ratio=args.l1_ratio,
+        n_components=args.n_components,
+        init=args.init,
+        solver=args.solver,
+        beta_loss=_loss(args.loss),
+        tol=args.tol,
+        max_iter=args.max_iter,
+        random_state=args.seed,
+        alpha_W=args.alpha_W,
+        l1_ratio=args.l1_ratio,
         verbose=args.verbose,
     )
     start = time.perf_counter()
@@ -99,7 +112,8 @@ def _cmd_fit(args):
     print(f"data        {X.shape[0]} x {X.shape[1]} ({'sparse' if hasattr(X, 'nnz') else 'dense'})")
     print(f"model       k={model.n_components_}, loss={args.loss}, solver={args.solver}")
     print(f"fit         {model.n_iter_} iterations in {elapsed:.2f} s ({model.stop_reason_})")
-    print(f"loss        {model.loss_curve_[-1]:.6g} (reconstruction error {model.reconstruction_err_:.6g})")
+    err = model.reconstruction_err_
+    print(f"loss        {model.loss_curve_[-1]:.6g} (reconstruction error {err:.6g})")
     print(f"saved       {args.output}")
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
@@ -136,14 +150,17 @@ def _cmd_demo(args):
     for seed in range(args.seed, args.seed + args.restarts):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = NMF(args.n_components, init="random", random_state=seed,
-                        max_iter=1000, tol=1e-8).fit(X)
+            model = NMF(
+                args.n_components, init="random", random_state=seed, max_iter=1000, tol=1e-8
+            ).fit(X)
         if best is None or model.loss_curve_[-1] < best.loss_curve_[-1]:
             best = model
     elapsed = time.perf_counter() - start
     rel = best.reconstruction_err_ / np.linalg.norm(X)
-    print(f"NMF k={args.n_components}, best of {args.restarts} random starts: relative error "
-          f"{rel:.2e}, {best.n_iter_} iterations, {elapsed:.2f} s in all.")
+    print(
+        f"NMF k={args.n_components}, best of {args.restarts} random starts: relative error "
+        f"{rel:.2e}, {best.n_iter_} iterations, {elapsed:.2f} s in all."
+    )
     sim = match_parts(best.components_)
     found = sim >= 0.9
     print(f"Recovered {int(found.sum())} of 16 limb positions (cosine >= 0.9):")
@@ -195,28 +212,54 @@ def _cmd_info(args):
 
 
 def _parser():
-    p = argparse.ArgumentParser(prog="nmfkit", description="Non-negative matrix factorization X ~ W H.")
+    p = argparse.ArgumentParser(
+        prog="nmfkit", description="Non-negative matrix factorization X ~ W H."
+    )
     p.add_argument("--version", action="version", version=f"nmfkit {__version__}")
-    p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    p.add_argument(
+        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     f = sub.add_parser("fit", help="factorize a matrix file and save the model")
     f.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv (samples x features)")
     f.add_argument("-k", "--n-components", type=int, required=True, help="number of components")
-    f.add_argument("-o", "--output", default="model.npz", help="model file to write (default: model.npz)")
+    f.add_argument(
+        "-o", "--output", default="model.npz", help="model file to write (default: model.npz)"
+    )
     f.add_argument("--W", metavar="PATH", help="also write W (samples x k) to this .npy file")
-    f.add_argument("--loss", default="frobenius",
-                   help=f"beta-divergence: one of {', '.join(_LOSSES)} or a number (default: frobenius)")
-    f.add_argument("--solver", default="auto", choices=("auto", "hals", "cd", "mu", "bpp"),
-                   help="solver (default: auto)")
-    f.add_argument("--init", default=None,
-                   choices=("random", "nndsvd", "nndsvda", "nndsvdar"), help="initialisation (default: nndsvda)")
+    f.add_argument(
+        "--loss",
+        default="frobenius",
+        help=f"beta-divergence: one of {', '.join(_LOSSES)} or a number (default: frobenius)",
+    )
+    f.add_argument(
+        "--solver",
+        default="auto",
+        choices=("auto", "hals", "cd", "mu", "bpp"),
+        help="solver (default: auto)",
+    )
+    f.add_argument(
+        "--init",
+        default=None,
+        choices=("random", "nndsvd", "nndsvda", "nndsvdar"),
+        help="initialisation (default: nndsvda)",
+    )
     f.add_argument("--max-iter", type=int, default=200, help="maximum iterations (default: 200)")
-    f.add_argument("--tol", type=float, default=1e-4, help="relative decrease per 10 iterations to stop at (default: 1e-4)")
+    f.add_argument(
+        "--tol",
+        type=float,
+        default=1e-4,
+        help="relative decrease per 10 iterations to stop at (default: 1e-4)",
+    )
     f.add_argument("--seed", type=int, default=None, help="random seed")
     f.add_argument("--alpha-W", type=float, default=0.0, help="penalty weight (default: 0)")
-    f.add_argument("--l1-ratio", type=float, default=0.0, help="L1 share of the penalty (default: 0)")
-    f.add_argument("-v", "--verbose", action="count", default=0, help="print the loss at each check")
+    f.add_argument(
+        "--l1-ratio", type=float, default=0.0, help="L1 share of the penalty (default: 0)"
+    )
+    f.add_argument(
+        "-v", "--verbose", action="count", default=0, help="print the loss at each check"
+    )
     f.set_defaults(func=_cmd_fit)
 
     t = sub.add_parser("transform", help="compute W for new data with a saved model")
@@ -229,8 +272,12 @@ def _parser():
     d.add_argument("-k", "--n-components", type=int, default=17, help="components (default: 17)")
     d.add_argument("--restarts", type=int, default=5, help="random starts, best kept (default: 5)")
     d.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
-    d.add_argument("--plot", default="swimmer_parts.png", metavar="PNG",
-                   help="image of the parts (needs matplotlib; '' for none; default: swimmer_parts.png)")
+    d.add_argument(
+        "--plot",
+        default="swimmer_parts.png",
+        metavar="PNG",
+        help="image of the parts (needs matplotlib; '' for none; default: swimmer_parts.png)",
+    )
     d.set_defaults(func=_cmd_demo)
 
     i = sub.add_parser("info", help="version, engines and optional libraries")

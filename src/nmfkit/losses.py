@@ -58,8 +58,7 @@ def _pointwise(x, y, beta):
         r = x / y
         return float(np.sum(r - np.log(r) - 1))
     return float(
-        np.sum(x**beta + (beta - 1) * y**beta - beta * x * y ** (beta - 1))
-        / (beta * (beta - 1))
+        np.sum(x**beta + (beta - 1) * y**beta - beta * x * y ** (beta - 1)) / (beta * (beta - 1))
     )
 
 
@@ -203,7 +202,9 @@ def _mu_terms(X, W, H, beta, engine, data, for_W):
             return engine.XHt(X, H), W @ (H @ H.T)
         return engine.WtX(W, X), (W.T @ W) @ H
     if sparse:
-        R = engine.with_values(X, _weighted_ratio(X.data, engine.wh_at(X, W, H, data["rows"]), beta))
+        R = engine.with_values(
+            X, _weighted_ratio(X.data, engine.wh_at(X, W, H, data["rows"]), beta)
+        )
         num = engine.XHt(R, H) if for_W else engine.WtX(W, R)
     else:
         R = _weighted_ratio(X, W @ H, beta)

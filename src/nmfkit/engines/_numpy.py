@@ -21,7 +21,7 @@ class NumpyEngine:
     xp = np
 
     # -- input -----------------------------------------------------------------
-    def check_input(self, X, caller="NMF.fit", name="X", allow_zero=True):
+    def check_input(self, X, caller="NMF.fit", name="X"):
         """Return X as a float32/float64 ndarray or CSR matrix, or raise.
 
         Parameters
@@ -30,9 +30,8 @@ class NumpyEngine:
         caller : str
             Named first in every message.
         name : str
-            What X is called in messages ("X", "W", "H").
-        allow_zero : bool
-            Unused here; zeros are checked in the Plan where the loss is known.
+            What X is called in messages ("X", "W", "H"). Zeros are checked in the
+            Plan, where the loss is known.
         """
         if sp.issparse(X):
             X = X.tocsr() if X.format != "csr" else X
@@ -54,7 +53,9 @@ class NumpyEngine:
             try:
                 X = np.asarray(X)
             except (TypeError, ValueError) as exc:
-                raise ValueError(f"{caller}: {name} could not be read as an array ({exc}).")
+                raise ValueError(
+                    f"{caller}: {name} could not be read as an array ({exc})."
+                ) from None
             if X.dtype.kind not in "biuf":
                 what = "Complex data not supported: " if X.dtype.kind == "c" else ""
                 raise ValueError(

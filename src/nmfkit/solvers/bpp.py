@@ -26,8 +26,9 @@ _BATCH = 2048
 
 def _solve_spd(A, B):
     try:
-        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, check_finite=False), B,
-                                      check_finite=False)
+        return scipy.linalg.cho_solve(
+            scipy.linalg.cho_factor(A, check_finite=False), B, check_finite=False
+        )
     except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
         return np.linalg.lstsq(A, B, rcond=None)[0]
 
@@ -42,12 +43,12 @@ def _solve_batched(AtA, AtB, P):
     eye = np.eye(k, dtype=bool)
     X = np.empty_like(AtB)
     for s in range(0, AtB.shape[1], _BATCH):
-        p = P[:, s:s + _BATCH].T  # (b, k)
+        p = P[:, s : s + _BATCH].T  # (b, k)
         mask = p[:, :, None] & p[:, None, :]
         A = np.where(mask, AtA, 0.0)
         A[:, eye] = np.where(p, A[:, eye], 1.0)
-        b = np.where(p, AtB[:, s:s + _BATCH].T, 0.0)
-        X[:, s:s + _BATCH] = np.linalg.solve(A, b[:, :, None])[:, :, 0].T
+        b = np.where(p, AtB[:, s : s + _BATCH].T, 0.0)
+        X[:, s : s + _BATCH] = np.linalg.solve(A, b[:, :, None])[:, :, 0].T
     return X
 
 
