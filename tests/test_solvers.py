@@ -52,13 +52,18 @@ def fit_with_every_check(X, solver, beta, k=4, max_iter=60, **kw):
     return run(Xc, W, H, plan, engine)
 
 
-@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-@pytest.mark.parametrize("solver,beta", solver_betas())
+def with_sparsity():
+    """(solver, β, sparse) triples; β <= 0 needs X > 0, so it never meets sparse zeros."""
+    for p in solver_betas():
+        solver, beta = p.values
+        for sparse in (False, True) if beta > 0 else (False,):
+            yield pytest.param(solver, beta, sparse, id=f"{p.id}-{'sparse' if sparse else 'dense'}")
+
+
+@pytest.mark.parametrize("solver,beta,sparse", with_sparsity())
 def test_objective_never_increases(solver, beta, sparse):
     X = positive_data(beta)
     if sparse:
-        if beta <= 0:
-            pytest.skip("β <= 0 needs X > 0: no sparse zeros allowed")
         X = sp.csr_matrix(X * (X > 0.4))
     W, H, res = fit_with_every_check(X, solver, beta, alpha_W=0.01, l1_ratio=0.5)
     curve = np.array(res.loss_curve)
@@ -115,10 +120,8 @@ def test_outputs_finite_nonnegative_and_dtype_kept(solver, beta, dtype):
     assert model.components_.shape == (4, X.shape[1])
 
 
-@pytest.mark.parametrize("solver,beta", solver_betas())
+@pytest.mark.parametrize("solver,beta", [p for p in solver_betas() if p.values[1] > 0])
 def test_sparse_equals_dense_from_same_init(solver, beta):
-    if beta <= 0:
-        pytest.skip("β <= 0 needs X > 0: no sparse zeros allowed")
     X = random_sparse(30, 25, density=0.4, seed=2)
     rng = np.random.default_rng(3)
     W0, H0 = rng.random((30, 4)) + 0.1, rng.random((4, 25)) + 0.1
@@ -148,21 +151,17 @@ SKLEARN_PEER = {"hals": "cd", "bpp": "cd", "mu": "mu"}
 
 
 def _sk_cases():
-    for name, mod in SOLVERS.items():
-        betas = [2.0] if mod.SUPPORTS["beta"] != "any" else [2.0, 1.0, 0.5, 0.0, 1.5, 3.0]
-        for beta in betas:
-            for penalty in (0.0, 0.002):
-                yield pytest.param(name, beta, penalty, id=f"{name}-beta{beta:g}-alpha{penalty}")
+    for p in with_sparsity():
+        solver, beta, sparse = p.values
+        for alpha in (0.0, 0.002):
+            yield pytest.param(solver, beta, sparse, alpha, id=f"{p.id}-alpha{alpha}")
 
 
-@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-@pytest.mark.parametrize("solver,beta,alpha", _sk_cases())
-def test_loss_no_worse_than_sklearn(solver, beta, alpha, sparse):
+@pytest.mark.parametrize("solver,beta,sparse,alpha", _sk_cases())
+def test_loss_no_worse_than_sklearn(solver, beta, sparse, alpha):
     rng = np.random.default_rng(4)
     X = rng.random((60, 45)) ** 2 + (0.05 if beta <= 0 else 0.0)
     if sparse:
-        if beta <= 0:
-            pytest.skip("β <= 0 needs X > 0: no sparse zeros allowed")
         X = sp.csr_matrix(X * (X > 0.3))
     k = 6
     W0 = rng.random((60, k)) * 0.5 + 0.05
