@@ -151,8 +151,9 @@ def objective(X, W, H, plan, engine, data=None, stats=None):
 
 
 def describe_data(X, engine):
-    """Facts about X reused at every iteration: squared norm and stored-entry rows."""
-    data = {"normX2": engine.sq_norm(X)}
+    """Facts about X reused at every iteration: squared norm, non-zeros, stored rows."""
+    n_entries = X.shape[0] * X.shape[1]
+    data = {"normX2": engine.sq_norm(X), "nnz": n_entries - engine.count_zeros(X)}
     if engine.is_sparse(X):
         data["rows"] = engine.stored_rows(X)
     return data

@@ -136,6 +136,11 @@ class NumpyEngine:
         return W.T @ X
 
     @staticmethod
+    def XtW(X, W):
+        """X.T @ W of shape (n_features, k), C-contiguous."""
+        return np.ascontiguousarray(X.T @ W)
+
+    @staticmethod
     def sq_norm(X):
         """Squared Frobenius norm, accumulated in float64."""
         v = X.data if sp.issparse(X) else X.ravel()

@@ -1,17 +1,42 @@
 """Kernels: the hot inner loops, looked up by name for an engine.
 
 Each kernel has an array-API form (``*_xp``) that runs on every engine and is the test
-oracle; a compiled (Numba) form may be registered beside it for the NumPy engine.
+oracle; the NumPy engine uses a compiled Numba form, imported on first use (``import
+nmfkit`` never imports Numba) and falling back to the array-API form when Numba is not
+installed.
 """
+
+import importlib
 
 from .hals import hals_sweep_xp
 
 __all__ = ["KERNELS", "kernel"]
 
-KERNELS = {"hals_sweep": {"xp": hals_sweep_xp}}
+# name -> {"xp": array-API form, engine name: "module:function" of a compiled form}
+KERNELS = {"hals_sweep": {"xp": hals_sweep_xp, "numpy": "nmfkit.kernels._numba:hals_sweep"}}
+
+_loaded = {}
 
 
-def kernel(name, engine):
-    """The fastest available implementation of kernel ``name`` for ``engine``."""
+def kernel(name, engine, compiled=True):
+    """The fastest available implementation of kernel ``name`` for ``engine``.
+
+    Parameters
+    ----------
+    name : str
+        Key of ``KERNELS``.
+    engine : Engine
+    compiled : bool, default=True
+        False returns the array-API form (what the tests compare against).
+    """
     impls = KERNELS[name]
-    return impls.get(engine.name, impls["xp"])
+    target = impls.get(engine.name) if compiled else None
+    if target is None:
+        return impls["xp"]
+    if target not in _loaded:
+        module, func = target.split(":")
+        try:
+            _loaded[target] = getattr(importlib.import_module(module), func)
+        except ImportError:
+            _loaded[target] = impls["xp"]
+    return _loaded[target]

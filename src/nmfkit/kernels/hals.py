@@ -1,25 +1,30 @@
 """HALS sweep: exact coordinate minimisation of one factor, column by column."""
 
 
-def hals_sweep_xp(W, G, R, order=None):
-    """Update W in place, one column at a time, for min ½‖X − W H‖² given Grams.
+def hals_sweep_xp(A, G, R, order):
+    """Update A in place, one column at a time; return the sum of squared changes.
+
+    The array-API twin of ``kernels._numba.hals_sweep`` (its test oracle and fallback).
 
     Parameters
     ----------
-    W : array of shape (n, k)
-        Updated in place (may be a transposed view, e.g. ``H.T``).
+    A : array of shape (n, k)
+        W, or Hᵀ; updated in place.
     G : array of shape (k, k)
-        H Hᵀ (plus any L2 weight on the diagonal).
+        The symmetric Gram of the other factor (plus any L2 weight on the diagonal).
     R : array of shape (n, k)
-        X Hᵀ (minus any L1 weight).
-    order : sequence of int, optional
-        The order in which columns are visited; 0..k-1 by default.
+        X Hᵀ, or Xᵀ W (minus any L1 weight).
+    order : sequence of int
+        The order in which columns are visited.
     """
-    for t in range(W.shape[1]) if order is None else order:
+    delta = 0.0
+    for t in order:
         g = G[t, t]
         if g <= 0:
             continue
-        col = W[:, t] - (W @ G[:, t] - R[:, t]) / g
+        col = A[:, t] - (A @ G[:, t] - R[:, t]) / g
         col[col < 0] = 0
-        W[:, t] = col
-    return W
+        d = col - A[:, t]
+        delta += float((d * d).sum())
+        A[:, t] = col
+    return delta
