@@ -60,7 +60,7 @@ def test_bad_X(X, match):
         (
             dict(solver="sgd"),
             r"The 'solver' parameter of NMF must be a str among \{'auto', 'hals', 'cd', 'mu', "
-            r"'bpp'\}\. Got 'sgd' instead\.",
+            r"'bpp', 'ccd'\}\. Got 'sgd' instead\.",
         ),
         (
             dict(beta_loss="poisson"),
@@ -138,6 +138,15 @@ def test_unsupported_solver_loss_pair_names_the_fix(solver):
 def test_bad_custom_init(W, H, match):
     with pytest.raises(ValueError, match=match):
         NMF(2, init="custom").fit(X_OK, W=W, H=H)
+
+
+def test_ccd_is_for_kullback_leibler():
+    with pytest.raises(
+        ValueError,
+        match=r"solver='ccd' supports beta_loss='kullback-leibler' only, got "
+        r"beta_loss='frobenius'\. Use solver='mu' \(or 'auto'\)",
+    ):
+        NMF(2, solver="ccd").fit(X_OK)
 
 
 def test_function_api_names_itself_and_checks_fixed_H():

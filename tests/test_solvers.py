@@ -147,7 +147,7 @@ def test_sparse_equals_dense_from_same_init(solver, beta):
 
 # -- against scikit-learn: same data, same init, same number of iterations --------------
 
-SKLEARN_PEER = {"hals": "cd", "bpp": "cd", "mu": "mu"}
+SKLEARN_PEER = {"hals": "cd", "bpp": "cd", "mu": "mu", "ccd": "mu"}
 
 
 def _sk_cases():

@@ -52,11 +52,13 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     init : {'random', 'nndsvd', 'nndsvda', 'nndsvdar', 'custom'} or None, default=None
         Initialisation. None: 'nndsvda' if n_components <= min(n_samples, n_features),
         else 'random'. 'custom' uses the W and H passed to ``fit_transform``.
-    solver : {'auto', 'hals', 'cd', 'mu', 'bpp'}, default='auto'
-        'hals' (coordinate descent; 'cd' is scikit-learn's name for it) and 'bpp'
-        (ANLS by block principal pivoting) minimise the Frobenius loss; 'mu'
-        (multiplicative updates) any β. 'auto' picks 'hals' for Frobenius, else 'mu'.
-        The solver never changes what is minimised.
+    solver : {'auto', 'hals', 'cd', 'mu', 'bpp', 'ccd'}, default='auto'
+        'hals' (accelerated, extrapolated coordinate descent; 'cd' is scikit-learn's
+        name for it) and 'bpp' (ANLS by block principal pivoting) minimise the
+        Frobenius loss; 'ccd' (coordinate descent with Newton steps) the
+        Kullback-Leibler loss; 'mu' (multiplicative updates) any β. 'auto' picks
+        'hals' for Frobenius, 'ccd' for Kullback-Leibler, else 'mu'. The solver never
+        changes what is minimised.
     beta_loss : float or {'frobenius', 'kullback-leibler', 'itakura-saito'}, \
             default='frobenius'
         The β of the β-divergence (2, 1 and 0 for the named losses). β <= 0 needs X > 0.
@@ -123,7 +125,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, "left"), NONE, Options(["auto"])],
         "init": [Options(["random", "nndsvd", "nndsvda", "nndsvdar", "custom"]), NONE],
-        "solver": [Options(["auto", "hals", "cd", "mu", "bpp"])],
+        "solver": [Options(["auto", "hals", "cd", "mu", "bpp", "ccd"])],
         "beta_loss": [Options(_LOSSES), Interval(numbers.Real, None, None)],
         "tol": [Interval(numbers.Real, 0, None, "left")],
         "max_iter": [Interval(numbers.Integral, 1, None, "left")],

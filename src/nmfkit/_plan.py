@@ -178,7 +178,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
 
     solver = _SOLVER_ALIASES.get(params["solver"], params["solver"])
     if solver == "auto":
-        solver = "hals" if beta == 2 else "mu"
+        solver = {2.0: "hals", 1.0: "ccd"}.get(beta, "mu")
     check_every = CHECK_EVERY
     if not update_H and beta == 2:
         # With H fixed the Frobenius problem is a convex NNLS that BPP solves exactly
@@ -186,8 +186,9 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         solver, check_every = "bpp", 1
     supports = SOLVERS[solver].SUPPORTS
     if supports["beta"] != "any" and beta not in supports["beta"]:
+        names = ", ".join(repr(loss_name(b)) for b in supports["beta"])
         raise ValueError(
-            f"{caller}: solver={params['solver']!r} supports beta_loss='frobenius' only, "
+            f"{caller}: solver={params['solver']!r} supports beta_loss={names} only, "
             f"got beta_loss={params['beta_loss']!r}. Use solver='mu' (or 'auto') for "
             "this loss."
         )

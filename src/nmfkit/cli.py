@@ -236,7 +236,7 @@ def _parser():
     f.add_argument(
         "--solver",
         default="auto",
-        choices=("auto", "hals", "cd", "mu", "bpp"),
+        choices=("auto", "hals", "cd", "mu", "bpp", "ccd"),
         help="solver (default: auto)",
     )
     f.add_argument(

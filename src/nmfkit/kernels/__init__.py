@@ -9,11 +9,15 @@ installed.
 import importlib
 
 from .hals import hals_sweep_xp
+from .kl import kl_ccd_sweep_xp
 
 __all__ = ["KERNELS", "kernel"]
 
 # name -> {"xp": array-API form, engine name: "module:function" of a compiled form}
-KERNELS = {"hals_sweep": {"xp": hals_sweep_xp, "numpy": "nmfkit.kernels._numba:hals_sweep"}}
+KERNELS = {
+    "hals_sweep": {"xp": hals_sweep_xp, "numpy": "nmfkit.kernels._numba:hals_sweep"},
+    "kl_ccd_sweep": {"xp": kl_ccd_sweep_xp, "numpy": "nmfkit.kernels._numba:kl_ccd_sweep"},
+}
 
 _loaded = {}
 

@@ -7,8 +7,8 @@ valid for the returned factors, so the Loop can evaluate a Frobenius objective w
 forming W H. ``SOLVERS`` is the registry the Plan checks and the tests loop over.
 """
 
-from . import bpp, hals, mu
+from . import bpp, ccd, hals, mu
 
 __all__ = ["SOLVERS"]
 
-SOLVERS = {"mu": mu, "hals": hals, "bpp": bpp}
+SOLVERS = {"mu": mu, "hals": hals, "bpp": bpp, "ccd": ccd}
