@@ -19,7 +19,14 @@ from nmfkit.solvers import SOLVERS
 SK_EXAMPLE = np.array([[1, 2], [2, 2], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
 
 
-@parametrize_with_checks([NMF(solver=s, max_iter=500) for s in sorted(SOLVERS)])
+def for_solver(solver, **kw):
+    """An NMF for ``solver`` with a loss it supports (Frobenius where it can)."""
+    betas = SOLVERS[solver].SUPPORTS["beta"]
+    beta = 2.0 if betas == "any" or 2.0 in betas else betas[0]
+    return NMF(solver=solver, beta_loss=beta, **kw)
+
+
+@parametrize_with_checks([for_solver(s, max_iter=500) for s in sorted(SOLVERS)])
 def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -42,7 +49,7 @@ def test_sklearn_example_verbatim():
 def test_fit_then_transform_matches_fit_transform(solver):
     rng = np.random.default_rng(0)
     X = rng.random((20, 8)) @ rng.random((8, 15))
-    model = NMF(3, solver=solver, random_state=0, tol=1e-8, max_iter=3000)
+    model = for_solver(solver, n_components=3, random_state=0, tol=1e-8, max_iter=3000)
     W = model.fit_transform(X)
     W2 = model.transform(X)
     np.testing.assert_allclose(W2, W, rtol=5e-2, atol=1e-3 * W.max())
