@@ -2,39 +2,54 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from nmfkit.engines import NumpyEngine
 from nmfkit.kernels import KERNELS, kernel
 
 
-def hals_inputs(rng, dtype, n=37, m=23, k=6):
+def hals_case(rng, dtype, order, n=37, m=23, k=6):
     A = rng.random((n, k)).astype(dtype)
     A[rng.random((n, k)) < 0.3] = 0  # zeros exercise the skipped updates
     Ht = rng.random((m, k))
     G = (Ht.T @ Ht).astype(dtype)
     R = (rng.random((n, m)) @ Ht).astype(dtype)
     R[0] = -1  # a row driven to zero
-    return A, G, R
+    return (A, G, R, order[:k]), (0,)
 
 
-def kl_inputs(rng, dtype, n=37, m=23, k=6):
-    import scipy.sparse as sp
-
+def _csr(rng, dtype, n, m):
     X = sp.random(n, m, density=0.3, format="csr", random_state=rng, dtype=dtype) * 5
-    X.data[::7] = 0  # explicit zeros are skipped
+    X.data[::7] = 0  # explicit zeros
+    return X, np.repeat(np.arange(n), np.diff(X.indptr))
+
+
+def kl_case(rng, dtype, order, n=37, m=23, k=6):
+    X, rows = _csr(rng, dtype, n, m)
     W = (rng.random((n, k)) + 0.05).astype(dtype)
     Ht = (rng.random((m, k)) + 0.05).astype(dtype)
-    rows = np.repeat(np.arange(n), np.diff(X.indptr))
     wh = np.einsum("ij,ij->i", W[rows], Ht[X.indices])
-    return W, (Ht, Ht.sum(0), X.indptr, X.indices, X.data, wh)
+    args = (W, Ht, Ht.sum(0), X.indptr, X.indices, X.data, wh, order[:k], 3, 0.01, 0.02)
+    return args, (0, 6)  # W and the maintained W H
 
 
-def kl_args(rest, order):
-    Ht, hsum, indptr, indices, data, wh = rest
-    return (Ht, hsum, indptr, indices, data, wh.copy(), order, 3, 0.01, 0.02)
+def wh_case(rng, dtype, order, n=37, m=23, k=6):
+    X, rows = _csr(rng, dtype, n, m)
+    W = rng.random((n, k)).astype(dtype)
+    Ht = rng.random((m, k)).astype(dtype)
+    return (X.indptr, X.indices, W, Ht, np.zeros(X.nnz, dtype), rows), (4,)
 
 
-INPUTS = {"hals_sweep": hals_inputs, "kl_ccd_sweep": kl_inputs}
+# kernel name -> builder of (arguments, indices of the arguments the kernel writes)
+CASES = {"hals_sweep": hals_case, "kl_ccd_sweep": kl_case, "wh_at": wh_case}
+
+
+def test_every_kernel_has_a_case():
+    assert set(CASES) == set(KERNELS)
+
+
+def _copy(args):
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -43,32 +58,45 @@ INPUTS = {"hals_sweep": hals_inputs, "kl_ccd_sweep": kl_inputs}
 def test_compiled_matches_array_api_twin(name, shuffled, dtype):
     pytest.importorskip("numba")
     rng = np.random.default_rng(0)
-    made = INPUTS[name](rng, dtype)
-    A = made[0]
-    order = rng.permutation(A.shape[1]) if shuffled else np.arange(A.shape[1])
-    if name == "kl_ccd_sweep":
-        args = [kl_args(made[1], order) for _ in range(2)]
-    else:
-        args = [(made[1], made[2], order)] * 2
+    order = rng.permutation(6) if shuffled else np.arange(6)
+    args, written = CASES[name](rng, dtype, order)
     fast, twin = kernel(name, NumpyEngine()), kernel(name, NumpyEngine(), compiled=False)
     assert fast is not twin
-    A1, A2 = A.copy(), A.copy()
-    d1, d2 = fast(A1, *args[0]), twin(A2, *args[1])
+    a1, a2 = _copy(args), _copy(args)
+    r1, r2 = fast(*a1), twin(*a2)
     rtol = 1e-10 if dtype == np.float64 else 1e-4
-    np.testing.assert_allclose(A1, A2, rtol=rtol, atol=rtol * np.abs(A2).max())
-    # float32 rounding may turn a tiny step into none in one form and not the other
-    assert d1 == pytest.approx(d2, rel=1e-9 if dtype == np.float64 else 1e-2)
-    assert A1.dtype == dtype and A1.min() >= 0
-    if name == "hals_sweep":
-        assert np.all(A1[0] == 0)
-    else:  # the maintained W H stays exact
-        np.testing.assert_allclose(args[0][5], args[1][5], rtol=rtol)
+    for i in written:
+        assert a1[i].dtype == dtype
+        np.testing.assert_allclose(a1[i], a2[i], rtol=rtol, atol=rtol * np.abs(a2[i]).max())
+    if np.isscalar(r1):
+        # float32 rounding may turn a tiny step into none in one form and not the other
+        assert r1 == pytest.approx(r2, rel=1e-9 if dtype == np.float64 else 1e-2)
 
 
-def test_hals_sweep_is_exact_coordinate_minimisation():
-    """Each column update is the exact minimiser: a second sweep from it moves nothing."""
+def test_hals_sweep_leaves_a_negative_row_at_zero_and_is_exact():
     rng = np.random.default_rng(1)
-    A, G, R = hals_inputs(rng, np.float64, k=1)
+    (A, G, R, order), _ = hals_case(rng, np.float64, np.arange(6))
     sweep = kernel("hals_sweep", NumpyEngine())
+    sweep(A, G, R, order)
+    assert np.all(A[0] == 0) and A.min() >= 0
+    (A, G, R, _), _ = hals_case(rng, np.float64, np.arange(1), k=1)
     sweep(A, G, R, np.arange(1))
+    # one coordinate: its update is the exact minimiser, a second sweep moves nothing
     assert sweep(A, G, R, np.arange(1)) == pytest.approx(0.0, abs=1e-24)
+
+
+def test_kl_sweep_keeps_wh_exact_and_descends():
+    rng = np.random.default_rng(2)
+    args, _ = kl_case(rng, np.float64, np.arange(6))
+    W, Ht, _, indptr, indices, data, wh = args[:7]
+    rows = np.repeat(np.arange(W.shape[0]), np.diff(indptr))
+
+    def kl():
+        y = np.einsum("ij,ij->i", W[rows], Ht[indices])
+        live = data > 0
+        return np.sum(data[live] * np.log(data[live] / y[live])) - data.sum() + W.sum(0) @ Ht.sum(0)
+
+    before = kl()
+    kernel("kl_ccd_sweep", NumpyEngine())(*args[:9], 0.0, 0.0)
+    np.testing.assert_allclose(wh, np.einsum("ij,ij->i", W[rows], Ht[indices]), rtol=1e-12)
+    assert kl() < before

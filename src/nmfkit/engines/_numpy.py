@@ -5,10 +5,6 @@ import scipy.sparse as sp
 
 __all__ = ["NumpyEngine"]
 
-# Entries of W @ H evaluated per block in ``wh_at``: bounds the temporary memory to
-# about _BLOCK * k floats whatever nnz(X) is.
-_BLOCK = 1 << 16
-
 
 class NumpyEngine:
     """Run on NumPy arrays and scipy.sparse matrices in host memory.
@@ -157,8 +153,7 @@ class NumpyEngine:
         """Row index of each stored entry of CSR X, of shape (nnz,)."""
         return np.repeat(np.arange(X.shape[0], dtype=np.intp), np.diff(X.indptr))
 
-    @staticmethod
-    def wh_at(X, W, H, rows):
+    def wh_at(self, X, W, H, rows):
         """Values of W @ H at the stored entries of CSR X, in X.data order.
 
         Parameters
@@ -167,14 +162,13 @@ class NumpyEngine:
         W : ndarray of shape (n_samples, k)
         H : ndarray of shape (k, n_features)
         rows : ndarray of shape (nnz,)
-            From ``stored_rows(X)``.
+            From ``stored_rows(X)`` (used by the array-API form).
         """
-        out = np.empty(X.nnz, dtype=W.dtype)
+        from ..kernels import kernel
+
+        out = np.empty(X.nnz, dtype=np.result_type(W, H))
         Ht = np.ascontiguousarray(H.T)
-        for s in range(0, X.nnz, _BLOCK):
-            e = min(s + _BLOCK, X.nnz)
-            np.einsum("ij,ij->i", W[rows[s:e]], Ht[X.indices[s:e]], out=out[s:e])
-        return out
+        return kernel("wh_at", self)(X.indptr, X.indices, np.ascontiguousarray(W), Ht, out, rows)
 
     @staticmethod
     def with_values(X, values):

@@ -10,6 +10,7 @@ import importlib
 
 from .hals import hals_sweep_xp
 from .kl import kl_ccd_sweep_xp
+from .products import wh_at_xp
 
 __all__ = ["KERNELS", "kernel"]
 
@@ -17,6 +18,7 @@ __all__ = ["KERNELS", "kernel"]
 KERNELS = {
     "hals_sweep": {"xp": hals_sweep_xp, "numpy": "nmfkit.kernels._numba:hals_sweep"},
     "kl_ccd_sweep": {"xp": kl_ccd_sweep_xp, "numpy": "nmfkit.kernels._numba:kl_ccd_sweep"},
+    "wh_at": {"xp": wh_at_xp, "numpy": "nmfkit.kernels._numba:wh_at"},
 }
 
 _loaded = {}

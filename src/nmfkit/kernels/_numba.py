@@ -127,3 +127,27 @@ def kl_ccd_sweep(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2
                 for p in range(a, b):
                     wh[p] += d * Ht[indices[p], t]
     return moves
+
+
+@njit(cache=True, nogil=True)
+def wh_at(indptr, indices, W, Ht, out, rows):
+    """Values of W @ Ht.T at the stored entries of a CSR matrix, into ``out``.
+
+    Parameters
+    ----------
+    indptr, indices : CSR structure of X (n, m)
+    W : ndarray of shape (n, k)
+    Ht : ndarray of shape (m, k), C-contiguous
+    out : ndarray of shape (nnz,)
+    rows : ndarray of shape (nnz,)
+        Unused here (the array-API form needs it).
+    """
+    n, k = W.shape
+    for i in range(n):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            s = 0.0
+            for t in range(k):
+                s += W[i, t] * Ht[j, t]
+            out[p] = s
+    return out
