@@ -37,7 +37,7 @@ def wh_case(rng, dtype, order, n=37, m=23, k=6):
     X, rows = _csr(rng, dtype, n, m)
     W = rng.random((n, k)).astype(dtype)
     Ht = rng.random((m, k)).astype(dtype)
-    return (X.indptr, X.indices, W, Ht, np.zeros(X.nnz, dtype), rows), (4,)
+    return (X.indptr, X.indices, W, Ht, np.zeros(X.nnz, dtype)), (4,)
 
 
 # kernel name -> builder of (arguments, indices of the arguments the kernel writes)

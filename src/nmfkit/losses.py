@@ -97,7 +97,7 @@ def _divergence(X, W, H, beta, engine, data=None, stats=None):
     beta : float
     engine : Engine
     data : dict, optional
-        Cached facts about X from :func:`describe_data` (``normX2``, ``rows``).
+        Cached facts about X from :func:`describe_data`.
     stats : dict, optional
         Gram products valid for the current W or H (Frobenius shortcut).
 
@@ -113,7 +113,7 @@ def _divergence(X, W, H, beta, engine, data=None, stats=None):
         if beta != 2:
             np.maximum(WH, EPSILON, out=WH)
         return _pointwise(X, WH, beta)
-    y = engine.wh_at(X, W, H, data["rows"])
+    y = engine.wh_at(X, W, H)
     x = X.data
     if beta == 2:
         quad = np.sum((W.T @ W) * (H @ H.T), dtype=np.float64)
@@ -151,11 +151,9 @@ def objective(X, W, H, plan, engine, data=None, stats=None):
 
 
 def describe_data(X, engine):
-    """Facts about X reused at every iteration: squared norm, non-zeros, stored rows."""
+    """Facts about X reused at every iteration: squared norm and number of non-zeros."""
     n_entries = X.shape[0] * X.shape[1]
     data = {"normX2": engine.sq_norm(X), "nnz": n_entries - engine.count_zeros(X)}
-    if engine.is_sparse(X):
-        data["rows"] = engine.stored_rows(X)
     return data
 
 
@@ -203,9 +201,7 @@ def _mu_terms(X, W, H, beta, engine, data, for_W):
             return engine.XHt(X, H), W @ (H @ H.T)
         return engine.WtX(W, X), (W.T @ W) @ H
     if sparse:
-        R = engine.with_values(
-            X, _weighted_ratio(X.data, engine.wh_at(X, W, H, data["rows"]), beta)
-        )
+        R = engine.with_values(X, _weighted_ratio(X.data, engine.wh_at(X, W, H), beta))
         num = engine.XHt(R, H) if for_W else engine.WtX(W, R)
     else:
         R = _weighted_ratio(X, W @ H, beta)

@@ -148,12 +148,7 @@ class NumpyEngine:
         """Sum of all entries, accumulated in float64."""
         return float(X.sum(dtype=np.float64))
 
-    @staticmethod
-    def stored_rows(X):
-        """Row index of each stored entry of CSR X, of shape (nnz,)."""
-        return np.repeat(np.arange(X.shape[0], dtype=np.intp), np.diff(X.indptr))
-
-    def wh_at(self, X, W, H, rows):
+    def wh_at(self, X, W, H):
         """Values of W @ H at the stored entries of CSR X, in X.data order.
 
         Parameters
@@ -161,14 +156,12 @@ class NumpyEngine:
         X : CSR matrix of shape (n_samples, n_features)
         W : ndarray of shape (n_samples, k)
         H : ndarray of shape (k, n_features)
-        rows : ndarray of shape (nnz,)
-            From ``stored_rows(X)`` (used by the array-API form).
         """
         from ..kernels import kernel
 
         out = np.empty(X.nnz, dtype=np.result_type(W, H))
         Ht = np.ascontiguousarray(H.T)
-        return kernel("wh_at", self)(X.indptr, X.indices, np.ascontiguousarray(W), Ht, out, rows)
+        return kernel("wh_at", self)(X.indptr, X.indices, np.ascontiguousarray(W), Ht, out)
 
     @staticmethod
     def with_values(X, values):

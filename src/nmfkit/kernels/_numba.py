@@ -130,7 +130,7 @@ def kl_ccd_sweep(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2
 
 
 @njit(cache=True, nogil=True)
-def wh_at(indptr, indices, W, Ht, out, rows):
+def wh_at(indptr, indices, W, Ht, out):
     """Values of W @ Ht.T at the stored entries of a CSR matrix, into ``out``.
 
     Parameters
@@ -139,8 +139,6 @@ def wh_at(indptr, indices, W, Ht, out, rows):
     W : ndarray of shape (n, k)
     Ht : ndarray of shape (m, k), C-contiguous
     out : ndarray of shape (nnz,)
-    rows : ndarray of shape (nnz,)
-        Unused here (the array-API form needs it).
     """
     n, k = W.shape
     for i in range(n):

@@ -7,7 +7,7 @@ import numpy as np
 _BLOCK = 1 << 16
 
 
-def wh_at_xp(indptr, indices, W, Ht, out, rows):
+def wh_at_xp(indptr, indices, W, Ht, out):
     """Fill ``out`` with (W @ Ht.T) at the stored entries of a CSR matrix.
 
     Parameters
@@ -16,9 +16,8 @@ def wh_at_xp(indptr, indices, W, Ht, out, rows):
     W : array of shape (n, k)
     Ht : array of shape (m, k)
     out : array of shape (nnz,)
-    rows : array of shape (nnz,)
-        Row index of each stored entry.
     """
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
     for s in range(0, len(out), _BLOCK):
         e = min(s + _BLOCK, len(out))
         np.einsum("ij,ij->i", W[rows[s:e]], Ht[indices[s:e]], out=out[s:e])

@@ -29,19 +29,18 @@ def _layout(X, state):
         Xt = Xc.T.tocsr()
         perm = carrier.T.tocsr().data
         Xt.data = Xc.data[perm]
-        rows = np.repeat(np.arange(Xc.shape[0]), np.diff(Xc.indptr))
-        state["ccd"] = (Xc, Xt, perm, rows)
+        state["ccd"] = (Xc, Xt, perm)
     return state["ccd"]
 
 
 def step(X, W, H, state, plan, engine):
     """One CCD iteration: a sweep over the rows of W, then over the columns of H."""
     sweep = kernel("kl_ccd_sweep", engine)
-    Xc, Xt, perm, rows = _layout(X, state)
+    Xc, Xt, perm = _layout(X, state)
     order = np.arange(W.shape[1]) if not plan.shuffle else state["rng"].permutation(W.shape[1])
     Ht = np.ascontiguousarray(H.T)
     # W H afresh at every iteration: no drift from the incremental updates
-    wh = engine.wh_at(Xc, W, H, rows)
+    wh = engine.wh_at(Xc, W, H)
     sweep(
         W, Ht, Ht.sum(0), Xc.indptr, Xc.indices, Xc.data, wh, order, _NEWTON, plan.l1_W, plan.l2_W
     )
