@@ -113,12 +113,12 @@ def _divergence(X, W, H, beta, engine, data=None, stats=None):
         if beta != 2:
             np.maximum(WH, EPSILON, out=WH)
         return _pointwise(X, WH, beta)
+    if beta == 2:
+        # through X Hᵀ (n × k) rather than W H at every stored entry (nnz)
+        stats = {"XHt": engine.XHt(X, H), "HHt": H @ H.T}
+        return _frobenius_from_stats(W, H, stats, data["normX2"])
     y = engine.wh_at(X, W, H)
     x = X.data
-    if beta == 2:
-        quad = np.sum((W.T @ W) * (H @ H.T), dtype=np.float64)
-        cross = float(np.dot(x.astype(np.float64), y.astype(np.float64)))
-        return 0.5 * max(float(data["normX2"] - 2.0 * cross + quad), 0.0)
     np.maximum(y, EPSILON, out=y)
     stored = _pointwise(x, y, beta)
     if beta == 1:
