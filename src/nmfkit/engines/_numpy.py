@@ -175,5 +175,5 @@ class NumpyEngine:
 
     @staticmethod
     def to_output(A, like=None):
-        """Return A in the input's array type (here: an ndarray)."""
-        return A
+        """Return A in the input's array type (here: a C-contiguous ndarray)."""
+        return np.ascontiguousarray(A)

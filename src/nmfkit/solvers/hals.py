@@ -67,7 +67,8 @@ def _update_H(X, W, Hstart, nnz, plan, engine, sweep, orders):
     n, m = X.shape
     k = W.shape[1]
     WtW, XtW = W.T @ W, engine.XtW(X, W)
-    Ht = engine.asarray(Hstart.T, plan.dtype)  # no copy when H came from the previous step
+    # always a copy: Hstart may be the accepted or the best H, which must stay intact
+    Ht = np.array(Hstart.T, dtype=plan.dtype, order="C")
     G, R = penalised(WtW, XtW, plan.l1_H, plan.l2_H, engine.xp)
     _sweeps(Ht, G, R, inner_budget(nnz * k + n * k * k, m, k), sweep, orders)
     return Ht.T, {"WtX": XtW.T, "WtW": WtW}
