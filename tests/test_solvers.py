@@ -242,3 +242,27 @@ def test_hals_keeps_its_best_pair_intact_across_restarts():
     for W_ref, H_ref, W_then, H_then in kept:
         np.testing.assert_array_equal(W_ref, W_then)
         np.testing.assert_array_equal(H_ref, H_then)
+
+
+@pytest.mark.parametrize("solver,beta", [p for p in solver_betas() if p.values[1] > 0])
+def test_fit_never_modifies_X(solver, beta):
+    """Sparse X holding explicit zeros is left untouched by every solver,
+    and the fit equals the fit of the same matrix without the stored zeros."""
+    X = random_sparse(30, 20, density=0.4, seed=5)
+    X.data[::5] = 0
+    before = (X.data.copy(), X.indices.copy(), X.indptr.copy())
+    kw = dict(
+        n_components=3,
+        solver=solver,
+        beta_loss=beta,
+        init="random",
+        random_state=0,
+        max_iter=20,
+        tol=0.0,
+    )
+    H = NMF(**kw).fit(X).components_
+    for a, b in zip((X.data, X.indices, X.indptr), before):
+        np.testing.assert_array_equal(a, b)
+    Xz = X.copy()
+    Xz.eliminate_zeros()
+    np.testing.assert_allclose(NMF(**kw).fit(Xz).components_, H, rtol=1e-9, atol=1e-12)

@@ -23,8 +23,9 @@ _NEWTON = 2
 def _layout(X, state):
     """CSR of X and of Xᵀ, and where each entry of Xᵀ sits in X's storage (cached)."""
     if "ccd" not in state:
-        Xc = sp.csr_matrix(X)  # a CSR view of a CSR X; the non-zeros of a dense X
-        Xc.eliminate_zeros()
+        # shares X's arrays when X is CSR, so it is never modified in place (stored
+        # zeros stay: the kernel skips them); the non-zeros of a dense X
+        Xc = sp.csr_matrix(X)
         carrier = sp.csr_matrix((np.arange(Xc.nnz), Xc.indices, Xc.indptr), shape=Xc.shape)
         Xt = Xc.T.tocsr()
         perm = carrier.T.tocsr().data
