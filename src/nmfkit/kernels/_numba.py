@@ -55,11 +55,6 @@ def hals_sweep(A, G, R, order):
     return delta
 
 
-def _warm():  # pragma: no cover - used by benchmarks to exclude compile time
-    a = np.zeros((2, 2))
-    hals_sweep(a, np.eye(2), a.copy(), np.arange(2))
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
 def kl_ccd_sweep(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2):
     """One KL coordinate-descent sweep over the rows of W (Hsieh & Dhillon 2011).
