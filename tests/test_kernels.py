@@ -100,3 +100,25 @@ def test_kl_sweep_keeps_wh_exact_and_descends():
     kernel("kl_ccd_sweep", NumpyEngine())(*args[:9], 0.0, 0.0)
     np.testing.assert_allclose(wh, np.einsum("ij,ij->i", W[rows], Ht[indices]), rtol=1e-12)
     assert kl() < before
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_compiled_result_does_not_depend_on_the_number_of_threads(name):
+    numba = pytest.importorskip("numba")
+    rng = np.random.default_rng(3)
+    # enough rows for several parallel blocks of rows
+    args, written = CASES[name](rng, np.float64, np.arange(6), n=300, m=40)
+    fast = kernel(name, NumpyEngine())
+    runs = []
+    before = numba.get_num_threads()
+    for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+        numba.set_num_threads(threads)
+        try:
+            a = _copy(args)
+            runs.append((fast(*a), [a[i] for i in written]))
+        finally:
+            numba.set_num_threads(before)
+    for r, arrays in runs[1:]:
+        assert r is None or np.isscalar(r) and r == runs[0][0] or np.array_equal(r, runs[0][0])
+        for x, y in zip(arrays, runs[0][1]):
+            assert np.array_equal(x, y)
