@@ -103,22 +103,22 @@ def test_kl_sweep_keeps_wh_exact_and_descends():
 
 
 @pytest.mark.parametrize("name", sorted(KERNELS))
-def test_compiled_result_does_not_depend_on_the_number_of_threads(name):
-    numba = pytest.importorskip("numba")
+def test_compiled_result_does_not_depend_on_the_number_of_threads(name, monkeypatch):
+    pytest.importorskip("numba")
+    from nmfkit.kernels import _rows
+
+    monkeypatch.setattr(_rows, "_MIN_WORK", 1000)  # several blocks even for small cases
     rng = np.random.default_rng(3)
-    # enough rows for several parallel blocks of rows
     args, written = CASES[name](rng, np.float64, np.arange(6), n=300, m=40)
     fast = kernel(name, NumpyEngine())
+    assert len(_rows.blocks(np.arange(301.0) * 100)) > 3
     runs = []
-    before = numba.get_num_threads()
-    for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
-        numba.set_num_threads(threads)
-        try:
-            a = _copy(args)
-            runs.append((fast(*a), [a[i] for i in written]))
-        finally:
-            numba.set_num_threads(before)
-    for r, arrays in runs[1:]:
-        assert r is None or np.isscalar(r) and r == runs[0][0] or np.array_equal(r, runs[0][0])
-        for x, y in zip(arrays, runs[0][1]):
-            assert np.array_equal(x, y)
+    for threads in ("1", "4"):
+        monkeypatch.setenv("NMFKIT_NUM_THREADS", threads)
+        a = _copy(args)
+        runs.append((fast(*a), [a[i] for i in written]))
+    (r1, arrays1), (r4, arrays4) = runs
+    if np.isscalar(r1):
+        assert r1 == r4
+    for x, y in zip(arrays1, arrays4):
+        assert np.array_equal(x, y)

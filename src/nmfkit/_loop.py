@@ -53,7 +53,13 @@ def run(X, W, H, plan, engine, callback=None, caller="NMF"):
     W, H : arrays
     result : FitResult
     """
-    step = SOLVERS[plan.solver].step
+    solver = SOLVERS[plan.solver]
+    with engine.threads(pooled=getattr(solver, "POOLED", False)):
+        return _iterate(X, W, H, plan, engine, solver.step, callback, caller)
+
+
+def _iterate(X, W, H, plan, engine, step, callback, caller):
+    """The body of ``run``, inside the engine's thread context."""
     state = {
         "data": describe_data(X, engine),
         "stats": {},

@@ -1,23 +1,48 @@
 """Numba forms of the kernels, imported (and compiled, then cached) on first use.
 
-Each has the signature of its array-API twin in the sibling module, which is its test
-oracle and its fallback when Numba is missing.
-
-The kernels run over rows in parallel (``prange``): every row is updated from its own
-data alone, by one thread, and per-row results are added up in row order afterwards,
-so the output is the same bit for bit whatever the number of threads.
+Each public kernel has the signature of its array-API twin in the sibling module, which
+is its test oracle and its fallback when Numba is missing. It runs a compiled row-wise
+loop (``_*_rows``) over blocks of rows in parallel (see ``_rows``).
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-# Rows per parallel task: big enough to amortise the scratch buffer, small enough to
-# balance rows of very different cost (sparse rows).
-_BLOCK = 64
+from ._rows import blocks, even_blocks, map_blocks
 
 
-@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 def hals_sweep(A, G, R, order):
+    """One HALS sweep over the columns of A; return Σ (change)². See ``_hals_rows``."""
+    k = A.shape[1]
+    bounds = even_blocks(A.shape[0], 4 * k * k)
+    deltas = map_blocks(lambda lo, hi: _hals_rows(A[lo:hi], G, R[lo:hi], order), bounds)
+    return float(sum(deltas))
+
+
+def kl_ccd_sweep(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2):
+    """One KL coordinate-descent sweep over the rows of W. See ``_kl_rows``."""
+    k = W.shape[1]
+    # a row costs about (stored entries + 1) · k · 4 · n_newton flops
+    cost = (indptr + np.arange(len(indptr))).astype(np.float64) * (4 * k * n_newton)
+
+    def run(lo, hi):
+        ptr = indptr[lo : hi + 1]
+        return _kl_rows(W[lo:hi], Ht, hsum, ptr, indices, data, wh, order, n_newton, l1, l2)
+
+    return int(sum(map_blocks(run, blocks(cost))))
+
+
+def wh_at(indptr, indices, W, Ht, out):
+    """Values of W @ Ht.T at the stored entries of a CSR matrix. See ``_wh_rows``."""
+    cost = (indptr + np.arange(len(indptr))).astype(np.float64) * (2 * W.shape[1])
+    map_blocks(
+        lambda lo, hi: _wh_rows(indptr[lo : hi + 1], indices, W[lo:hi], Ht, out), blocks(cost)
+    )
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _hals_rows(A, G, R, order):
     """One HALS sweep over the columns of A, row by row; return Σ (change)².
 
     Row i of A is updated from row i alone and the small Gram G, so visiting rows in
@@ -37,41 +62,34 @@ def hals_sweep(A, G, R, order):
         The order in which columns are visited.
     """
     n, k = A.shape
-    nblocks = (n + _BLOCK - 1) // _BLOCK
-    deltas = np.zeros(nblocks)
-    for blk in prange(nblocks):
-        g = np.empty(k, dtype=A.dtype)
-        delta = 0.0
-        for i in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
-            for t in range(k):
-                g[t] = R[i, t]
-            for r in range(k):
-                a = A[i, r]
-                if a != 0.0:
-                    for t in range(k):
-                        g[t] -= a * G[r, t]
-            for t in order:
-                h = G[t, t]
-                if h <= 0.0:
-                    continue
-                new = A[i, t] + g[t] / h
-                if new < 0.0:
-                    new = 0.0
-                d = new - A[i, t]
-                if d != 0.0:
-                    A[i, t] = new
-                    delta += d * d
-                    for r in range(k):
-                        g[r] -= d * G[t, r]
-        deltas[blk] = delta
-    total = 0.0
-    for blk in range(nblocks):
-        total += deltas[blk]
-    return total
+    g = np.empty(k, dtype=A.dtype)
+    delta = 0.0
+    for i in range(n):
+        for t in range(k):
+            g[t] = R[i, t]
+        for r in range(k):
+            a = A[i, r]
+            if a != 0.0:
+                for t in range(k):
+                    g[t] -= a * G[r, t]
+        for t in order:
+            h = G[t, t]
+            if h <= 0.0:
+                continue
+            new = A[i, t] + g[t] / h
+            if new < 0.0:
+                new = 0.0
+            d = new - A[i, t]
+            if d != 0.0:
+                A[i, t] = new
+                delta += d * d
+                for r in range(k):
+                    g[r] -= d * G[t, r]
+    return delta
 
 
-@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def kl_ccd_sweep(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2):
+@njit(cache=True, nogil=True, error_model="numpy")
+def _kl_rows(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2):
     """One KL coordinate-descent sweep over the rows of W (Hsieh & Dhillon 2011).
 
     Each coordinate takes up to ``n_newton`` projected Newton steps on its 1-D convex
@@ -96,55 +114,51 @@ def kl_ccd_sweep(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2
     """
     n, k = W.shape
     eps = np.finfo(W.dtype).eps  # W H is floored here, as in the loss
-    nblocks = (n + _BLOCK - 1) // _BLOCK
-    block_moves = np.zeros(nblocks, dtype=np.int64)
-    for blk in prange(nblocks):
-        moves = 0
-        for i in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
-            a, b = indptr[i], indptr[i + 1]
-            for t in order:
-                for _ in range(n_newton):
-                    w = W[i, t]
-                    g = hsum[t] + l1 + l2 * w
-                    c = l2
+    moves = 0
+    for i in range(n):
+        a, b = indptr[i], indptr[i + 1]
+        for t in order:
+            for _ in range(n_newton):
+                w = W[i, t]
+                g = hsum[t] + l1 + l2 * w
+                c = l2
+                for p in range(a, b):
+                    h = Ht[indices[p], t]
+                    if h != 0.0 and data[p] != 0.0:
+                        y = max(wh[p], eps)
+                        r = data[p] / y
+                        g -= r * h
+                        c += r * h * h / y
+                new = w - g / c if c > 0.0 else 0.0
+                if new < 0.0:
+                    new = 0.0
+                d = new - w
+                # f''' <= 0: a step up (d > 0) stops short of the minimiser and so always
+                # descends; only a step down can overshoot and needs the check
+                for _ in range(60):
+                    if d >= 0.0:
+                        break
+                    df = d * (hsum[t] + l1 + l2 * (w + 0.5 * d))
                     for p in range(a, b):
                         h = Ht[indices[p], t]
                         if h != 0.0 and data[p] != 0.0:
-                            y = max(wh[p], eps)
-                            r = data[p] / y
-                            g -= r * h
-                            c += r * h * h / y
-                    new = w - g / c if c > 0.0 else 0.0
-                    if new < 0.0:
-                        new = 0.0
-                    d = new - w
-                    # f''' <= 0: a step up (d > 0) stops short of the minimiser and so always
-                    # descends; only a step down can overshoot and needs the check
-                    for _ in range(60):
-                        if d >= 0.0:
-                            break
-                        df = d * (hsum[t] + l1 + l2 * (w + 0.5 * d))
-                        for p in range(a, b):
-                            h = Ht[indices[p], t]
-                            if h != 0.0 and data[p] != 0.0:
-                                df -= data[p] * np.log1p(d * h / max(wh[p], eps))
-                        if df <= 0.0:
-                            break
-                        d *= 0.5
-                    else:
-                        d = 0.0
-                    if d == 0.0:
+                            df -= data[p] * np.log1p(d * h / max(wh[p], eps))
+                    if df <= 0.0:
                         break
-                    W[i, t] = w + d
-                    moves += 1
-                    for p in range(a, b):
-                        wh[p] += d * Ht[indices[p], t]
-        block_moves[blk] = moves
-    return block_moves.sum()
+                    d *= 0.5
+                else:
+                    d = 0.0
+                if d == 0.0:
+                    break
+                W[i, t] = w + d
+                moves += 1
+                for p in range(a, b):
+                    wh[p] += d * Ht[indices[p], t]
+    return moves
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def wh_at(indptr, indices, W, Ht, out):
+@njit(cache=True, nogil=True)
+def _wh_rows(indptr, indices, W, Ht, out):
     """Values of W @ Ht.T at the stored entries of a CSR matrix, into ``out``.
 
     Parameters
@@ -155,7 +169,7 @@ def wh_at(indptr, indices, W, Ht, out):
     out : ndarray of shape (nnz,)
     """
     n, k = W.shape
-    for i in prange(n):
+    for i in range(n):
         for p in range(indptr[i], indptr[i + 1]):
             j = indices[p]
             s = 0.0

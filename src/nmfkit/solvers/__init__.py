@@ -4,7 +4,9 @@ Every solver module exposes ``SUPPORTS`` (what it can minimise) and
 ``step(X, W, H, state, plan, engine) -> (W, H)``. A step updates W, then H (unless
 ``plan.update_H`` is False), and leaves in ``state["stats"]`` Gram products that stay
 valid for the returned factors, so the Loop can evaluate a Frobenius objective without
-forming W H. ``SOLVERS`` is the registry the Plan checks and the tests loop over.
+forming W H. A module may set ``POOLED = True`` when its work is row-wise: the engine
+then runs it on one pool of threads (``NumpyEngine.threads``). ``SOLVERS`` is the
+registry the Plan checks and the tests loop over.
 """
 
 from . import bpp, ccd, hals, mu

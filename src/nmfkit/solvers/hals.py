@@ -16,6 +16,8 @@ from ..losses import beta_divergence, penalty
 from ._common import h_stats, penalised
 
 SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2")}
+# The work is row-wise (products and sweeps): run it on the engine's pool.
+POOLED = True
 
 # Gillis & Glineur's α and δ (δ on the norm of the change; squared below).
 _ALPHA = 0.5

@@ -1,0 +1,52 @@
+"""Parallel work: the pooled products equal the plain ones, and results do not depend on
+the number of threads (blocks of rows are set by the size of the work alone)."""
+
+import numpy as np
+import pytest
+from conftest import random_sparse
+
+from nmfkit import NMF
+from nmfkit.engines import _numpy
+from nmfkit.kernels import _rows
+from nmfkit.solvers import SOLVERS
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Split even small problems into several blocks of rows."""
+    monkeypatch.setattr(_rows, "_MIN_WORK", 500)
+    monkeypatch.setattr(_numpy, "_GEMM_BLOCK_WORK", 500)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_pooled_products_equal_plain_ones(small_blocks, sparse, dtype):
+    rng = np.random.default_rng(0)
+    X = random_sparse(61, 47, dtype=dtype)
+    X = X if sparse else X.toarray()
+    W = rng.random((61, 5)).astype(dtype)
+    H = rng.random((5, 47)).astype(dtype)
+    engine = _numpy.NumpyEngine()
+    plain = engine.XHt(X, H), engine.XtW(X, W)
+    with engine.threads(pooled=True):
+        pooled = engine.XHt(X, H), engine.XtW(X, W)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for a, b in zip(pooled, plain):
+        assert a.dtype == b.dtype and a.flags.c_contiguous
+        np.testing.assert_allclose(a, b, rtol=rtol)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_fit_does_not_depend_on_the_number_of_threads(small_blocks, monkeypatch, solver, sparse):
+    betas = SOLVERS[solver].SUPPORTS["beta"]
+    beta = 2.0 if betas == "any" else betas[0]
+    X = random_sparse(80, 60, density=0.5, seed=1)
+    X = X if sparse else X.toarray() + 0.01
+    runs = []
+    for threads in ("1", "2"):
+        monkeypatch.setenv("NMFKIT_NUM_THREADS", threads)
+        model = NMF(6, solver=solver, beta_loss=beta, max_iter=30, tol=0, random_state=0)
+        runs.append((model.fit_transform(X), model.components_))
+    for a, b in zip(*runs):
+        assert np.array_equal(a, b)
