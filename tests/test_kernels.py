@@ -40,8 +40,31 @@ def wh_case(rng, dtype, order, n=37, m=23, k=6):
     return (X.indptr, X.indices, W, Ht, np.zeros(X.nnz, dtype)), (4,)
 
 
+def csr_dense_case(rng, dtype, order, n=37, m=23, k=6):
+    X, _ = _csr(rng, dtype, n, m)
+    B = rng.random((m, k)).astype(dtype)
+    return (X.indptr, X.indices, X.data, B, np.full((n, k), np.nan, dtype)), (4,)
+
+
+def duplicates_case(rng, dtype, order, n=37, m=23, k=6):
+    X, _ = _csr(rng, dtype, n, m)
+    indices = X.indices.copy()
+    for i in range(n):  # unsorted rows
+        rng.shuffle(indices[X.indptr[i] : X.indptr[i + 1]])
+    if order[0] != 0:  # the shuffled cases store one column twice in some row
+        row = int(np.argmax(np.diff(X.indptr)))
+        indices[X.indptr[row] + 1] = indices[X.indptr[row]]
+    return (X.indptr, indices, m), ()
+
+
 # kernel name -> builder of (arguments, indices of the arguments the kernel writes)
-CASES = {"hals_sweep": hals_case, "kl_ccd_sweep": kl_case, "wh_at": wh_case}
+CASES = {
+    "hals_sweep": hals_case,
+    "kl_ccd_sweep": kl_case,
+    "wh_at": wh_case,
+    "csr_dense": csr_dense_case,
+    "csr_has_duplicates": duplicates_case,
+}
 
 
 def test_every_kernel_has_a_case():
@@ -68,7 +91,9 @@ def test_compiled_matches_array_api_twin(name, shuffled, dtype):
     for i in written:
         assert a1[i].dtype == dtype
         np.testing.assert_allclose(a1[i], a2[i], rtol=rtol, atol=rtol * np.abs(a2[i]).max())
-    if np.isscalar(r1):
+    if isinstance(r1, (bool, np.bool_)):
+        assert bool(r1) == bool(r2) == (name == "csr_has_duplicates" and shuffled)
+    elif np.isscalar(r1):
         # float32 rounding may turn a tiny step into none in one form and not the other
         assert r1 == pytest.approx(r2, rel=1e-9 if dtype == np.float64 else 1e-2)
 
@@ -122,3 +147,18 @@ def test_compiled_result_does_not_depend_on_the_number_of_threads(name, monkeypa
         assert r1 == r4
     for x, y in zip(arrays1, arrays4):
         assert np.array_equal(x, y)
+
+
+def test_unsorted_csr_input_is_not_copied_and_duplicates_are_summed():
+    rng = np.random.default_rng(4)
+    (indptr, indices, m), _ = duplicates_case(rng, np.float64, np.arange(6))
+    X = sp.csr_matrix((rng.random(len(indices)), indices, indptr), shape=(37, m))
+    assert not X.has_sorted_indices
+    assert NumpyEngine().check_input(X) is X  # no copy of the user's data
+    (indptr, indices, m), _ = duplicates_case(rng, np.float64, np.arange(6)[::-1])
+    data = rng.random(len(indices))
+    X = sp.csr_matrix((data, indices.copy(), indptr), shape=(37, m))
+    Y = NumpyEngine().check_input(X)
+    assert Y is not X and Y.has_canonical_format
+    np.testing.assert_allclose(Y.toarray(), X.toarray())
+    np.testing.assert_array_equal(X.data, data)  # the caller's X untouched

@@ -76,7 +76,9 @@ class NumpyEngine:
             X = X.tocsr() if X.format != "csr" else X
             if X.dtype not in (np.float32, np.float64):
                 X = X.astype(np.float64)
-            if not X.has_canonical_format:
+            # unsorted indices are fine (TfidfVectorizer makes them; no copy of a big
+            # X for that); stored duplicates are summed, on a copy
+            if not X.has_canonical_format and self._has_duplicates(X):
                 X = X.copy()
                 X.sum_duplicates()
             values = X.data
@@ -124,6 +126,11 @@ class NumpyEngine:
         self._check_values(values, caller, name)
         return X
 
+    def _has_duplicates(self, X):
+        from ..kernels import kernel
+
+        return bool(kernel("csr_has_duplicates", self)(X.indptr, X.indices, X.shape[1]))
+
     @staticmethod
     def _check_values(values, caller, name):
         finite = np.isfinite(values)
@@ -169,16 +176,15 @@ class NumpyEngine:
         n, m = X.shape
         out = np.empty((n, H.shape[0]), dtype=np.result_type(X.dtype, H.dtype))
         if sp.issparse(X):
-            work = 2 * max(X.nnz, 1) / n * H.shape[0]
+            from ..kernels import kernel
 
-            def product(lo, hi):
-                out[lo:hi] = X[lo:hi] @ H.T
-        else:
-            work = 2 * m * H.shape[0]
+            Ht = np.ascontiguousarray(H.T, dtype=out.dtype)
+            return kernel("csr_dense", self)(X.indptr, X.indices, X.data, Ht, out)
 
-            def product(lo, hi):
-                np.matmul(X[lo:hi], H.T, out=out[lo:hi])
+        def product(lo, hi):
+            np.matmul(X[lo:hi], H.T, out=out[lo:hi])
 
+        work = 2 * m * H.shape[0]
         map_blocks(product, even_blocks(n, work, _GEMM_BLOCK_WORK, _GEMM_BLOCKS))
         return out
 

@@ -32,6 +32,17 @@ def kl_ccd_sweep(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2
     return int(sum(map_blocks(run, blocks(cost))))
 
 
+def csr_dense(indptr, indices, data, B, out):
+    """CSR X times dense B, into ``out``. See ``_csr_dense_rows``."""
+    cost = (indptr + np.arange(len(indptr))).astype(np.float64) * (2 * B.shape[1])
+
+    def run(lo, hi):
+        _csr_dense_rows(indptr[lo : hi + 1], indices, data, B, out[lo:hi])
+
+    map_blocks(run, blocks(cost))
+    return out
+
+
 def wh_at(indptr, indices, W, Ht, out):
     """Values of W @ Ht.T at the stored entries of a CSR matrix. See ``_wh_rows``."""
     cost = (indptr + np.arange(len(indptr))).astype(np.float64) * (2 * W.shape[1])
@@ -177,3 +188,41 @@ def _wh_rows(indptr, indices, W, Ht, out):
                 s += W[i, t] * Ht[j, t]
             out[p] = s
     return out
+
+
+@njit(cache=True, nogil=True)
+def _csr_dense_rows(indptr, indices, data, B, out):
+    """out[i] = Σ_p data[p] · B[indices[p]] over the stored entries p of row i.
+
+    Parameters
+    ----------
+    indptr, indices, data : CSR arrays of X (n, m)
+    B : ndarray of shape (m, k), C-contiguous
+    out : ndarray of shape (n, k), C-contiguous
+    """
+    n, k = out.shape
+    for i in range(n):
+        for t in range(k):
+            out[i, t] = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            v = data[p]
+            j = indices[p]
+            for t in range(k):
+                out[i, t] += v * B[j, t]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def csr_has_duplicates(indptr, indices, n_cols):
+    """Whether some row of a CSR structure stores a column twice (indices in any order).
+
+    O(nnz) time and O(n_cols) memory: ``seen[j]`` is the last row that stored column j.
+    """
+    seen = np.full(n_cols, -1, dtype=np.int64)
+    for i in range(len(indptr) - 1):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            if seen[j] == i:
+                return True
+            seen[j] = i
+    return False
