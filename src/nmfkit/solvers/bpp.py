@@ -7,8 +7,6 @@ passive and active sets at once. Columns that share a passive set are solved tog
 solves. Frobenius loss with L1/L2 penalties.
 """
 
-import dataclasses
-
 import numpy as np
 import scipy.linalg
 
@@ -149,6 +147,10 @@ def nnls_bpp(AtA, AtB, X0=None):
     return X
 
 
+# Rows of W solved at once by solve_W.
+_SOLVE_ROWS = 2048
+
+
 def solve_W(X, W, H, plan, engine):
     """The exact minimiser over W ≥ 0 for fixed H (Frobenius, with W's penalties).
 
@@ -165,8 +167,14 @@ def solve_W(X, W, H, plan, engine):
     -------
     W : ndarray of shape (n_samples, k)
     """
-    fixed = dataclasses.replace(plan, update_H=False)
-    return step(X, W, H, {"update_H": False}, fixed, engine)[0]
+    hs = h_stats(X, H, {"update_H": False}, engine)
+    HHt, XHt = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W, engine.xp)
+    out = engine.xp.empty_like(XHt, dtype=plan.dtype)
+    # rows in blocks: the solver's temporaries stay a few times _SOLVE_ROWS·k floats
+    for lo in range(0, XHt.shape[0], _SOLVE_ROWS):
+        hi = lo + _SOLVE_ROWS
+        out[lo:hi] = nnls_bpp(HHt, XHt[lo:hi].T, W[lo:hi].T).T
+    return out
 
 
 def step(X, W, H, state, plan, engine):

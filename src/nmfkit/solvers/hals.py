@@ -54,6 +54,15 @@ def _orders(k, rng):
 _BETA0, _ETA, _GAMMA, _GAMMA_BAR = 0.5, 1.5, 1.01, 1.005
 
 
+def _extrapolate(new, old, beta):
+    """max(new + β (new − old), 0) in one new array (no temporaries of its size)."""
+    y = new - old
+    y *= beta
+    y += new
+    y[y < 0] = 0
+    return y
+
+
 def _update_W(X, Wstart, H, state, plan, engine, sweep, orders):
     """Accelerated HALS update of W from ``Wstart`` given H; returns W (in place)."""
     n, m = X.shape
@@ -109,7 +118,7 @@ def step(X, W, H, state, plan, engine):
     # initialisation, is no such step, and following it tends to leave a good basin
     beta = ex["beta"]
     step_beta = beta if ex["loss"] < float("inf") else 0.0
-    Wy = engine.xp.maximum(Wn + step_beta * (Wn - ex["W"]), 0)
+    Wy = _extrapolate(Wn, ex["W"], step_beta)
     Hn, stats = _update_H(X, Wy, ex["Hy"], state["data"]["nnz"], plan, engine, sweep, orders)
     loss = beta_divergence(X, Wy, Hn, 2.0, engine, state["data"], stats) + penalty(Wy, Hn, plan)
     if loss > ex["loss"]:
@@ -120,7 +129,7 @@ def step(X, W, H, state, plan, engine):
             W=Wn,
             H=Hn,
             Wy=Wy,
-            Hy=engine.xp.maximum(Hn + step_beta * (Hn - ex["H"]), 0),
+            Hy=_extrapolate(Hn, ex["H"], step_beta),
             beta=min(ex["beta_max"], beta * _GAMMA),
             beta_max=min(1.0, ex["beta_max"] * _GAMMA_BAR),
         )
