@@ -146,6 +146,25 @@ def test_every_init(init):
     assert model.components_.min() >= 0
 
 
+@pytest.mark.parametrize("shape", [(30, 70), (70, 30)])
+def test_exact_truncated_svd_of_short_dense_data(shape):
+    from nmfkit._init import _top_svd
+
+    rng = np.random.default_rng(11)
+    X = rng.random(shape)
+    U, S, V = _top_svd(X, 5, np.random.default_rng(0))
+    u, s, v = np.linalg.svd(X, full_matrices=False)
+    np.testing.assert_allclose(S, s[:5], rtol=1e-10)
+    np.testing.assert_allclose(np.abs(U), np.abs(u[:, :5]), atol=1e-8)
+    np.testing.assert_allclose(np.abs(V), np.abs(v[:5]), atol=1e-8)
+    # rank 2 data, 5 components: the missing directions are zero, not noise
+    X = rng.random((shape[0], 2)) @ rng.random((2, shape[1]))
+    U, S, V = _top_svd(X, 5, np.random.default_rng(0))
+    assert np.all(S[2:] == 0) and np.all(V[2:] == 0 if shape[0] <= shape[1] else U[:, 2:] == 0)
+    model = NMF(5, init="nndsvda", random_state=0, max_iter=20).fit(X)
+    assert np.isfinite(model.components_).all()
+
+
 def test_non_negative_factorization_update_H_false():
     rng = np.random.default_rng(9)
     X = rng.random((20, 6)) @ rng.random((6, 10))

@@ -5,6 +5,8 @@ moved to the engine, so every engine starts from the same W and H.
 """
 
 import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
 from sklearn.utils.extmath import randomized_svd
 
 __all__ = ["initialize", "make_rng"]
@@ -30,9 +32,36 @@ def _random(X, k, rng, dtype):
     return W.astype(dtype, copy=False), H.astype(dtype, copy=False)
 
 
+# X with a side this short gets an exact truncated SVD through its small Gram matrix
+# (a fraction of the time of the randomized SVD, and exact); others the randomized SVD
+# (Halko et al. 2011), as scikit-learn does.
+_GRAM_SVD_MAX = 2048
+
+
+def _top_svd(X, k, rng):
+    """The k leading singular triplets (U, S, V) of X."""
+    seed = int(rng.integers(2**31 - 1))
+    n, m = X.shape
+    if min(n, m) > _GRAM_SVD_MAX or k >= min(n, m):
+        return randomized_svd(X, k, random_state=seed)
+    A = X if n <= m else X.T
+    gram = A @ A.T
+    gram = np.asarray(gram.toarray() if sp.issparse(gram) else gram, dtype=np.float64)
+    r = gram.shape[0]
+    evals, evecs = scipy.linalg.eigh(gram, subset_by_index=[r - k, r - 1])
+    evals, evecs = evals[::-1], evecs[:, ::-1]
+    S = np.sqrt(np.maximum(evals, 0))
+    # directions whose singular value is lost in rounding carry no information
+    live = S > r * np.sqrt(np.finfo(np.float64).eps) * S[0]
+    other = np.zeros((k, A.shape[1]))
+    other[live] = np.asarray(A.T @ evecs[:, live]).T / S[live, None]
+    S[~live] = 0
+    return (evecs, S, other) if n <= m else (other.T, S, evecs.T)
+
+
 def _nndsvd(X, k, rng, variant, dtype):
     """NNDSVD (Boutsidis & Gallopoulos 2008), doi:10.1016/j.patcog.2007.09.010."""
-    U, S, V = randomized_svd(X, k, random_state=int(rng.integers(2**31 - 1)))
+    U, S, V = _top_svd(X, k, rng)
     W = np.zeros_like(U)
     H = np.zeros_like(V)
     W[:, 0] = np.sqrt(S[0]) * np.abs(U[:, 0])
@@ -44,6 +73,8 @@ def _nndsvd(X, k, rng, variant, dtype):
         xpn, ypn = np.linalg.norm(xp), np.linalg.norm(yp)
         xnn, ynn = np.linalg.norm(xn), np.linalg.norm(yn)
         mp, mn = xpn * ypn, xnn * ynn
+        if max(mp, mn) == 0:  # a direction X does not have (rank below k)
+            continue
         if mp > mn:
             u, v, sigma = xp / xpn, yp / ypn, mp
         else:

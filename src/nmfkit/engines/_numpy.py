@@ -12,7 +12,7 @@ __all__ = ["NumpyEngine"]
 
 # Products on the pool: one block of rows per 2**26 flops, at most 16 (big enough for
 # BLAS to run at full speed on one thread).
-_GEMM_BLOCK_WORK = 1 << 26
+_GEMM_BLOCK_WORK = 1 << 24
 _GEMM_BLOCKS = 16
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 # Work (about flops) below which a kernel runs whole in the calling thread, and the
 # largest number of blocks; between them, one block per _MIN_WORK.
-_MIN_WORK = 1 << 22
+_MIN_WORK = 1 << 20
 _MAX_BLOCKS = 64
 
 _pool = None
