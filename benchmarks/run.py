@@ -156,6 +156,22 @@ def curve(make, X, k, beta, budgets, repeats, max_seconds, flat):
     return points
 
 
+def time_to(pts, level):
+    """Seconds to reach ``level``: interpolated between the two budgets around it.
+
+    The objective falls convexly in time, so the straight line between two measured
+    points lies above the curve: the interpolated time is an upper bound (and never
+    more than the first budget at or below the level). None when never reached.
+    """
+    for j, (_, t, loss) in enumerate(pts):
+        if loss <= level:
+            if j == 0:
+                return t
+            _, t0, loss0 = pts[j - 1]
+            return t0 + (t - t0) * (loss0 - level) / (loss0 - loss)
+    return None
+
+
 def summarise(curves, budgets, eps_values):
     """Times to reach best·(1 + eps) and scikit-learn's best; objective per budget."""
     best = min(loss for pts in curves.values() for _, _, loss in pts)
@@ -163,10 +179,7 @@ def summarise(curves, budgets, eps_values):
     levels = [best * (1 + eps) for eps in eps_values] + ([min(sk)] if sk else [])
     rows = {}
     for name, pts in curves.items():
-        reach = []
-        for level in levels:
-            ok = [t for _, t, loss in pts if loss <= level]
-            reach.append(min(ok) if ok else None)
+        reach = [time_to(pts, level) for level in levels]
         at = []
         for budget in budgets:
             within = [loss for _, t, loss in pts if t <= budget]
