@@ -46,6 +46,16 @@ def csr_dense_case(rng, dtype, order, n=37, m=23, k=6):
     return (X.indptr, X.indices, X.data, B, np.full((n, k), np.nan, dtype)), (4,)
 
 
+def nnls_case(rng, dtype, order, n=37, m=23, k=6):
+    A = rng.random((m, k))
+    A[:, 0] = A[:, 1]  # a singular Gram: passive blocks holding both need least squares
+    G = A.T @ A + (0 if order[0] == 0 else 0.1) * np.eye(k)
+    B = (rng.random((n, m)) - 0.3) @ A
+    X = rng.random((n, k)) * (rng.random((n, k)) < 0.5)  # warm starts
+    G, B, X = G.astype(dtype), B.astype(dtype), X.astype(dtype)
+    return (G, B, X, 1e-12 * float(np.abs(B).max())), (2,)
+
+
 def duplicates_case(rng, dtype, order, n=37, m=23, k=6):
     X, _ = _csr(rng, dtype, n, m)
     indices = X.indices.copy()
@@ -63,6 +73,7 @@ CASES = {
     "kl_ccd_sweep": kl_case,
     "wh_at": wh_case,
     "csr_dense": csr_dense_case,
+    "nnls_rows": nnls_case,
     "csr_has_duplicates": duplicates_case,
 }
 

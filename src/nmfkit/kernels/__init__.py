@@ -10,6 +10,7 @@ import importlib
 
 from .hals import hals_sweep_xp
 from .kl import kl_ccd_sweep_xp
+from .nnls import nnls_rows_xp
 from .products import csr_dense_xp, csr_has_duplicates_xp, wh_at_xp
 
 __all__ = ["KERNELS", "kernel"]
@@ -19,6 +20,7 @@ KERNELS = {
     "hals_sweep": {"xp": hals_sweep_xp, "numpy": "nmfkit.kernels._numba:hals_sweep"},
     "kl_ccd_sweep": {"xp": kl_ccd_sweep_xp, "numpy": "nmfkit.kernels._numba:kl_ccd_sweep"},
     "wh_at": {"xp": wh_at_xp, "numpy": "nmfkit.kernels._numba:wh_at"},
+    "nnls_rows": {"xp": nnls_rows_xp, "numpy": "nmfkit.kernels._numba_nnls:nnls_rows"},
     "csr_dense": {"xp": csr_dense_xp, "numpy": "nmfkit.kernels._numba:csr_dense"},
     "csr_has_duplicates": {
         "xp": csr_has_duplicates_xp,

@@ -22,8 +22,10 @@ POOLED = True
 # Gillis & Glineur's α and δ (δ on the norm of the change; squared below).
 _ALPHA = 0.5
 _DELTA = 0.01
-# A sweep is a sequential loop; a flop of it costs about this many BLAS-3 flops. Fixed
-# (not timed) so that the same seed always gives the same result.
+# The cost of a sweep flop in BLAS-3 flops, as the budget counts it. Fixed (not timed)
+# so that the same seed always gives the same result. Measured ratios are 8-14 on 2
+# cores; 5 runs more sweeps than that, which reached a given objective sooner on
+# Olivetti (docs/design.md).
 _SWEEP_COST = 5.0
 _MAX_SWEEPS = 64
 
