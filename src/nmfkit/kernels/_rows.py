@@ -36,6 +36,16 @@ def n_threads():
     return max(1, min(cpus, int(cap))) if cap else cpus
 
 
+def _forget_pool():
+    # a forked child inherits the pool object but not its threads: start a new one
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _get_pool():
     global _pool
     with _lock:
