@@ -83,18 +83,8 @@ def _nnls_rows(G, B, X, small):
     Each step exchanges every infeasible variable between the passive and active sets;
     after ``_P_BAR`` steps that do not reduce their number, only the largest-index one
     (the backup rule, which terminates). A singular passive block falls back to least
-    squares. The rule matches ``nnls_bpp``, the batched NumPy form.
-
-    Parameters
-    ----------
-    G : ndarray of shape (k, k)
-        Symmetric positive semi-definite Gram (plus any L2 weight on the diagonal).
-    B : ndarray of shape (n, k)
-        Right-hand sides, one per row.
-    X : ndarray of shape (n, k)
-        Warm start; overwritten by the solutions (non-negative).
-    small : float
-        Magnitudes below this count as zero in the feasibility tests.
+    squares. The rule and the parameters are those of ``kernels.nnls.nnls_rows_xp``, the
+    batched NumPy form; the solutions are clipped at zero.
     """
     n, k = B.shape
     L = np.empty((k, k))
