@@ -66,14 +66,18 @@ def test_sparse_explicit_zeros_and_unsorted_indices():
         )
 
 
-@pytest.mark.parametrize("which", ["W", "H"])
+@pytest.mark.parametrize("which", ["W", "H", "cross"])
 def test_frobenius_from_gram_products(which):
     rng = np.random.default_rng(5)
     X = rng.random((10, 8))
     W, H = factors(10, 8, 3, 6)
     eng = NumpyEngine()
     data = describe_data(X, eng)
-    stats = {"WtX": W.T @ X, "WtW": W.T @ W} if which == "W" else {"XHt": X @ H.T, "HHt": H @ H.T}
+    stats = {
+        "W": {"WtX": W.T @ X, "WtW": W.T @ W},
+        "H": {"XHt": X @ H.T, "HHt": H @ H.T},
+        "cross": {"cross": float(np.sum(X * (W @ H))), "WtW": W.T @ W},
+    }[which]
     got = beta_divergence(X, W, H, 2.0, eng, data, stats)
     assert got == pytest.approx(naive_divergence(X, W @ H, 2.0), rel=1e-9)
 

@@ -66,9 +66,14 @@ def _frobenius_from_stats(W, H, stats, normX2):
     """0.5 ||X - W H||² from Gram products of the current W (or H), float64 sums.
 
     ``stats`` holds either ``WtX``/``WtW`` computed from the current W, or
-    ``XHt``/``HHt`` from the current H; the other factor may be anything.
+    ``XHt``/``HHt`` from the current H; the other factor may be anything. Or it holds
+    ``cross`` = <X, W H> with ``WtW``, valid for this very pair only (a scalar instead of
+    a factor-sized array, for state kept across iterations).
     """
-    if "WtX" in stats:
+    if "cross" in stats:
+        cross = stats["cross"]
+        quad = np.sum(stats["WtW"] * (H @ H.T), dtype=np.float64)
+    elif "WtX" in stats:
         cross = np.sum(H * stats["WtX"], dtype=np.float64)
         quad = np.sum(stats["WtW"] * (H @ H.T), dtype=np.float64)
     else:

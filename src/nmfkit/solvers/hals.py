@@ -122,6 +122,9 @@ def step(X, W, H, state, plan, engine):
     step_beta = beta if ex["loss"] < float("inf") else 0.0
     Wy = _extrapolate(Wn, ex["W"], step_beta)
     Hn, stats = _update_H(X, Wy, ex["Hy"], state["data"]["nnz"], plan, engine, sweep, orders)
+    # keep <X, Wy Hn> rather than Wyᵀ X: the best pair's stats live across iterations
+    cross = float(engine.xp.sum(Hn * stats["WtX"], dtype=engine.xp.float64))
+    stats = {"cross": cross, "WtW": stats["WtW"]}
     loss = beta_divergence(X, Wy, Hn, 2.0, engine, state["data"], stats) + penalty(Wy, Hn, plan)
     if loss > ex["loss"]:
         # restart from the last accepted pair, with a smaller β
