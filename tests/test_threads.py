@@ -86,3 +86,50 @@ def test_a_forked_child_gets_a_working_pool():
         child.kill()
     assert not alive, "the forked child hung on the parent's thread pool"
     assert queue.get(timeout=5) == expected
+
+
+def test_overlapping_fits_in_two_threads_restore_blas_threads():
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    before = blas_threads()
+    X = np.random.default_rng(3).random((200, 150))
+    a_in, b_in, a_done = threading.Event(), threading.Event(), threading.Event()
+    errors = []
+
+    def first(it, *_):
+        if it == 10:
+            a_in.set()
+            b_in.wait(30)
+
+    def second(it, *_):
+        if it == 10:
+            b_in.set()
+            a_done.wait(30)
+
+    def run(callback, after=None, done=None):
+        try:
+            if after is not None:
+                after.wait(30)
+            NMF(4, max_iter=20, tol=0, random_state=0, callback=callback).fit(X)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            if done is not None:
+                done.set()
+
+    # A enters, B enters, A leaves, B leaves: the order that used to leave BLAS on 1 thread
+    threads = [
+        threading.Thread(target=run, args=(first, None, a_done)),
+        threading.Thread(target=run, args=(second, a_in)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert blas_threads() == before

@@ -2,6 +2,7 @@
 
 import contextlib
 import functools
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -10,7 +11,7 @@ from ..kernels._rows import even_blocks, map_blocks
 
 __all__ = ["NumpyEngine"]
 
-# Products on the pool: one block of rows per 2**26 flops, at most 16 (big enough for
+# Products on the pool: one block of rows per 2**24 flops, at most 16 (big enough for
 # BLAS to run at full speed on one thread).
 _GEMM_BLOCK_WORK = 1 << 24
 _GEMM_BLOCKS = 16
@@ -21,6 +22,32 @@ def _blas():
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
+
+
+# Pooled fits running now, and the limiter that holds BLAS to one thread while any does.
+_holders = {"count": 0, "limiter": None}
+_holders_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """BLAS on one thread while any pooled fit runs; restored when the last one ends.
+
+    threadpoolctl restores what it found on entry, so two fits overlapping in two
+    threads would otherwise leave BLAS on one thread for good.
+    """
+    with _holders_lock:
+        if _holders["count"] == 0:
+            _holders["limiter"] = _blas().limit(limits=1, user_api="blas")
+        _holders["count"] += 1
+    try:
+        yield
+    finally:
+        with _holders_lock:
+            _holders["count"] -= 1
+            if _holders["count"] == 0:
+                _holders["limiter"].restore_original_limits()
+                _holders["limiter"] = None
 
 
 class NumpyEngine:
@@ -52,7 +79,7 @@ class NumpyEngine:
 
     @contextlib.contextmanager
     def _pooled_region(self):
-        with _blas().limit(limits=1, user_api="blas"):
+        with _one_blas_thread():
             self._pooled = True
             try:
                 yield
