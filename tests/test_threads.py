@@ -133,3 +133,22 @@ def test_overlapping_fits_in_two_threads_restore_blas_threads():
         t.join(60)
     assert not errors
     assert blas_threads() == before
+
+
+def test_nmfkit_num_threads_is_read_at_each_call(monkeypatch):
+    import threading
+
+    bounds = np.array([0, 10, 20, 30])
+
+    def where(lo, hi):
+        return threading.current_thread().name
+
+    monkeypatch.setenv("NMFKIT_NUM_THREADS", "1")
+    assert set(_rows.map_blocks(where, bounds)) == {threading.current_thread().name}
+    monkeypatch.delenv("NMFKIT_NUM_THREADS")
+    if _rows.n_threads() == 1:
+        pytest.skip("one CPU: no pool to test")
+    monkeypatch.setenv("NMFKIT_NUM_THREADS", "2")
+    names = _rows.map_blocks(where, bounds)
+    assert all(name.startswith("nmfkit") for name in names)
+    assert _rows._pool._max_workers == 2

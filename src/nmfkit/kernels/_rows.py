@@ -46,11 +46,15 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _get_pool():
+def _get_pool(threads):
+    """The pool, made anew when the number of threads asked for has changed."""
     global _pool
     with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=n_threads(), thread_name_prefix="nmfkit")
+        if _pool is None or _pool._max_workers != threads:
+            old = _pool
+            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="nmfkit")
+            if old is not None:
+                old.shutdown(wait=False)  # work already handed to it still runs
         return _pool
 
 
@@ -87,6 +91,7 @@ def even_blocks(n, row_work, min_work=None, max_blocks=None):
 def map_blocks(func, bounds):
     """``[func(lo, hi) for each block]``, on the pool when there is more than one block."""
     pairs = list(zip(bounds[:-1], bounds[1:]))
-    if len(pairs) == 1 or n_threads() == 1:
+    threads = n_threads()
+    if len(pairs) == 1 or threads == 1:
         return [func(lo, hi) for lo, hi in pairs]
-    return list(_get_pool().map(lambda p: func(*p), pairs))
+    return list(_get_pool(threads).map(lambda p: func(*p), pairs))
