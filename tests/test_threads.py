@@ -151,4 +151,4 @@ def test_nmfkit_num_threads_is_read_at_each_call(monkeypatch):
     monkeypatch.setenv("NMFKIT_NUM_THREADS", "2")
     names = _rows.map_blocks(where, bounds)
     assert all(name.startswith("nmfkit") for name in names)
-    assert _rows._pool._max_workers == 2
+    assert _rows._pool_size == 2

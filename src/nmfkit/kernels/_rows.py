@@ -22,7 +22,7 @@ import numpy as np
 _MIN_WORK = 1 << 20
 _MAX_BLOCKS = 64
 
-_pool = None
+_pool, _pool_size = None, 0
 _lock = threading.Lock()
 
 
@@ -38,8 +38,8 @@ def n_threads():
 
 def _forget_pool():
     # a forked child inherits the pool object but not its threads: start a new one
-    global _pool, _lock
-    _pool, _lock = None, threading.Lock()
+    global _pool, _pool_size, _lock
+    _pool, _pool_size, _lock = None, 0, threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -48,11 +48,12 @@ if hasattr(os, "register_at_fork"):
 
 def _get_pool(threads):
     """The pool, made anew when the number of threads asked for has changed."""
-    global _pool
+    global _pool, _pool_size
     with _lock:
-        if _pool is None or _pool._max_workers != threads:
+        if _pool is None or _pool_size != threads:
             old = _pool
             _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="nmfkit")
+            _pool_size = threads
             if old is not None:
                 old.shutdown(wait=False)  # work already handed to it still runs
         return _pool
