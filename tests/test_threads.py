@@ -152,3 +152,9 @@ def test_nmfkit_num_threads_is_read_at_each_call(monkeypatch):
     names = _rows.map_blocks(where, bounds)
     assert all(name.startswith("nmfkit") for name in names)
     assert _rows._pool_size == 2
+
+
+def test_bad_nmfkit_num_threads_says_what_to_set(monkeypatch):
+    monkeypatch.setenv("NMFKIT_NUM_THREADS", "two")
+    with pytest.raises(ValueError, match="NMFKIT_NUM_THREADS='two' is not a whole number"):
+        _rows.n_threads()
