@@ -16,7 +16,11 @@ from ._common import h_stats, penalised
 SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2")}
 
 
-def nnls_bpp(AtA, AtB, X0, engine):
+# Rows copied to float64 and solved at a time: bounds the copies to _SOLVE_ROWS·k floats.
+_SOLVE_ROWS = 2048
+
+
+def nnls_bpp(AtA, AtB, X0, engine, dtype):
     """Solve min ‖A X − B‖² s.t. X ≥ 0 for many right-hand sides from Grams.
 
     Parameters
@@ -25,23 +29,32 @@ def nnls_bpp(AtA, AtB, X0, engine):
         Aᵀ A (symmetric positive semi-definite).
     AtB : ndarray of shape (k, r)
         Aᵀ B.
-    X0 : ndarray of shape (k, r), optional
+    X0 : ndarray of shape (k, r)
         Warm start: its positive entries seed the passive sets.
     engine : Engine
+    dtype : dtype
+        Of the result.
 
     Returns
     -------
-    X : ndarray of shape (k, r), float64, non-negative
+    X : ndarray of shape (k, r), non-negative
     """
     AtA = np.asarray(AtA, dtype=np.float64)
-    rows = np.array(AtB.T, dtype=np.float64, order="C")
-    X = np.zeros_like(rows) if X0 is None else np.array(X0.T, dtype=np.float64, order="C")
-    small = 1e-12 * max(float(np.abs(rows).max(initial=0.0)), 1e-300)
-    return kernel("nnls_rows", engine)(AtA, rows, X, small).T
+    small = 1e-12 * max(float(np.abs(AtB).max(initial=0.0)), 1e-300)
+    solve = kernel("nnls_rows", engine)
+    out = np.empty(AtB.T.shape, dtype=dtype)
+    for lo in range(0, out.shape[0], _SOLVE_ROWS):
+        hi = lo + _SOLVE_ROWS
+        rows = np.array(AtB[:, lo:hi].T, dtype=np.float64, order="C")
+        X = np.array(X0[:, lo:hi].T, dtype=np.float64, order="C")
+        out[lo:hi] = solve(AtA, rows, X, small)
+    return out.T
 
 
-# Rows of W solved at once by solve_W.
-_SOLVE_ROWS = 2048
+def _exact_W(hs, W, plan, engine):
+    """The W ≥ 0 that minimises the objective for the H behind ``hs``, from W's support."""
+    HHt, XHt = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W, engine.xp)
+    return engine.asarray(nnls_bpp(HHt, XHt.T, W.T, engine, plan.dtype).T, plan.dtype)
 
 
 def solve_W(X, W, H, plan, engine):
@@ -60,26 +73,18 @@ def solve_W(X, W, H, plan, engine):
     -------
     W : ndarray of shape (n_samples, k)
     """
-    hs = h_stats(X, H, {"update_H": False}, engine)
-    HHt, XHt = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W, engine.xp)
-    out = engine.xp.empty_like(XHt, dtype=plan.dtype)
-    # rows in blocks: the solver's temporaries stay a few times _SOLVE_ROWS·k floats
-    for lo in range(0, XHt.shape[0], _SOLVE_ROWS):
-        hi = lo + _SOLVE_ROWS
-        out[lo:hi] = nnls_bpp(HHt, XHt[lo:hi].T, W[lo:hi].T, engine).T
-    return out
+    return _exact_W(h_stats(X, H, {"update_H": False}, engine), W, plan, engine)
 
 
 def step(X, W, H, state, plan, engine):
     """One ANLS sweep: W exactly given H, then H exactly given W."""
     hs = h_stats(X, H, state, engine)
-    HHt, XHt = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W, engine.xp)
-    W = engine.asarray(nnls_bpp(HHt, XHt.T, W.T, engine).T, plan.dtype)
+    W = _exact_W(hs, W, plan, engine)
     if not plan.update_H:
         state["stats"] = hs
         return W, H
     WtW, WtX = W.T @ W, engine.WtX(W, X)
     G, R = penalised(WtW, WtX, plan.l1_H, plan.l2_H, engine.xp)
-    H = engine.asarray(nnls_bpp(G, R, H, engine), plan.dtype)
+    H = engine.asarray(nnls_bpp(G, R, H, engine, plan.dtype), plan.dtype)
     state["stats"] = {"WtX": WtX, "WtW": WtW}
     return W, H
