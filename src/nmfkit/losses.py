@@ -70,11 +70,8 @@ def _frobenius_from_stats(W, H, stats, normX2):
     ``cross`` = <X, W H> with ``WtW``, valid for this very pair only (a scalar instead of
     a factor-sized array, for state kept across iterations).
     """
-    if "cross" in stats:
-        cross = stats["cross"]
-        quad = np.sum(stats["WtW"] * (H @ H.T), dtype=np.float64)
-    elif "WtX" in stats:
-        cross = np.sum(H * stats["WtX"], dtype=np.float64)
+    if "WtW" in stats:
+        cross = stats["cross"] if "cross" in stats else np.sum(H * stats["WtX"], dtype=np.float64)
         quad = np.sum(stats["WtW"] * (H @ H.T), dtype=np.float64)
     else:
         cross = np.sum(W * stats["XHt"], dtype=np.float64)

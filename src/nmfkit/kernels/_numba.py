@@ -8,7 +8,7 @@ loop (``_*_rows``) over blocks of rows in parallel (see ``_rows``).
 import numpy as np
 from numba import njit
 
-from ._rows import blocks, even_blocks, map_blocks
+from ._rows import csr_blocks, even_blocks, map_blocks
 
 
 def hals_sweep(A, G, R, order):
@@ -21,34 +21,32 @@ def hals_sweep(A, G, R, order):
 
 def kl_ccd_sweep(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2):
     """One KL coordinate-descent sweep over the rows of W. See ``_kl_rows``."""
-    k = W.shape[1]
-    # a row costs about (stored entries + 1) · k · 4 · n_newton flops
-    cost = (indptr + np.arange(len(indptr))).astype(np.float64) * (4 * k * n_newton)
 
     def run(lo, hi):
         ptr = indptr[lo : hi + 1]
         return _kl_rows(W[lo:hi], Ht, hsum, ptr, indices, data, wh, order, n_newton, l1, l2)
 
-    return int(sum(map_blocks(run, blocks(cost))))
+    # an entry costs about k · 4 · n_newton flops
+    return int(sum(map_blocks(run, csr_blocks(indptr, 4 * W.shape[1] * n_newton))))
 
 
 def csr_dense(indptr, indices, data, B, out):
     """CSR X times dense B, into ``out``. See ``_csr_dense_rows``."""
-    cost = (indptr + np.arange(len(indptr))).astype(np.float64) * (2 * B.shape[1])
 
     def run(lo, hi):
         _csr_dense_rows(indptr[lo : hi + 1], indices, data, B, out[lo:hi])
 
-    map_blocks(run, blocks(cost))
+    map_blocks(run, csr_blocks(indptr, 2 * B.shape[1]))
     return out
 
 
 def wh_at(indptr, indices, W, Ht, out):
     """Values of W @ Ht.T at the stored entries of a CSR matrix. See ``_wh_rows``."""
-    cost = (indptr + np.arange(len(indptr))).astype(np.float64) * (2 * W.shape[1])
-    map_blocks(
-        lambda lo, hi: _wh_rows(indptr[lo : hi + 1], indices, W[lo:hi], Ht, out), blocks(cost)
-    )
+
+    def run(lo, hi):
+        _wh_rows(indptr[lo : hi + 1], indices, W[lo:hi], Ht, out)
+
+    map_blocks(run, csr_blocks(indptr, 2 * W.shape[1]))
     return out
 
 

@@ -4,9 +4,7 @@ import numpy as np
 from numba import njit
 
 from ._rows import even_blocks, map_blocks
-
-# Kim & Park's safeguard: full exchanges allowed before the backup (single) rule.
-_P_BAR = 3
+from .nnls import _P_BAR
 
 
 def nnls_rows(G, B, X, small):

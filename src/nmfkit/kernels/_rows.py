@@ -98,6 +98,11 @@ def even_blocks(n, row_work, min_work=None, max_blocks=None):
     return blocks(np.arange(n + 1, dtype=np.float64) * row_work, min_work, max_blocks)
 
 
+def csr_blocks(indptr, entry_work):
+    """``blocks`` for the rows of a CSR matrix: a row costs (stored entries + 1)·entry_work."""
+    return blocks((indptr + np.arange(len(indptr))).astype(np.float64) * entry_work)
+
+
 def map_blocks(func, bounds):
     """``[func(lo, hi) for each block]``, on the pool when there is more than one block."""
     pairs = list(zip(bounds[:-1], bounds[1:]))
