@@ -54,28 +54,17 @@ def test_fit_does_not_depend_on_the_number_of_threads(small_blocks, monkeypatch,
 
 def _fit_in_child(queue):
     X = np.random.default_rng(2).random((300, 200))
-    with _small_blocks_here():
-        model = NMF(5, max_iter=20, tol=0, random_state=0).fit(X)
-    queue.put(float(model.reconstruction_err_))
+    queue.put(float(NMF(5, max_iter=20, tol=0, random_state=0).fit(X).reconstruction_err_))
 
 
-class _small_blocks_here:
-    def __enter__(self):
-        self.saved = _rows._MIN_WORK
-        _rows._MIN_WORK = 500
-
-    def __exit__(self, *exc):
-        _rows._MIN_WORK = self.saved
-
-
-def test_a_forked_child_gets_a_working_pool():
+def test_a_forked_child_gets_a_working_pool(small_blocks):
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")
     X = np.random.default_rng(2).random((300, 200))
-    with _small_blocks_here():  # the parent's pool now has live threads
-        expected = NMF(5, max_iter=20, tol=0, random_state=0).fit(X).reconstruction_err_
+    # the parent's pool now has live threads; the child inherits the small blocks too
+    expected = NMF(5, max_iter=20, tol=0, random_state=0).fit(X).reconstruction_err_
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     child = ctx.Process(target=_fit_in_child, args=(queue,))
