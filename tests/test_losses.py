@@ -100,11 +100,11 @@ def test_mu_updates_sparse_equal_dense(beta):
     W, H = factors(15, 11, 3, 10)
     plan = Plan(3, beta, "mu", "custom", 0.0, 1, 0.1, 0.2, 0.0, 0.3, True, 0, np.float64)
     eng = NumpyEngine()
-    Ws = mu_update_W(X, W.copy(), H, plan, eng, describe_data(X, eng))
-    Wd = mu_update_W(X.toarray(), W.copy(), H, plan, eng, describe_data(X.toarray(), eng))
+    Ws = mu_update_W(X, W.copy(), H, plan, eng)
+    Wd = mu_update_W(X.toarray(), W.copy(), H, plan, eng)
     np.testing.assert_allclose(Ws, Wd, rtol=1e-10)
-    Hs = mu_update_H(X, Ws, H.copy(), plan, eng, describe_data(X, eng))
-    Hd = mu_update_H(X.toarray(), Wd, H.copy(), plan, eng, describe_data(X.toarray(), eng))
+    Hs = mu_update_H(X, Ws, H.copy(), plan, eng)
+    Hd = mu_update_H(X.toarray(), Wd, H.copy(), plan, eng)
     np.testing.assert_allclose(Hs, Hd, rtol=1e-10)
 
 

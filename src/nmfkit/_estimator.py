@@ -12,6 +12,7 @@ from ._plan import resolve
 from ._validation import (
     BOOLEAN,
     CALLABLE,
+    DEVICE,
     NONE,
     RANDOM_STATE,
     Interval,
@@ -83,8 +84,16 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Visit HALS coordinates in random order.
     callback : callable, default=None
         ``callback(n_iter, loss, W, H)`` at every check; returning True stops the fit.
-    engine : {'auto', 'numpy'}, default='auto'
-        Array library to run on; 'auto' picks it from the data.
+    engine : {'auto', 'numpy', 'torch', 'dask'}, default='auto'
+        Array library to run on; 'auto' picks it from the data (torch tensors: 'torch',
+        dask arrays: 'dask', anything else: 'numpy'). The engine never changes what is
+        minimised. 'torch' and 'dask' need the extras ``nmfkit[torch]`` and
+        ``nmfkit[dask]``.
+    device : str or None, default=None
+        Torch device ('cpu', 'cuda', 'cuda:1', ...), implying ``engine='torch'``. None
+        keeps a tensor's device; host data then goes to CUDA when it is available,
+        else stays on the CPU. Outputs return to where the input was (NumPy input gives
+        NumPy output).
 
     Attributes
     ----------
@@ -137,6 +146,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "shuffle": [BOOLEAN],
         "callback": [CALLABLE, NONE],
         "engine": [Options(["auto", *ENGINES])],
+        "device": [DEVICE, NONE],
     }
 
     def __init__(
@@ -156,6 +166,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         shuffle=False,
         callback=None,
         engine="auto",
+        device=None,
     ):
         self.n_components = n_components
         self.init = init
@@ -171,6 +182,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.shuffle = shuffle
         self.callback = callback
         self.engine = engine
+        self.device = device
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -183,7 +195,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _check(self, X, reset, caller):
         params = self.get_params(deep=False)
         validate_params(type(self).__name__, params, self._parameter_constraints)
-        engine = select_engine(X, self.engine, caller=caller)
+        engine = select_engine(X, self.engine, self.device, caller=caller)
         Xc = engine.check_input(X, caller=caller)
         # on the original X: keeps pandas column names for feature_names_in_
         validate_data(self, X, reset=reset, skip_check_array=True)
@@ -277,7 +289,8 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        return np.asarray(X @ self.components_)
+        out = X @ self.components_
+        return np.asarray(out) if isinstance(self.components_, np.ndarray) else out
 
     def save(self, path):
         """Write the fitted model to ``path`` (.npz of plain arrays plus JSON metadata).

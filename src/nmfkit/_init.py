@@ -21,12 +21,12 @@ def make_rng(random_state):
     return np.random.default_rng(random_state)
 
 
-def _mean(X):
-    return float(X.sum(dtype=np.float64)) / (X.shape[0] * X.shape[1])
+def _mean(X, engine):
+    return engine.total(X) / (X.shape[0] * X.shape[1])
 
 
-def _random(X, k, rng, dtype):
-    avg = np.sqrt(_mean(X) / k)
+def _random(X, k, rng, dtype, engine):
+    avg = np.sqrt(_mean(X, engine) / k)
     H = np.abs(rng.standard_normal((k, X.shape[1]))) * avg
     W = np.abs(rng.standard_normal((X.shape[0], k))) * avg
     return W.astype(dtype, copy=False), H.astype(dtype, copy=False)
@@ -39,7 +39,7 @@ _GRAM_SVD_MAX = 2048
 
 
 def _top_svd(X, k, rng):
-    """The k leading singular triplets (U, S, V) of X."""
+    """The k leading singular triplets (U, S, V) of in-memory X (ndarray or CSR)."""
     seed = int(rng.integers(2**31 - 1))
     n, m = X.shape
     if min(n, m) > _GRAM_SVD_MAX or k >= min(n, m):
@@ -59,9 +59,9 @@ def _top_svd(X, k, rng):
     return (evecs, S, other) if n <= m else (other.T, S, evecs.T)
 
 
-def _nndsvd(X, k, rng, variant, dtype):
+def _nndsvd(X, k, rng, variant, dtype, engine):
     """NNDSVD (Boutsidis & Gallopoulos 2008), doi:10.1016/j.patcog.2007.09.010."""
-    U, S, V = _top_svd(X, k, rng)
+    U, S, V = engine.top_svd(X, k, rng)
     W = np.zeros_like(U)
     H = np.zeros_like(V)
     W[:, 0] = np.sqrt(S[0]) * np.abs(U[:, 0])
@@ -85,11 +85,11 @@ def _nndsvd(X, k, rng, variant, dtype):
     W[W < 1e-6] = 0
     H[H < 1e-6] = 0
     if variant == "nndsvda":
-        avg = _mean(X)
+        avg = _mean(X, engine)
         W[W == 0] = avg
         H[H == 0] = avg
     elif variant == "nndsvdar":
-        avg = _mean(X)
+        avg = _mean(X, engine)
         W[W == 0] = np.abs(avg * rng.standard_normal(int((W == 0).sum())) / 100)
         H[H == 0] = np.abs(avg * rng.standard_normal(int((H == 0).sum())) / 100)
     return W.astype(dtype), H.astype(dtype)
@@ -115,13 +115,13 @@ def initialize(X, plan, engine, W=None, H=None):
         if plan.init == "custom" and W is not None:
             W0 = W
         else:
-            avg = np.sqrt(_mean(X) / k)
+            avg = np.sqrt(_mean(X, engine) / k)
             W0 = np.full((X.shape[0], k), avg, dtype=dtype)
-        return engine.asarray(W0, dtype), engine.asarray(H, dtype)
+        return engine.asarray(W0, dtype, rows=True), engine.asarray(H, dtype)
     if plan.init == "custom":
         W0, H0 = W, H
     elif plan.init == "random":
-        W0, H0 = _random(X, k, rng, dtype)
+        W0, H0 = _random(X, k, rng, dtype, engine)
     else:
-        W0, H0 = _nndsvd(X, k, rng, plan.init, dtype)
-    return engine.asarray(W0, dtype), engine.asarray(H0, dtype)
+        W0, H0 = _nndsvd(X, k, rng, plan.init, dtype, engine)
+    return engine.asarray(W0, dtype, rows=True), engine.asarray(H0, dtype)

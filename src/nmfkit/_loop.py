@@ -76,6 +76,8 @@ def _iterate(X, W, H, plan, engine, step, callback, caller):
     reason, it = "max_iter", 0
     for it in range(1, plan.max_iter + 1):
         W, H = step(X, W, H, state, plan, engine)
+        # lazy engines (Dask) materialise the factors here, so graphs never grow
+        W, H = engine.persist(W, H)
         if it % plan.check_every and it != plan.max_iter:
             continue
         loss = objective(X, W, H, plan, engine, state["data"], state["stats"])

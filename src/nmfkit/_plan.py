@@ -179,6 +179,8 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
     solver = _SOLVER_ALIASES.get(params["solver"], params["solver"])
     if solver == "auto":
         solver = {2.0: "hals", 1.0: "ccd"}.get(beta, "mu")
+        if not SOLVERS[solver].SUPPORTS.get("chunked", True) and getattr(engine, "chunked", 0):
+            solver = "mu"
     check_every = CHECK_EVERY
     if not update_H and beta == 2:
         # With H fixed the Frobenius problem is a convex NNLS that BPP solves exactly
@@ -196,7 +198,12 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
     alpha_W = params["alpha_W"]
     alpha_H = alpha_W if params["alpha_H"] == "same" else params["alpha_H"]
     l1 = params["l1_ratio"]
-    dtype = X.dtype
+    if getattr(engine, "chunked", False) and not supports.get("chunked", True):
+        raise ValueError(
+            f"{caller}: solver={params['solver']!r} needs all of X in one place and does not "
+            f"run on the {engine.name} engine; use solver='mu' (or 'auto') there."
+        )
+    dtype = engine.dtype_of(X)
     plan = Plan(
         n_components=int(k),
         beta=beta,
@@ -216,7 +223,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         check_every=check_every,
     )
     if W is not None:
-        W = engine.asarray(W, dtype)
+        W = engine.asarray(W, dtype, rows=True)
     if H is not None:
         H = engine.asarray(H, dtype)
     return plan, W, H

@@ -106,7 +106,18 @@ class _RandomState:
         return "an int >= 0, a numpy Generator or RandomState instance, or None"
 
 
+class _Device:
+    """A torch device given by name ('cpu', 'cuda', 'cuda:1') or as a torch.device."""
+
+    def is_satisfied_by(self, value):
+        return isinstance(value, str) or type(value).__name__ == "device"
+
+    def __str__(self):
+        return "a device name such as 'cpu' or 'cuda'"
+
+
 NONE = _NoneConstraint()
+DEVICE = _Device()
 CALLABLE = _Callable()
 RANDOM_STATE = _RandomState()
 BOOLEAN = _Boolean()

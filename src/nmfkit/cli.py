@@ -197,11 +197,11 @@ def _plot_parts(H, path):
 
 
 def _cmd_info(args):
-    from .engines import ENGINES
+    from .engines import available_engines
 
     print(f"nmfkit {__version__}")
     print(f"python {sys.version.split()[0]}")
-    print(f"engines: {', '.join(sorted(ENGINES))}")
+    print(f"engines: {', '.join(available_engines())}")
     for lib in ("numpy", "scipy", "scikit-learn", "numba", "torch", "dask", "matplotlib", "pandas"):
         try:
             version = importlib.metadata.version(lib)

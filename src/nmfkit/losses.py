@@ -20,6 +20,8 @@ the sum over the implicit zeros (:math:`y^\beta / \beta`) is either closed-form
 
 import numpy as np
 
+from .engines._ops import divide_into, fdot, floor, fsum, namespace
+
 __all__ = [
     "EPSILON",
     "beta_divergence",
@@ -47,22 +49,23 @@ def _row_blocks(n_rows, n_cols):
 
 def _pointwise(x, y, beta):
     """Sum of d_β(x | y) over paired entries (x >= 0, y > 0), in float64."""
-    x = x.astype(np.float64, copy=False)
-    y = y.astype(np.float64, copy=False)
+    xp = namespace(x)
+    x = xp.astype(x, xp.float64, copy=False)
+    y = xp.astype(y, xp.float64, copy=False)
     if beta == 2:
-        return 0.5 * float(np.sum((x - y) ** 2))
+        d = x - y
+        return 0.5 * fdot(d, d)
     if beta == 1:
         pos = x > 0
-        return float(np.sum(x[pos] * np.log(x[pos] / y[pos])) - x.sum() + y.sum())
+        logs = xp.where(pos, x * xp.log(xp.where(pos, x, 1.0) / y), 0.0)
+        return fsum(logs) - fsum(x) + fsum(y)
     if beta == 0:
         r = x / y
-        return float(np.sum(r - np.log(r) - 1))
-    return float(
-        np.sum(x**beta + (beta - 1) * y**beta - beta * x * y ** (beta - 1)) / (beta * (beta - 1))
-    )
+        return fsum(r - xp.log(r) - 1)
+    return fsum(x**beta + (beta - 1) * y**beta - beta * x * y ** (beta - 1)) / (beta * (beta - 1))
 
 
-def _frobenius_from_stats(W, H, stats, normX2):
+def _frobenius_from_stats(W, H, stats, normX2, engine):
     """0.5 ||X - W H||² from Gram products of the current W (or H), float64 sums.
 
     ``stats`` holds either ``WtX``/``WtW`` computed from the current W, or
@@ -71,11 +74,11 @@ def _frobenius_from_stats(W, H, stats, normX2):
     a factor-sized array, for state kept across iterations).
     """
     if "WtW" in stats:
-        cross = stats["cross"] if "cross" in stats else np.sum(H * stats["WtX"], dtype=np.float64)
-        quad = np.sum(stats["WtW"] * (H @ H.T), dtype=np.float64)
+        cross = stats["cross"] if "cross" in stats else fdot(H, stats["WtX"])
+        quad = fdot(stats["WtW"], H @ H.T)
     else:
-        cross = np.sum(W * stats["XHt"], dtype=np.float64)
-        quad = np.sum((W.T @ W) * stats["HHt"], dtype=np.float64)
+        cross = fdot(W, stats["XHt"])
+        quad = fdot(engine.gram(W), stats["HHt"])
     return 0.5 * max(float(normX2 - 2.0 * cross + quad), 0.0)
 
 
@@ -93,9 +96,9 @@ def _divergence(X, W, H, beta, engine, data=None, stats=None):
 
     Parameters
     ----------
-    X : ndarray or CSR matrix of shape (n_samples, n_features)
-    W : ndarray of shape (n_samples, k)
-    H : ndarray of shape (k, n_features)
+    X : array or sparse matrix of shape (n_samples, n_features)
+    W : array of shape (n_samples, k)
+    H : array of shape (k, n_features)
     beta : float
     engine : Engine
     data : dict, optional
@@ -108,31 +111,36 @@ def _divergence(X, W, H, beta, engine, data=None, stats=None):
     float
     """
     data = data if data is not None else describe_data(X, engine)
+    if beta == 2 and not stats and engine.is_sparse(X):
+        # through X Hᵀ (n × k) rather than W H at every stored entry (nnz)
+        stats = {"XHt": engine.XHt(X, H), "HHt": H @ H.T}
     if beta == 2 and stats:
-        return _frobenius_from_stats(W, H, stats, data["normX2"])
+        return _frobenius_from_stats(W, H, stats, data["normX2"], engine)
+    block = engine.block
+    return engine.reduce_rows(lambda Xb, Wb: _rows_divergence(Xb, Wb, H, beta, block), X, W)
+
+
+def _rows_divergence(X, W, H, beta, engine):
+    """d_β(X | W H) for in-memory rows of X (the per-block work of ``_divergence``)."""
     if not engine.is_sparse(X):
         WH = W @ H
         if beta != 2:
-            np.maximum(WH, EPSILON, out=WH)
+            WH = floor(WH, EPSILON)
         return _pointwise(X, WH, beta)
-    if beta == 2:
-        # through X Hᵀ (n × k) rather than W H at every stored entry (nnz)
-        stats = {"XHt": engine.XHt(X, H), "HHt": H @ H.T}
-        return _frobenius_from_stats(W, H, stats, data["normX2"])
-    y = engine.wh_at(X, W, H)
-    x = X.data
-    np.maximum(y, EPSILON, out=y)
-    stored = _pointwise(x, y, beta)
+    y = floor(engine.wh_at(X, W, H), EPSILON)
+    stored = _pointwise(engine.values(X), y, beta)
     if beta == 1:
         # d_1(0 | y) = y: add sum(W H) minus its stored part
-        total = float(np.dot(W.sum(0, dtype=np.float64), H.sum(1, dtype=np.float64)))
-        return stored + total - float(y.sum(dtype=np.float64))
+        xp = namespace(W)
+        total = float(xp.sum(W, axis=0, dtype=xp.float64) @ xp.sum(H, axis=1, dtype=xp.float64))
+        return stored + total - fsum(y)
     # β > 0 here (the Plan forbids zeros for β <= 0): d_β(0 | y) = y^β / β
     implicit = 0.0
+    xp = namespace(W)
     for blk in _row_blocks(W.shape[0], H.shape[1]):
-        WHb = np.maximum(W[blk] @ H, EPSILON)
-        implicit += float(np.sum(WHb.astype(np.float64) ** beta)) / beta
-    implicit -= float(np.sum(y.astype(np.float64) ** beta)) / beta
+        WHb = xp.astype(floor(W[blk] @ H, EPSILON), xp.float64)
+        implicit += fsum(WHb**beta) / beta
+    implicit -= fsum(xp.astype(y, xp.float64) ** beta) / beta
     return stored + implicit
 
 
@@ -141,9 +149,9 @@ def penalty(W, H, plan):
     out = 0.0
     for A, l1, l2 in ((W, plan.l1_W, plan.l2_W), (H, plan.l1_H, plan.l2_H)):
         if l1:
-            out += l1 * float(A.sum(dtype=np.float64))
+            out += l1 * fsum(A)
         if l2:
-            out += 0.5 * l2 * float(np.sum(A * A, dtype=np.float64))
+            out += 0.5 * l2 * fdot(A, A)
     return out
 
 
@@ -172,17 +180,14 @@ def _gamma(beta):
 
 
 def _weighted_ratio(x, y, beta):
-    """x * y^(β-2) in place in y (y floored at EPSILON where the power is negative)."""
+    """x * y^(β-2), in y's memory where possible (y floored at EPSILON where the power
+    is negative)."""
     if beta < 2:
-        np.maximum(y, EPSILON, out=y)
+        y = floor(y, EPSILON)
     if beta == 1:
-        np.divide(x, y, out=y)
-    elif beta == 0:
-        y **= -2
-        y *= x
-    else:
-        y **= beta - 2
-        y *= x
+        return divide_into(x, y)
+    y **= -2 if beta == 0 else beta - 2
+    y *= x
     return y
 
 
@@ -191,33 +196,38 @@ def _powered_blocks(W, H, beta):
     for blk in _row_blocks(W.shape[0], H.shape[1]):
         WHb = W[blk] @ H
         if beta < 1:
-            np.maximum(WHb, EPSILON, out=WHb)
+            WHb = floor(WHb, EPSILON)
         yield blk, WHb ** (beta - 1)
 
 
-def _mu_terms(X, W, H, beta, engine, data, for_W):
-    """Numerator and denominator of the unpenalised MU ratio for W (or H)."""
-    sparse = engine.is_sparse(X)
+def _mu_terms(X, W, H, beta, engine, for_W):
+    """Numerator and denominator of the unpenalised MU ratio for W (or H).
+
+    X, W are in memory (a block of rows on Dask); H is whole.
+    """
+    xp = namespace(W)
     if beta == 2:
         if for_W:
             return engine.XHt(X, H), W @ (H @ H.T)
         return engine.WtX(W, X), (W.T @ W) @ H
+    sparse = engine.is_sparse(X)
     if sparse:
-        R = engine.with_values(X, _weighted_ratio(X.data, engine.wh_at(X, W, H), beta))
+        ratio = _weighted_ratio(engine.values(X), engine.wh_at(X, W, H), beta)
+        R = engine.with_values(X, ratio)
         num = engine.XHt(R, H) if for_W else engine.WtX(W, R)
     else:
         R = _weighted_ratio(X, W @ H, beta)
         num = R @ H.T if for_W else W.T @ R
     if beta == 1:
-        den = H.sum(1)[None, :] if for_W else W.sum(0)[:, None]
+        den = xp.sum(H, axis=1)[None, :] if for_W else xp.sum(W, axis=0)[:, None]
         return num, den
     if not sparse:
         WH = W @ H
         if beta < 1:
-            np.maximum(WH, EPSILON, out=WH)
+            WH = floor(WH, EPSILON)
         WH **= beta - 1
         return num, (WH @ H.T if for_W else W.T @ WH)
-    den = np.empty_like(W) if for_W else np.zeros_like(H)
+    den = xp.empty_like(W) if for_W else xp.zeros_like(H)
     for blk, P in _powered_blocks(W, H, beta):
         if for_W:
             den[blk] = P @ H.T
@@ -231,16 +241,16 @@ def mu_apply(A, num, den, l1, l2, gamma):
 
     Parameters
     ----------
-    A : ndarray of shape (n, k) or (k, m)
+    A : array of shape (n, k) or (k, m)
         The factor being updated.
-    num, den : ndarray of A's shape (den may broadcast)
+    num, den : arrays of A's shape (den may broadcast)
         The unpenalised MU numerator and denominator.
     l1, l2 : float
         Penalty weights.
     gamma : float
         Févotte & Idier's exponent.
     """
-    den = np.broadcast_to(den, A.shape) + l1  # a fresh array: num and den stay intact
+    den = namespace(A).broadcast_to(den, A.shape) + l1  # a fresh array: num, den intact
     if l2:
         den += l2 * A
     den[den == 0] = EPSILON
@@ -251,15 +261,23 @@ def mu_apply(A, num, den, l1, l2, gamma):
     return A
 
 
-def mu_update_W(X, W, H, plan, engine, data):
-    """One multiplicative update of W in place (H fixed)."""
-    num, den = _mu_terms(X, W, H, plan.beta, engine, data, for_W=True)
-    return mu_apply(W, num, den, plan.l1_W, plan.l2_W, _gamma(plan.beta))
+def mu_update_W(X, W, H, plan, engine):
+    """One multiplicative update of W (H fixed); returns W (updated in place)."""
+    gamma, block = _gamma(plan.beta), engine.block
+
+    def update(Wb, Xb):
+        num, den = _mu_terms(Xb, Wb, H, plan.beta, block, for_W=True)
+        return mu_apply(Wb, num, den, plan.l1_W, plan.l2_W, gamma), 0.0
+
+    return engine.map_rows(update, W, X)[0]
 
 
-def mu_update_H(X, W, H, plan, engine, data):
+def mu_update_H(X, W, H, plan, engine):
     """One multiplicative update of H in place (W fixed)."""
-    num, den = _mu_terms(X, W, H, plan.beta, engine, data, for_W=False)
+    block = engine.block
+    num, den = engine.reduce_rows(
+        lambda Xb, Wb: _mu_terms(Xb, Wb, H, plan.beta, block, for_W=False), X, W
+    )
     H = mu_apply(H, num, den, plan.l1_H, plan.l2_H, _gamma(plan.beta))
     if plan.beta <= 1:
         # as in scikit-learn: tiny entries would otherwise stall the update

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..kernels._rows import even_blocks, map_blocks
+from ._base import Engine
 
 __all__ = ["NumpyEngine"]
 
@@ -50,7 +51,22 @@ def _one_blas_thread():
                 _holders["limiter"] = None
 
 
-class NumpyEngine:
+class _NumpyChecks:
+    """How ``NumpyEngine._check_values_with`` counts, in NumPy."""
+
+    isfinite = staticmethod(np.isfinite)
+    isnan = staticmethod(np.isnan)
+
+    @staticmethod
+    def count(mask):
+        return int(np.count_nonzero(mask))
+
+    @staticmethod
+    def min(values):
+        return float(values.min()) if values.size else 0.0
+
+
+class NumpyEngine(Engine):
     """Run on NumPy arrays and scipy.sparse matrices in host memory.
 
     Dense X stays an ndarray; sparse X (any scipy.sparse matrix or array) becomes CSR.
@@ -160,10 +176,15 @@ class NumpyEngine:
 
     @staticmethod
     def _check_values(values, caller, name):
-        finite = np.isfinite(values)
-        if not finite.all():
-            n_nan = int(np.isnan(values).sum())
-            n_inf = int((~finite).sum()) - n_nan
+        NumpyEngine._check_values_with(values, caller, name, _NumpyChecks)
+
+    @staticmethod
+    def _check_values_with(values, caller, name, ops):
+        """Raise on NaN, inf or negative values; ``ops`` does the counting (per library)."""
+        finite = ops.isfinite(values)
+        if not bool(finite.all()):
+            n_nan = ops.count(ops.isnan(values))
+            n_inf = ops.count(~finite) - n_nan
             what = " and ".join(
                 s for s in (f"{n_nan} NaN" if n_nan else "", f"{n_inf} inf" if n_inf else "") if s
             )
@@ -171,11 +192,11 @@ class NumpyEngine:
                 f"{caller}: {name} contains {what} entries; NMF needs finite values and "
                 "does not support missing values yet: impute or drop them first."
             )
-        if values.size and values.min() < 0:
-            neg = values < 0
+        low = ops.min(values)
+        if low < 0:
             raise ValueError(
-                f"{caller}: Negative values in data: {name} has {int(neg.sum())} negative "
-                f"entries (min {float(values.min()):.3g}); NMF needs {name} >= 0."
+                f"{caller}: Negative values in data: {name} has {ops.count(values < 0)} "
+                f"negative entries (min {low:.3g}); NMF needs {name} >= 0."
             )
 
     # -- queries ---------------------------------------------------------------
@@ -189,11 +210,6 @@ class NumpyEngine:
         if sp.issparse(X):
             return X.shape[0] * X.shape[1] - X.nnz + int((X.data == 0).sum())
         return int(X.size - np.count_nonzero(X))
-
-    @staticmethod
-    def scalar(x):
-        """Read a 0-d array (or number) back to the host as a Python float."""
-        return float(x)
 
     # -- products ---------------------------------------------------------------
     def XHt(self, X, H):
@@ -263,13 +279,41 @@ class NumpyEngine:
         return kernel("wh_at", self)(X.indptr, X.indices, np.ascontiguousarray(W), Ht, out)
 
     @staticmethod
+    def values(X):
+        """The stored values of sparse X, in storage order."""
+        return X.data
+
+    @staticmethod
+    def csr_pair(X):
+        """CSR parts of X and of Xᵀ, and where each entry of Xᵀ sits in X's values.
+
+        Returns ``((indptr, indices, data), (indptr_t, indices_t, data_t), perm)`` with
+        ``data_t = data[perm]``; dense X gives the parts of its non-zeros.
+        """
+        # shares X's arrays when X is CSR, so it is never modified in place (stored
+        # zeros stay: the kernels skip them)
+        Xc = sp.csr_matrix(X)
+        carrier = sp.csr_matrix((np.arange(Xc.nnz), Xc.indices, Xc.indptr), shape=Xc.shape)
+        Xt = Xc.T.tocsr()
+        perm = carrier.T.tocsr().data
+        parts = (Xc.indptr, Xc.indices, Xc.data)
+        return parts, (Xt.indptr, Xt.indices, Xc.data[perm]), perm
+
+    @staticmethod
+    def top_svd(X, k, rng):
+        """The k leading singular triplets (U, S, V) of X, as host arrays."""
+        from .._init import _top_svd
+
+        return _top_svd(X, k, rng)
+
+    @staticmethod
     def with_values(X, values):
         """A CSR matrix with X's sparsity pattern and new stored values."""
         return sp.csr_matrix((values, X.indices, X.indptr), shape=X.shape)
 
     # -- movement ----------------------------------------------------------------
     @staticmethod
-    def asarray(a, dtype):
+    def asarray(a, dtype, rows=False):
         return np.ascontiguousarray(a, dtype=dtype)
 
     @staticmethod

@@ -1,9 +1,9 @@
 """Kernels: the hot inner loops, looked up by name for an engine.
 
-Each kernel has an array-API form (``*_xp``) that runs on every engine and is the test
-oracle; the NumPy engine uses a compiled Numba form, imported on first use (``import
-nmfkit`` never imports Numba) and falling back to the array-API form when Numba is not
-installed.
+Each kernel has an array-API form (``*_xp``) that is the test oracle; the NumPy engine
+uses a compiled Numba form and the Torch engine a vectorised torch form, each imported
+on first use (``import nmfkit`` imports neither Numba nor torch), falling back to the
+array-API form when the library is not installed.
 """
 
 import importlib
@@ -18,9 +18,21 @@ __all__ = ["KERNELS", "kernel"]
 # name -> {"xp": array-API form, engine name: "module:function" of a compiled form}
 KERNELS = {
     "hals_sweep": {"xp": hals_sweep_xp, "numpy": "nmfkit.kernels._numba:hals_sweep"},
-    "kl_ccd_sweep": {"xp": kl_ccd_sweep_xp, "numpy": "nmfkit.kernels._numba:kl_ccd_sweep"},
-    "wh_at": {"xp": wh_at_xp, "numpy": "nmfkit.kernels._numba:wh_at"},
-    "nnls_rows": {"xp": nnls_rows_xp, "numpy": "nmfkit.kernels._numba_nnls:nnls_rows"},
+    "kl_ccd_sweep": {
+        "xp": kl_ccd_sweep_xp,
+        "numpy": "nmfkit.kernels._numba:kl_ccd_sweep",
+        "torch": "nmfkit.kernels._torch:kl_ccd_sweep",
+    },
+    "wh_at": {
+        "xp": wh_at_xp,
+        "numpy": "nmfkit.kernels._numba:wh_at",
+        "torch": "nmfkit.kernels._torch:wh_at",
+    },
+    "nnls_rows": {
+        "xp": nnls_rows_xp,
+        "numpy": "nmfkit.kernels._numba_nnls:nnls_rows",
+        "torch": "nmfkit.kernels._torch:nnls_rows",
+    },
     "csr_dense": {"xp": csr_dense_xp, "numpy": "nmfkit.kernels._numba:csr_dense"},
     "csr_has_duplicates": {
         "xp": csr_has_duplicates_xp,
@@ -43,7 +55,8 @@ def kernel(name, engine, compiled=True):
         False returns the array-API form (what the tests compare against).
     """
     impls = KERNELS[name]
-    target = impls.get(engine.name) if compiled else None
+    # an engine may run the kernels of another (Dask runs NumPy's on each chunk)
+    target = impls.get(getattr(engine, "kernels", engine.name)) if compiled else None
     if target is None:
         return impls["xp"]
     if target not in _loaded:

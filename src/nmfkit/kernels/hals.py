@@ -4,7 +4,8 @@
 def hals_sweep_xp(A, G, R, order):
     """Update A in place, one column at a time; return the sum of squared changes.
 
-    The array-API twin of ``kernels._numba.hals_sweep`` (its test oracle and fallback).
+    The array-API twin of ``kernels._numba.hals_sweep`` (its test oracle and fallback,
+    and the Torch engine's kernel: NumPy arrays and tensors alike).
 
     Parameters
     ----------
@@ -17,14 +18,16 @@ def hals_sweep_xp(A, G, R, order):
     order : sequence of int
         The order in which columns are visited.
     """
+    # one read of the diagonal (a device sync on a GPU) rather than one per column
+    live = [bool(v) for v in (G.diagonal() > 0)]
     delta = 0.0
     for t in order:
-        g = G[t, t]
-        if g <= 0:
+        t = int(t)
+        if not live[t]:
             continue
-        col = A[:, t] - (A @ G[:, t] - R[:, t]) / g
+        col = A[:, t] - (A @ G[:, t] - R[:, t]) / G[t, t]
         col[col < 0] = 0
         d = col - A[:, t]
-        delta += float((d * d).sum())
+        delta = delta + (d * d).sum()
         A[:, t] = col
-    return delta
+    return float(delta)

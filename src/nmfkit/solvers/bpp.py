@@ -8,8 +8,7 @@ started from the current factor's support, so a half-step near convergence costs
 one small factorisation per row. Frobenius loss with L1/L2 penalties.
 """
 
-import numpy as np
-
+from ..engines._ops import empty, float64_copy, namespace
 from ..kernels import kernel
 from ._common import h_stats, penalised
 
@@ -20,41 +19,51 @@ SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2")}
 _SOLVE_ROWS = 2048
 
 
-def nnls_bpp(AtA, AtB, X0, engine, dtype):
-    """Solve min ‖A X − B‖² s.t. X ≥ 0 for many right-hand sides from Grams.
+def _threshold(B):
+    """Magnitudes below this count as zero in the feasibility tests (from all of B)."""
+    xp = namespace(B)
+    return 1e-12 * max(float(xp.max(xp.abs(B))), 1e-300)
+
+
+def nnls_bpp(G, B, X0, engine, dtype, small):
+    """Solve min ½ xᵀ G x − B[i]·x s.t. x ≥ 0 for every row of B, from Grams.
 
     Parameters
     ----------
-    AtA : ndarray of shape (k, k)
-        Aᵀ A (symmetric positive semi-definite).
-    AtB : ndarray of shape (k, r)
-        Aᵀ B.
-    X0 : ndarray of shape (k, r)
+    G : array of shape (k, k)
+        Aᵀ A (symmetric positive semi-definite), plus any L2 weight.
+    B : array of shape (r, k)
+        The right-hand sides Bᵀ A, one row each.
+    X0 : array of shape (r, k)
         Warm start: its positive entries seed the passive sets.
     engine : Engine
     dtype : dtype
         Of the result.
+    small : float
+        Zero threshold of the feasibility tests (see ``_threshold``).
 
     Returns
     -------
-    X : ndarray of shape (k, r), non-negative
+    X : array of shape (r, k), non-negative
     """
-    AtA = np.asarray(AtA, dtype=np.float64)
-    small = 1e-12 * max(float(np.abs(AtB).max(initial=0.0)), 1e-300)
+    G = float64_copy(G)
     solve = kernel("nnls_rows", engine)
-    out = np.empty(AtB.T.shape, dtype=dtype)
+    out = empty(B, B.shape, dtype)
     for lo in range(0, out.shape[0], _SOLVE_ROWS):
         hi = lo + _SOLVE_ROWS
-        rows = np.array(AtB[:, lo:hi].T, dtype=np.float64, order="C")
-        X = np.array(X0[:, lo:hi].T, dtype=np.float64, order="C")
-        out[lo:hi] = solve(AtA, rows, X, small)
-    return out.T
+        out[lo:hi] = solve(G, float64_copy(B[lo:hi]), float64_copy(X0[lo:hi]), small)
+    return out
 
 
 def _exact_W(hs, W, plan, engine):
     """The W ≥ 0 that minimises the objective for the H behind ``hs``, from W's support."""
-    HHt, XHt = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W, engine.xp)
-    return engine.asarray(nnls_bpp(HHt, XHt.T, W.T, engine, plan.dtype).T, plan.dtype)
+    HHt, XHt = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W)
+    small, block = _threshold(XHt), engine.block
+
+    def solve(Wb, Rb):
+        return nnls_bpp(HHt, Rb, Wb, block, plan.dtype, small), 0.0
+
+    return engine.map_rows(solve, W, XHt)[0]
 
 
 def solve_W(X, W, H, plan, engine):
@@ -62,16 +71,16 @@ def solve_W(X, W, H, plan, engine):
 
     Parameters
     ----------
-    X : ndarray or CSR matrix of shape (n_samples, n_features)
-    W : ndarray of shape (n_samples, k)
+    X : array or sparse matrix of shape (n_samples, n_features)
+    W : array of shape (n_samples, k)
         Warm start (its support seeds the passive sets).
-    H : ndarray of shape (k, n_features)
+    H : array of shape (k, n_features)
     plan : Plan
     engine : Engine
 
     Returns
     -------
-    W : ndarray of shape (n_samples, k)
+    W : array of shape (n_samples, k)
     """
     return _exact_W(h_stats(X, H, {"update_H": False}, engine), W, plan, engine)
 
@@ -83,8 +92,8 @@ def step(X, W, H, state, plan, engine):
     if not plan.update_H:
         state["stats"] = hs
         return W, H
-    WtW, WtX = W.T @ W, engine.WtX(W, X)
-    G, R = penalised(WtW, WtX, plan.l1_H, plan.l2_H, engine.xp)
-    H = engine.asarray(nnls_bpp(G, R, H, engine, plan.dtype), plan.dtype)
+    WtW, WtX = engine.gram(W), engine.WtX(W, X)
+    G, R = penalised(WtW, WtX, plan.l1_H, plan.l2_H)
+    H = nnls_bpp(G, R.T, H.T, engine.block, plan.dtype, _threshold(R)).T
     state["stats"] = {"WtX": WtX, "WtW": WtW}
     return W, H

@@ -10,51 +10,42 @@ Dense X is handled through a CSR copy of its non-zeros.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
+from ..engines._ops import empty, transposed
 from ..kernels import kernel
 
-SUPPORTS = {"beta": (1.0,), "sparse": True, "penalties": ("l1", "l2")}
+SUPPORTS = {"beta": (1.0,), "sparse": True, "penalties": ("l1", "l2"), "chunked": False}
 
 # Newton steps per coordinate and sweep.
 _NEWTON = 2
 
 
-def _layout(X, state):
-    """CSR of X and of Xᵀ, and where each entry of Xᵀ sits in X's storage (cached)."""
+def _layout(X, state, engine):
+    """CSR parts of X and of Xᵀ, and where each entry of Xᵀ sits in X's (cached)."""
     if "ccd" not in state:
-        # shares X's arrays when X is CSR, so it is never modified in place (stored
-        # zeros stay: the kernel skips them); the non-zeros of a dense X
-        Xc = sp.csr_matrix(X)
-        carrier = sp.csr_matrix((np.arange(Xc.nnz), Xc.indices, Xc.indptr), shape=Xc.shape)
-        Xt = Xc.T.tocsr()
-        perm = carrier.T.tocsr().data
-        Xt.data = Xc.data[perm]
-        state["ccd"] = (Xc, Xt, perm)
+        state["ccd"] = engine.csr_pair(X)
     return state["ccd"]
 
 
 def step(X, W, H, state, plan, engine):
     """One CCD iteration: a sweep over the rows of W, then over the columns of H."""
     sweep = kernel("kl_ccd_sweep", engine)
-    Xc, Xt, perm = _layout(X, state)
-    order = np.arange(W.shape[1]) if not plan.shuffle else state["rng"].permutation(W.shape[1])
-    Ht = np.ascontiguousarray(H.T)
+    (indptr, indices, data), (indptr_t, indices_t, data_t), perm = _layout(X, state, engine)
+    k = W.shape[1]
+    order = np.arange(k) if not plan.shuffle else state["rng"].permutation(k)
+    Ht = transposed(H)
     # W H afresh at every iteration: no drift from the incremental updates
-    wh = engine.wh_at(Xc, W, H)
-    sweep(
-        W, Ht, Ht.sum(0), Xc.indptr, Xc.indices, Xc.data, wh, order, _NEWTON, plan.l1_W, plan.l2_W
-    )
+    wh = kernel("wh_at", engine)(indptr, indices, W, Ht, empty(W, data.shape, W.dtype))
+    sweep(W, Ht, Ht.sum(0), indptr, indices, data, wh, order, _NEWTON, plan.l1_W, plan.l2_W)
     if plan.update_H:
-        wht = wh[perm]
         sweep(
             Ht,
             W,
             W.sum(0),
-            Xt.indptr,
-            Xt.indices,
-            Xt.data,
-            wht,
+            indptr_t,
+            indices_t,
+            data_t,
+            wh[perm],
             order,
             _NEWTON,
             plan.l1_H,

@@ -11,6 +11,7 @@ The first sweep is scikit-learn's ``solver='cd'`` update.
 
 import numpy as np
 
+from ..engines._ops import copy, fdot, transposed
 from ..kernels import kernel
 from ..losses import beta_divergence, penalty
 from ._common import h_stats, penalised
@@ -36,10 +37,16 @@ def inner_budget(gram_flops, n_rows, k):
     return int(min(_MAX_SWEEPS, 1 + _ALPHA * gram_flops / sweep_flops))
 
 
-def _sweeps(A, G, R, budget, sweep, orders):
-    first = sweep(A, G, R, next(orders))
+def _sweeps(A, G, R, budget, sweep, orders, engine):
+    """Up to ``budget`` sweeps over A (rows of R alongside), while they pay off."""
+
+    def run(A, order):
+        return engine.map_rows(lambda a, r: (a, sweep(a, G, r, order)), A, R)
+
+    A, first = run(A, next(orders))
     for _ in range(budget - 1):
-        if sweep(A, G, R, next(orders)) <= _DELTA**2 * first:
+        A, change = run(A, next(orders))
+        if change <= _DELTA**2 * first:
             break
     return A
 
@@ -56,13 +63,17 @@ def _orders(k, rng):
 _BETA0, _ETA, _GAMMA, _GAMMA_BAR = 0.5, 1.5, 1.01, 1.005
 
 
-def _extrapolate(new, old, beta):
+def _extrapolate(new, old, beta, engine):
     """max(new + β (new − old), 0) in one new array (no temporaries of its size)."""
-    y = new - old
-    y *= beta
-    y += new
-    y[y < 0] = 0
-    return y
+
+    def rows(new, old):
+        y = new - old
+        y *= beta
+        y += new
+        y[y < 0] = 0
+        return y, 0.0
+
+    return engine.map_rows(rows, new, old)[0]
 
 
 def _update_W(X, Wstart, H, state, plan, engine, sweep, orders):
@@ -71,19 +82,21 @@ def _update_W(X, Wstart, H, state, plan, engine, sweep, orders):
     k = Wstart.shape[1]
     nnz = state["data"]["nnz"]
     hs = h_stats(X, H, state, engine)
-    G, R = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W, engine.xp)
-    return _sweeps(Wstart, G, R, inner_budget(nnz * k + m * k * k, n, k), sweep, orders), hs
+    G, R = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W)
+    budget = inner_budget(nnz * k + m * k * k, n, k)
+    return _sweeps(Wstart, G, R, budget, sweep, orders, engine), hs
 
 
 def _update_H(X, W, Hstart, nnz, plan, engine, sweep, orders):
     """Accelerated HALS update of H from ``Hstart`` given W; returns (H, W's Grams)."""
     n, m = X.shape
     k = W.shape[1]
-    WtW, XtW = W.T @ W, engine.XtW(X, W)
+    WtW, XtW = engine.gram(W), engine.XtW(X, W)
     # always a copy: Hstart may be the accepted or the best H, which must stay intact
-    Ht = np.array(Hstart.T, dtype=plan.dtype, order="C")
-    G, R = penalised(WtW, XtW, plan.l1_H, plan.l2_H, engine.xp)
-    _sweeps(Ht, G, R, inner_budget(nnz * k + n * k * k, m, k), sweep, orders)
+    Ht = transposed(Hstart)
+    G, R = penalised(WtW, XtW, plan.l1_H, plan.l2_H)
+    budget = inner_budget(nnz * k + n * k * k, m, k)
+    Ht = _sweeps(Ht, G, R, budget, sweep, orders, engine.block)
     return Ht.T, {"WtX": XtW.T, "WtW": WtW}
 
 
@@ -105,8 +118,8 @@ def step(X, W, H, state, plan, engine):
     ex = state.get("extrapolation")
     if ex is None:
         ex = state["extrapolation"] = dict(
-            W=W.copy(),
-            H=H.copy(),
+            W=copy(W),
+            H=copy(H),
             Wy=W,
             Hy=H,
             beta=_BETA0,
@@ -115,15 +128,15 @@ def step(X, W, H, state, plan, engine):
             loss=float("inf"),
             best=None,
         )
-    Wn, _ = _update_W(X, ex["Wy"].copy(), ex["Hy"], state, plan, engine, sweep, orders)
+    Wn, _ = _update_W(X, copy(ex["Wy"]), ex["Hy"], state, plan, engine, sweep, orders)
     # extrapolate along the solver's own steps only: the first step, away from the
     # initialisation, is no such step, and following it tends to leave a good basin
     beta = ex["beta"]
     step_beta = beta if ex["loss"] < float("inf") else 0.0
-    Wy = _extrapolate(Wn, ex["W"], step_beta)
+    Wy = _extrapolate(Wn, ex["W"], step_beta, engine)
     Hn, stats = _update_H(X, Wy, ex["Hy"], state["data"]["nnz"], plan, engine, sweep, orders)
     # keep <X, Wy Hn> rather than Wyᵀ X: the best pair's stats live across iterations
-    cross = float(engine.xp.sum(Hn * stats["WtX"], dtype=engine.xp.float64))
+    cross = fdot(Hn, stats["WtX"])
     stats = {"cross": cross, "WtW": stats["WtW"]}
     loss = beta_divergence(X, Wy, Hn, 2.0, engine, state["data"], stats) + penalty(Wy, Hn, plan)
     if loss > ex["loss"]:
@@ -134,7 +147,7 @@ def step(X, W, H, state, plan, engine):
             W=Wn,
             H=Hn,
             Wy=Wy,
-            Hy=_extrapolate(Hn, ex["H"], step_beta),
+            Hy=_extrapolate(Hn, ex["H"], step_beta, engine.block),
             beta=min(ex["beta_max"], beta * _GAMMA),
             beta_max=min(1.0, ex["beta_max"] * _GAMMA_BAR),
         )

@@ -13,17 +13,22 @@ SUPPORTS = {"beta": "any", "sparse": True, "penalties": ("l1", "l2")}
 def step(X, W, H, state, plan, engine):
     """One MU sweep: W then H; for β = 2 it reuses the Gram products it needs anyway."""
     if plan.beta != 2:
-        W = losses.mu_update_W(X, W, H, plan, engine, state["data"])
+        W = losses.mu_update_W(X, W, H, plan, engine)
         if plan.update_H:
-            H = losses.mu_update_H(X, W, H, plan, engine, state["data"])
+            H = losses.mu_update_H(X, W, H, plan, engine)
         state["stats"] = {}
         return W, H
     hs = h_stats(X, H, state, engine)
-    W = losses.mu_apply(W, hs["XHt"], W @ hs["HHt"], plan.l1_W, plan.l2_W, 1.0)
+    HHt = hs["HHt"]
+
+    def update(Wb, XHt):
+        return losses.mu_apply(Wb, XHt, Wb @ HHt, plan.l1_W, plan.l2_W, 1.0), 0.0
+
+    W = engine.map_rows(update, W, hs["XHt"])[0]
     if not plan.update_H:
         state["stats"] = hs
         return W, H
-    WtX, WtW = engine.WtX(W, X), W.T @ W
+    WtX, WtW = engine.WtX(W, X), engine.gram(W)
     H = losses.mu_apply(H, WtX, WtW @ H, plan.l1_H, plan.l2_H, 1.0)
     state["stats"] = {"WtX": WtX, "WtW": WtW}
     return W, H
