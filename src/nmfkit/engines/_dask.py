@@ -1,0 +1,212 @@
+"""The Dask engine: X chunked by rows, on a dask.distributed cluster or Dask's threads.
+
+X (dense chunks or scipy.sparse chunks) stays where Dask keeps it and is never gathered.
+W is a Dask array chunked like X's rows, persisted between iterations; H, and every
+k × k or k × n_features statistic, is a NumPy array in the client. Row-wise work (the
+update of W, W H at a block of rows) runs on each chunk where it lives, with the NumPy
+engine and its compiled kernels; the sufficient statistics Wᵀ X, Wᵀ W, Xᵀ W and the
+loss are sums over chunks, added up in a tree on the workers. Dask's default scheduler
+is used, so a ``dask.distributed.Client`` the user made is used without being named.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._base import Engine, missing_extra
+from ._numpy import NumpyEngine
+from ._ops import copy, to_host
+
+try:
+    import dask
+    import dask.array as da
+except ImportError as exc:  # pragma: no cover - exercised without dask installed
+    raise missing_extra("dask", "Dask", "dask") from exc
+
+__all__ = ["DaskEngine"]
+
+
+def _is_dask(A):
+    return isinstance(A, da.Array)
+
+
+def _add(a, b):
+    if isinstance(a, tuple):
+        return tuple(_add(x, y) for x, y in zip(a, b))
+    return a + b
+
+
+def _apply(fn, A, *rows):
+    # a copy: the chunk may be a persisted result that other tasks still read
+    return fn(copy(A), *rows)
+
+
+def _value_stats(block):
+    """(NaN count, inf count, negative count, min) of one chunk's stored values."""
+    v = block.data if sp.issparse(block) else np.asarray(block)
+    finite = np.isfinite(v)
+    n_nan = int(np.isnan(v).sum())
+    low = float(v[finite].min()) if finite.any() else 0.0
+    return n_nan, int((~finite).sum()) - n_nan, int((v < 0).sum()), low
+
+
+class DaskEngine(Engine):
+    """Run on Dask arrays chunked by rows; see the module docstring."""
+
+    name = "dask"
+    kernels = "numpy"  # each chunk runs the NumPy engine's compiled kernels
+    chunked = True  # solvers that need all of X in one place are refused
+
+    def __init__(self):
+        self._numpy = NumpyEngine()
+        self._row_chunks = None
+
+    @property
+    def block(self):
+        return self._numpy
+
+    # -- input -------------------------------------------------------------------
+    def check_input(self, X, caller="NMF.fit", name="X"):
+        """Return X as a Dask array of float chunks (dense or CSR), whole rows per chunk."""
+        if not _is_dask(X):
+            X = self._numpy.check_input(X, caller=caller, name=name)
+            if name != "X":
+                return X
+            X = da.from_array(X, chunks=(max(1, X.shape[0] // 4), -1))
+        if X.ndim != 2:
+            raise ValueError(
+                f"{caller}: Expected a 2-D {name} but got a {X.ndim}-D array of shape {X.shape}."
+            )
+        if X.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{caller}: {name} has dtype {X.dtype}; NMF needs real numbers. "
+                "Convert it with X.astype(float)."
+            )
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        for axis, what in ((0, "sample(s)"), (1, "feature(s)")):
+            if X.shape[axis] == 0:
+                raise ValueError(
+                    f"{caller}: Found array with 0 {what} (shape={X.shape}) while a "
+                    f"minimum of 1 is required; {name} needs at least one row and column."
+                )
+        if X.numblocks[1] > 1:
+            X = X.rechunk({1: -1})
+        if sp.issparse(X._meta):
+            X = X.map_blocks(
+                sp.csr_matrix, dtype=X.dtype, meta=sp.csr_matrix((0, 0), dtype=X.dtype)
+            )
+        self._check_values(X, caller, name)
+        if name == "X":
+            self._row_chunks = X.chunks[0]
+        return X
+
+    def _check_values(self, X, caller, name):
+        parts = dask.compute(*[dask.delayed(_value_stats)(b) for b in X.to_delayed().ravel()])
+        n_nan, n_inf, n_neg = (sum(p[i] for p in parts) for i in range(3))
+        low = min(p[3] for p in parts)
+        if n_nan or n_inf:
+            what = " and ".join(
+                s for s in (f"{n_nan} NaN" * bool(n_nan), f"{n_inf} inf" * bool(n_inf)) if s
+            )
+            raise ValueError(
+                f"{caller}: {name} contains {what} entries; NMF needs finite values and "
+                "does not support missing values yet: impute or drop them first."
+            )
+        if n_neg:
+            raise ValueError(
+                f"{caller}: Negative values in data: {name} has {n_neg} negative entries "
+                f"(min {low:.3g}); NMF needs {name} >= 0."
+            )
+
+    # -- blocks --------------------------------------------------------------------
+    def map_rows(self, fn, A, *rows):
+        """``fn`` on each chunk of rows of A (and of ``rows``) where it lives."""
+        if not _is_dask(A):
+            return fn(A, *rows)
+        blocks = [r.to_delayed().ravel() for r in (A, *rows)]
+        f = dask.delayed(fn, pure=True)
+        parts = dask.persist(*[dask.delayed(_apply)(f, *bs) for bs in zip(*blocks)])
+        k = A.shape[1]
+        out = da.concatenate(
+            [da.from_delayed(p[0], shape=(n, k), dtype=A.dtype) for p, n in zip(parts, A.chunks[0])]
+        ).persist()
+        values = dask.compute(*[p[1] for p in parts])
+        return out, float(sum(values))
+
+    def reduce_rows(self, fn, *rows):
+        """The sum over chunks of ``fn(*chunks)``, added up in a tree on the workers."""
+        if not any(_is_dask(r) for r in rows):
+            return fn(*rows)
+        blocks = [r.to_delayed().ravel() for r in rows]
+        f = dask.delayed(fn, pure=True)
+        parts = [f(*bs) for bs in zip(*blocks)]
+        while len(parts) > 1:
+            pairs = [dask.delayed(_add)(a, b) for a, b in zip(parts[::2], parts[1::2])]
+            parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
+        return dask.compute(parts[0])[0]
+
+    @staticmethod
+    def persist(*arrays):
+        return tuple(a.persist() if _is_dask(a) else a for a in arrays)
+
+    @staticmethod
+    def local(A):
+        return to_host(A) if _is_dask(A) else A
+
+    def gram(self, A):
+        if not _is_dask(A):
+            return A.T @ A
+        return self.reduce_rows(lambda a: a.T @ a, A)
+
+    # -- queries -------------------------------------------------------------------
+    @staticmethod
+    def is_sparse(X):
+        return sp.issparse(X._meta) if _is_dask(X) else sp.issparse(X)
+
+    def count_zeros(self, X):
+        return int(self.reduce_rows(NumpyEngine.count_zeros, X))
+
+    def sq_norm(self, X):
+        return float(self.reduce_rows(NumpyEngine.sq_norm, X))
+
+    def total(self, X):
+        return float(self.reduce_rows(NumpyEngine.total, X))
+
+    # -- products --------------------------------------------------------------------
+    def XHt(self, X, H):
+        """X Hᵀ chunked like X's rows, persisted (it is read several times per iteration)."""
+        k = H.shape[0]
+        product = dask.delayed(self._numpy.XHt, pure=True)
+        Hd = dask.delayed(H, pure=True)
+        dtype = np.result_type(X.dtype, H.dtype)
+        parts = [
+            da.from_delayed(product(b, Hd), shape=(n, k), dtype=dtype)
+            for b, n in zip(X.to_delayed().ravel(), X.chunks[0])
+        ]
+        return da.concatenate(parts).persist()
+
+    def WtX(self, W, X):
+        return self.reduce_rows(NumpyEngine.WtX, W, X)
+
+    def XtW(self, X, W):
+        return np.ascontiguousarray(self.reduce_rows(lambda x, w: x.T @ w, X, W))
+
+    def top_svd(self, X, k, rng):
+        """The k leading singular triplets of X by Dask's randomized SVD, on the host."""
+        seed = int(rng.integers(2**31 - 1))
+        A = X.map_blocks(lambda b: b.toarray(), dtype=X.dtype) if self.is_sparse(X) else X
+        U, S, V = da.linalg.svd_compressed(A, k, n_power_iter=4, seed=seed, compute=True)
+        return tuple(np.asarray(a, dtype=np.float64) for a in dask.compute(U, S, V))
+
+    # -- movement ----------------------------------------------------------------------
+    def asarray(self, a, dtype, rows=False):
+        """Row-aligned arrays (W) as Dask arrays chunked like X; others (H) as NumPy."""
+        a = np.ascontiguousarray(to_host(a), dtype=dtype)
+        if not rows:
+            return a
+        return da.from_array(a, chunks=(self._row_chunks, a.shape[1])).persist()
+
+    @staticmethod
+    def to_output(A, like=None):
+        """W stays a (persisted) Dask array; H is a NumPy array."""
+        return A
