@@ -25,6 +25,7 @@ def non_negative_factorization(
     shuffle=False,
     callback=None,
     engine="auto",
+    device=None,
 ):
     """Compute W, H ≥ 0 with X ≈ W H; see :class:`nmfkit.NMF` for the parameters.
 
@@ -71,6 +72,7 @@ def non_negative_factorization(
         shuffle=shuffle,
         callback=callback,
         engine=engine,
+        device=device,
     )
     caller = "non_negative_factorization"
     _, W, H, _, engine_, result = est._fit_transform(X, W, H, update_H=update_H, caller=caller)

@@ -210,7 +210,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if update_H and plan.beta == 2:
             # return the W that transform(X) gives for the final H (exact NNLS), so
             # fit_transform(X) and fit(X).transform(X) agree; loss_curve_ keeps the iterates
-            W = solve_W(X, W, H, plan, engine)
+            W, result.stats = solve_W(X, W, H, plan, engine)
         return X, W, H, plan, engine, result
 
     # -- public API ------------------------------------------------------------------
@@ -232,7 +232,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         W : ndarray of shape (n_samples, n_components)
         """
         X, W, H, plan, engine, result = self._fit_transform(X, W, H, caller="NMF.fit")
-        data_fit = beta_divergence(X, W, H, plan.beta, engine, result.data)
+        data_fit = beta_divergence(X, W, H, plan.beta, engine, result.data, result.stats)
         self.components_ = engine.to_output(H, like=X)
         self.n_components_ = plan.n_components
         self._n_features_out = plan.n_components

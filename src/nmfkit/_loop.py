@@ -29,6 +29,7 @@ class FitResult:
     loss_curve: list = field(default_factory=list)
     stop_reason: str = "max_iter"
     data: dict = field(default_factory=dict)  # describe_data(X), for reuse after the fit
+    stats: dict = field(default_factory=dict)  # Gram products valid for the returned pair
 
 
 def run(X, W, H, plan, engine, callback=None, caller="NMF"):
@@ -99,5 +100,5 @@ def _iterate(X, W, H, plan, engine, step, callback, caller):
             f"before convergence (tol={plan.tol:g}); increase max_iter or tol.",
             ConvergenceWarning,
         )
-    result = FitResult(it, loss, curve, reason, state["data"])
+    result = FitResult(it, loss, curve, reason, state["data"], state["stats"])
     return W, H, result

@@ -26,6 +26,8 @@ class Engine:
     """Defaults shared by the engines; subclasses set ``name`` and the products."""
 
     name = "base"
+    # The cost of one round trip to where the data live, in flops (0: in memory).
+    round_trip_flops = 0.0
 
     def threads(self, pooled):
         """Context for a fit's iterations (only the NumPy engine runs a thread pool)."""

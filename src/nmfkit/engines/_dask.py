@@ -41,12 +41,18 @@ def _apply(fn, A, *rows):
 
 
 def _value_stats(block):
-    """(NaN count, inf count, negative count, min) of one chunk's stored values."""
-    v = block.data if sp.issparse(block) else np.asarray(block)
+    """What one pass over a chunk tells: (NaN count, inf count, negative count, min,
+    sum of squares, sum, zeros) of its entries."""
+    v = block.data if sp.issparse(block) else np.asarray(block).ravel()
     finite = np.isfinite(v)
     n_nan = int(np.isnan(v).sum())
-    low = float(v[finite].min()) if finite.any() else 0.0
-    return n_nan, int((~finite).sum()) - n_nan, int((v < 0).sum()), low
+    n_bad = int(v.size - np.count_nonzero(finite))
+    low = float(np.min(v, where=finite, initial=np.inf)) if v.size else 0.0
+    zeros = NumpyEngine.count_zeros(block)
+    if n_bad:
+        return n_nan, n_bad - n_nan, 0, low, 0.0, 0.0, zeros
+    sq, total = NumpyEngine.sq_norm(block), NumpyEngine.total(block)
+    return n_nan, 0, int((v < 0).sum()), low, sq, total, zeros
 
 
 class DaskEngine(Engine):
@@ -56,9 +62,14 @@ class DaskEngine(Engine):
     kernels = "numpy"  # each chunk runs the NumPy engine's compiled kernels
     chunked = True  # solvers that need all of X in one place are refused
 
+    # A round trip to the workers, in flops (HALS runs fewer inner sweeps when each
+    # sweep is one): about 0.5 s of a 2-core worker.
+    round_trip_flops = 2e9
+
     def __init__(self):
         self._numpy = NumpyEngine()
         self._row_chunks = None
+        self._facts = {}  # X's name -> its sum of squares, sum and zeros (one pass)
 
     @property
     def block(self):
@@ -104,6 +115,11 @@ class DaskEngine(Engine):
         parts = dask.compute(*[dask.delayed(_value_stats)(b) for b in X.to_delayed().ravel()])
         n_nan, n_inf, n_neg = (sum(p[i] for p in parts) for i in range(3))
         low = min(p[3] for p in parts)
+        self._facts[X.name] = {
+            "sq_norm": sum(p[4] for p in parts),
+            "total": sum(p[5] for p in parts),
+            "zeros": sum(p[6] for p in parts),
+        }
         if n_nan or n_inf:
             what = " and ".join(
                 s for s in (f"{n_nan} NaN" * bool(n_nan), f"{n_inf} inf" * bool(n_inf)) if s
@@ -163,14 +179,20 @@ class DaskEngine(Engine):
     def is_sparse(X):
         return sp.issparse(X._meta) if _is_dask(X) else sp.issparse(X)
 
+    def _fact(self, X, name, fn):
+        """A fact about X from the pass that checked it, else from a pass of its own."""
+        if _is_dask(X) and X.name in self._facts:
+            return self._facts[X.name][name]
+        return self.reduce_rows(fn, X)
+
     def count_zeros(self, X):
-        return int(self.reduce_rows(NumpyEngine.count_zeros, X))
+        return int(self._fact(X, "zeros", NumpyEngine.count_zeros))
 
     def sq_norm(self, X):
-        return float(self.reduce_rows(NumpyEngine.sq_norm, X))
+        return float(self._fact(X, "sq_norm", NumpyEngine.sq_norm))
 
     def total(self, X):
-        return float(self.reduce_rows(NumpyEngine.total, X))
+        return float(self._fact(X, "total", NumpyEngine.total))
 
     # -- products --------------------------------------------------------------------
     def XHt(self, X, H):

@@ -67,7 +67,8 @@ def _exact_W(hs, W, plan, engine):
 
 
 def solve_W(X, W, H, plan, engine):
-    """The exact minimiser over W ≥ 0 for fixed H (Frobenius, with W's penalties).
+    """The exact minimiser over W ≥ 0 for fixed H (Frobenius, with W's penalties),
+    and the Gram products of H it used (they give the loss of the result).
 
     Parameters
     ----------
@@ -81,8 +82,11 @@ def solve_W(X, W, H, plan, engine):
     Returns
     -------
     W : array of shape (n_samples, k)
+    stats : dict
+        ``XHt`` and ``HHt`` of H.
     """
-    return _exact_W(h_stats(X, H, {"update_H": False}, engine), W, plan, engine)
+    hs = h_stats(X, H, {"update_H": False}, engine)
+    return _exact_W(hs, W, plan, engine), hs
 
 
 def step(X, W, H, state, plan, engine):

@@ -31,9 +31,13 @@ _SWEEP_COST = 5.0
 _MAX_SWEEPS = 64
 
 
-def inner_budget(gram_flops, n_rows, k):
-    """Number of sweeps worth running after computing Gram products of ``gram_flops``."""
-    sweep_flops = _SWEEP_COST * n_rows * k * k
+def inner_budget(gram_flops, n_rows, k, round_trip=0.0):
+    """Number of sweeps worth running after computing Gram products of ``gram_flops``.
+
+    ``round_trip`` is the engine's cost of reaching its data, in flops, which every
+    sweep of W pays on Dask.
+    """
+    sweep_flops = _SWEEP_COST * n_rows * k * k + round_trip
     return int(min(_MAX_SWEEPS, 1 + _ALPHA * gram_flops / sweep_flops))
 
 
@@ -83,7 +87,7 @@ def _update_W(X, Wstart, H, state, plan, engine, sweep, orders):
     nnz = state["data"]["nnz"]
     hs = h_stats(X, H, state, engine)
     G, R = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W)
-    budget = inner_budget(nnz * k + m * k * k, n, k)
+    budget = inner_budget(nnz * k + m * k * k, n, k, engine.round_trip_flops)
     return _sweeps(Wstart, G, R, budget, sweep, orders, engine), hs
 
 

@@ -1,0 +1,200 @@
+"""Every engine against NumPy, driven by the ENGINES and SOLVERS registries.
+
+The Dask engine runs on a ``LocalCluster`` of 2 worker processes (the ``dask_client``
+fixture); torch runs on the CPU here (``benchmarks/gpu_check.py`` covers CUDA).
+"""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import planted, random_sparse
+
+from nmfkit import NMF
+from nmfkit.engines import ENGINES, available_engines, load_engine, select_engine
+from nmfkit.solvers import SOLVERS
+
+BETAS = [2.0, 1.0, 0.5]
+OTHER_ENGINES = [e for e in ENGINES if e != "numpy"]
+TOL = {np.float64: 1e-6, np.float32: 1e-3}
+
+
+def cases():
+    """(engine, solver, β, sparse, dtype) for every pair the registries allow."""
+    for engine in OTHER_ENGINES:
+        chunked = engine == "dask"
+        for solver, mod in SOLVERS.items():
+            if chunked and not mod.SUPPORTS.get("chunked", True):
+                continue
+            for beta in BETAS:
+                if mod.SUPPORTS["beta"] != "any" and beta not in mod.SUPPORTS["beta"]:
+                    continue
+                for sparse in (False, True):
+                    for dtype in (np.float64, np.float32):
+                        yield pytest.param(
+                            engine,
+                            solver,
+                            beta,
+                            sparse,
+                            dtype,
+                            id=f"{engine}-{solver}-b{beta:g}-{'sparse' if sparse else 'dense'}"
+                            f"-{np.dtype(dtype).name}",
+                        )
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=None, memory_limit="1GiB"
+        )
+        client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def to_engine(X, engine):
+    """X as the engine's native container (torch tensor, Dask array of 4 row chunks)."""
+    if engine == "torch":
+        torch = pytest.importorskip("torch")
+        if sp.issparse(X):
+            c = X.tocoo()
+            idx = np.vstack([c.row, c.col])
+            return torch.sparse_coo_tensor(idx, c.data, c.shape)
+        return torch.as_tensor(X)
+    if engine == "dask":
+        da = pytest.importorskip("dask.array")
+        return da.from_array(X, chunks=(-(-X.shape[0] // 4), X.shape[1]))
+    return X
+
+
+def host(A):
+    if hasattr(A, "compute"):
+        A = A.compute()
+    if hasattr(A, "detach"):
+        A = A.detach().cpu().numpy()
+    return np.asarray(A)
+
+
+@pytest.mark.parametrize("engine, solver, beta, sparse, dtype", cases())
+def test_engine_matches_numpy_from_the_same_init(engine, solver, beta, sparse, dtype, request):
+    if engine == "dask":
+        request.getfixturevalue("dask_client")
+    X = random_sparse(48, 30, density=0.4, seed=1) if sparse else planted(48, 30, 4, seed=1)[0]
+    X = X.astype(dtype)
+    kw = dict(init="random", random_state=0, solver=solver, beta_loss=beta, max_iter=10, tol=0)
+    ref = NMF(4, **kw)
+    W_ref = ref.fit_transform(X)
+    model = NMF(4, **kw)
+    W = model.fit_transform(to_engine(X, engine))
+    tol = TOL[dtype]
+    for got, want in ((W, W_ref), (model.components_, ref.components_)):
+        got = host(got)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max())
+    assert model.reconstruction_err_ == pytest.approx(ref.reconstruction_err_, rel=tol)
+
+
+@pytest.mark.parametrize("engine", OTHER_ENGINES)
+def test_outputs_live_where_inputs_live(engine, request):
+    if engine == "dask":
+        request.getfixturevalue("dask_client")
+    X = planted(30, 20, 3, seed=2)[0]
+    Xe = to_engine(X, engine)
+    model = NMF(3, max_iter=20, random_state=0)
+    W = model.fit_transform(Xe)
+    assert type(W) is type(Xe)
+    Wt = model.transform(Xe)
+    np.testing.assert_allclose(host(Wt), host(W), rtol=1e-6, atol=1e-9)
+    if engine == "torch":
+        assert type(model.components_) is type(Xe)
+        assert W.device == Xe.device
+
+
+def test_numpy_input_on_torch_comes_back_as_numpy():
+    pytest.importorskip("torch")
+    X = planted(30, 20, 3, seed=3)[0]
+    kw = dict(init="random", random_state=0, max_iter=15, tol=0)
+    W = NMF(3, engine="torch", device="cpu", **kw).fit_transform(X)
+    assert isinstance(W, np.ndarray)
+    np.testing.assert_allclose(W, NMF(3, **kw).fit_transform(X), rtol=1e-6, atol=1e-9)
+    # a device alone implies the torch engine
+    assert select_engine(X, device="cpu").name == "torch"
+
+
+def test_torch_sparse_csr_and_coo_agree():
+    torch = pytest.importorskip("torch")
+    X = random_sparse(30, 20, density=0.3, seed=4)
+    coo = to_engine(X, "torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        csr = coo.to_sparse_csr()
+    kw = dict(init="nndsvda", max_iter=15, tol=0)
+    a = NMF(3, **kw).fit(coo).components_
+    b = NMF(3, **kw).fit(csr).components_
+    assert isinstance(a, torch.Tensor)
+    np.testing.assert_allclose(host(a), host(b), rtol=1e-12)
+    np.testing.assert_allclose(host(a), NMF(3, **kw).fit(X).components_, rtol=1e-6, atol=1e-9)
+
+
+def test_torch_bad_input_is_refused_like_numpy():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="X has 3 negative entries"):
+        NMF(2).fit(-torch.eye(3))
+    with pytest.raises(ValueError, match="X contains 1 NaN entries"):
+        NMF(2).fit(torch.tensor([[1.0, float("nan")], [1.0, 2.0]]))
+    with pytest.raises(ValueError, match="Expected a 2-D X"):
+        NMF(2).fit(torch.ones(3))
+
+
+def test_dask_refuses_ccd_and_auto_picks_mu(dask_client):
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(random_sparse(20, 10, density=0.5, seed=5).toarray(), chunks=(5, 10))
+    with pytest.raises(ValueError, match="solver='ccd' needs all of X in one place"):
+        NMF(2, solver="ccd", beta_loss="kullback-leibler").fit(X)
+    model = NMF(2, beta_loss="kullback-leibler", max_iter=5, tol=0).fit(X)
+    assert np.all(np.isfinite(model.components_))
+
+
+def test_dask_bad_input_is_refused(dask_client):
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(-np.ones((6, 3)), chunks=(2, 3))
+    with pytest.raises(ValueError, match="X has 18 negative entries"):
+        NMF(2).fit(X)
+
+
+def test_device_needs_the_torch_engine():
+    with pytest.raises(ValueError, match="device='cuda' is for engine='torch'"):
+        NMF(2, engine="numpy", device="cuda").fit(np.ones((3, 3)))
+
+
+@pytest.mark.parametrize("engine, extra", [("torch", "torch"), ("dask", "dask")])
+def test_missing_engine_names_its_extra(engine, extra):
+    # a fresh interpreter where the library cannot be imported
+    code = (
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name.split('.')[0] == {mod!r}:\n"
+        "            raise ImportError('blocked')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import numpy as np, nmfkit\n"
+        "try:\n"
+        "    nmfkit.NMF(2, engine={engine!r}).fit(np.ones((3, 3)))\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+    ).format(mod="torch" if engine == "torch" else "dask", engine=engine)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert f"pip install 'nmfkit[{extra}]'" in out.stdout
+
+
+def test_registry_lists_what_is_installed():
+    assert "numpy" in available_engines()
+    for name in available_engines():
+        assert load_engine(name).name == name
