@@ -6,6 +6,7 @@
 from ._api import non_negative_factorization
 from ._estimator import NMF
 from ._io import load
+from ._minibatch import MiniBatchNMF
 from ._version import __version__
 
-__all__ = ["NMF", "non_negative_factorization", "load", "__version__"]
+__all__ = ["NMF", "MiniBatchNMF", "non_negative_factorization", "load", "__version__"]

@@ -13,11 +13,13 @@ import os
 import numpy as np
 
 from ._version import __version__
+from .engines._ops import to_host
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
-_ARRAYS = ("components_", "feature_names_in_")
+# MiniBatchNMF's running statistics travel with it, so partial_fit resumes after load
+_ARRAYS = ("components_", "feature_names_in_", "_stats_A", "_stats_B", "_stats_rows")
 _SCALARS = (
     "n_components_",
     "n_iter_",
@@ -25,7 +27,9 @@ _SCALARS = (
     "loss_curve_",
     "stop_reason_",
     "n_features_in_",
+    "n_steps_",
 )
+_ESTIMATORS = ("NMF", "MiniBatchNMF")
 
 
 def _digest(arrays):
@@ -57,7 +61,7 @@ def save(model, path):
     """
     if not hasattr(model, "components_"):
         raise ValueError(f"{type(model).__name__}.save: the model is not fitted; call fit first.")
-    arrays = {n: np.asarray(getattr(model, n)) for n in _ARRAYS if hasattr(model, n)}
+    arrays = {n: to_host(getattr(model, n)) for n in _ARRAYS if hasattr(model, n)}
     if "feature_names_in_" in arrays:
         arrays["feature_names_in_"] = arrays["feature_names_in_"].astype(str)
     meta = {
@@ -90,7 +94,7 @@ def load(path):
     model : NMF
         A fitted estimator equal to the one saved.
     """
-    from . import _estimator
+    import nmfkit
 
     path = os.fspath(path)
     try:
@@ -119,7 +123,7 @@ def load(path):
             f"nmfkit.load: {path!r} failed its SHA-256 check: the arrays were changed or "
             "damaged after saving. Refit and save it again."
         )
-    cls = getattr(_estimator, meta["estimator"], None)
+    cls = getattr(nmfkit, meta["estimator"]) if meta.get("estimator") in _ESTIMATORS else None
     if cls is None:
         raise ValueError(f"nmfkit.load: unknown estimator {meta['estimator']!r} in {path!r}.")
     model = cls(**meta["params"])
