@@ -198,3 +198,23 @@ def test_registry_lists_what_is_installed():
     assert "numpy" in available_engines()
     for name in available_engines():
         assert load_engine(name).name == name
+
+
+def test_gpu_check_script_runs_on_the_cpu(tmp_path):
+    """benchmarks/gpu_check.py, as a dry run on the CPU (on CUDA it times 20000²)."""
+    pytest.importorskip("torch")
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.py"
+    args = ["--device", "cpu", "--size", "300", "--k", "5", "--sk-iter", "10"]
+    out = subprocess.run(
+        [sys.executable, str(script), *args, "--json", str(tmp_path / "g.json")],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "all correct" in out.stdout
+    import json
+
+    result = json.loads((tmp_path / "g.json").read_text())
+    assert result["correct"] and result["speed"]["torch_s"] < float("inf")

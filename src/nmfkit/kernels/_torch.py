@@ -35,46 +35,54 @@ def kl_ccd_sweep(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2
 
     The update of ``kernels.kl.kl_ccd_sweep_xp`` (see it for the parameters): projected
     Newton steps per coordinate, each halved until the row's 1-D objective does not
-    increase; ``wh`` (W H at the stored entries) is kept up to date.
+    increase; ``wh`` (W H at the stored entries) is kept up to date. As in the compiled
+    kernel, the Newton step and the descent test are computed in float64 also for
+    float32 data, and each per-row sum is added onto its starting value in turn.
     """
-    n = W.shape[0]
+    f64 = torch.float64
     rows = _rows_of(indptr, data.shape[0])
     eps = torch.finfo(W.dtype).eps
     live = data != 0
-    safe = torch.where(live, data, torch.ones_like(data))
+    safe = torch.where(live, data.to(f64), 1.0)
+    zero = torch.zeros((), dtype=W.dtype, device=W.device)
     moves = 0
 
-    def rowsum(v):
-        return torch.zeros(n, dtype=v.dtype, device=v.device).index_add_(0, rows, v)
+    def accumulate(start, v):
+        # start + sum of v per row, added onto the start as the compiled kernel does
+        # (on the CPU, index_add_ adds in turn)
+        return start.index_add_(0, rows, v.to(f64))
 
     for t in [int(v) for v in order]:
         h_all = Ht[indices, t]
-        h = h_all * live
+        h = torch.where(live, h_all, zero)
+        h64 = h.to(f64)
+        base = hsum[t].to(f64) + l1
         for _ in range(n_newton):
-            w = W[:, t].clone()
+            w = W[:, t].to(f64)
             y = wh.clamp(min=eps)
-            r = torch.where(live, data / y, torch.zeros_like(y))
-            g = hsum[t] + l1 + l2 * w - rowsum(r * h)
-            c = l2 + rowsum(torch.where(live, r * h * h / y, torch.zeros_like(y)))
-            newton = w - g / torch.where(c > 0, c, torch.ones_like(c))
-            new = torch.where(c > 0, newton, torch.zeros_like(w)).clamp(min=0)
-            d = new - w
+            r = torch.where(live, data / y, zero)
+            g = accumulate(base + l2 * w, -(r * h))
+            c = accumulate(torch.full_like(w, l2), torch.where(live, r * h * h / y, zero))
+            newton = w - g / torch.where(c > 0, c, 1.0)
+            d = torch.where(c > 0, newton, 0.0).clamp(min=0) - w
+            y64 = y.to(f64)
             for _ in range(60):  # halve each row's step until its objective does not rise
-                ratio = torch.where(live, d[rows] * h / y, torch.zeros_like(y))
-                logs = torch.where(live, safe * torch.log1p(ratio), torch.zeros_like(y))
-                df = d * (hsum[t] + l1 + l2 * (w + 0.5 * d)) - rowsum(logs)
-                bad = (d < 0) & ~(df <= 0)  # a step up always descends: f''' <= 0
+                ratio = torch.where(live, d[rows] * h64 / y64, 0.0)
+                logs = torch.where(live, safe * torch.log1p(ratio), 0.0)
+                df = accumulate(d * (base + l2 * (w + 0.5 * d)), -logs)
+                bad = (d < 0) & ~(df <= 0)  # a step up always descends (f''' <= 0)
                 if not bool(bad.any()):
                     break
                 d = torch.where(bad, d * 0.5, d)
             else:
-                d = torch.where(bad, torch.zeros_like(d), d)
+                d = torch.where(bad, 0.0, d)
             changed = int(torch.count_nonzero(d))
             if not changed:
                 break
-            W[:, t] = w + d
+            W[:, t] = (w + d).to(W.dtype)
             moves += changed
-            wh += d[rows] * h_all  # W H at every stored entry, explicit zeros too
+            # W H at every stored entry, explicit zeros too
+            wh.copy_((wh.to(f64) + d[rows] * h_all.to(f64)).to(wh.dtype))
     return moves
 
 
