@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["nmfkit", "nmfkit._estimator", "nmfkit._api", "nmfkit.datasets"]
+MODULES = ["nmfkit", "nmfkit._estimator", "nmfkit._minibatch", "nmfkit._api", "nmfkit.datasets"]
 
 
 @pytest.mark.parametrize("name", MODULES)

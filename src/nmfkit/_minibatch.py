@@ -151,6 +151,13 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     stop_reason_ : {'converged', 'no_improvement', 'max_iter', 'end_of_stream'}
     n_features_in_ : int
 
+    Notes
+    -----
+    For Frobenius, H is the exact minimiser (up to HALS's stopping rule) of the
+    accumulated surrogate, and the fit ends close to batch ``NMF``'s loss (0.26 % above
+    it on 20 Newsgroups TF-IDF, k = 20; BENCHMARKS.md). For other β, the online
+    multiplicative updates converge as slowly as MU does in batch.
+
     References
     ----------
     Mairal, Bach, Ponce & Sapiro (2010), doi:10.5555/1756006.1756008. Lefèvre, Bach &
