@@ -219,3 +219,21 @@ def test_gpu_check_script_runs_on_the_cpu(tmp_path):
 
     result = json.loads((tmp_path / "g.json").read_text())
     assert result["correct"] and result["speed"]["torch_s"] < float("inf")
+
+
+@pytest.mark.parametrize("shape", [(60, 40), (40, 60)])
+@pytest.mark.parametrize("gram_max", [2048, 10])
+def test_torch_device_svd_matches_the_host_one(shape, gram_max, monkeypatch):
+    """The SVD a GPU fit runs for NNDSVD (Gram eigh or svd_lowrank), run here on the CPU."""
+    torch = pytest.importorskip("torch")
+    from nmfkit.engines import _torch
+
+    X = planted(*shape, 5, seed=6)[0] + 0.01
+    host = _torch.TorchEngine("cpu").top_svd(torch.as_tensor(X), 5, np.random.default_rng(0))
+    monkeypatch.setattr(_torch.TorchEngine, "_svd_on_host", staticmethod(lambda X: False))
+    monkeypatch.setattr(_torch, "_GRAM_SVD_MAX", gram_max)
+    dev = _torch.TorchEngine("cpu").top_svd(torch.as_tensor(X), 5, np.random.default_rng(0))
+    np.testing.assert_allclose(dev[1], host[1], rtol=1e-6)
+    # singular vectors up to sign
+    for a, b in ((dev[0], host[0]), (dev[2].T, host[2].T)):
+        np.testing.assert_allclose(np.abs(a.T @ b), np.eye(5), atol=1e-5)

@@ -41,6 +41,7 @@ class TorchEngine(Engine):
         self.device = None if device is None else torch.device(device)
         self._host_output = False
         self._out_device = None
+        self._t_cache = None  # (X, CSR of Xᵀ) for sparse X
 
     # -- input -------------------------------------------------------------------
     def _target(self, X):
@@ -122,15 +123,21 @@ class TorchEngine(Engine):
     def XHt(X, H):
         return X @ H.T
 
-    @staticmethod
-    def WtX(W, X):
+    def _transpose(self, X):
+        """Xᵀ as a CSR tensor, built once per X with index operations every device has
+        (sparse products with CSR are the ones cuSPARSE supports everywhere)."""
+        if self._t_cache is None or self._t_cache[0] is not X:
+            _, (indptr, indices, data), _ = self.csr_pair(X)
+            self._t_cache = (X, _csr(indptr, indices, data, (X.shape[1], X.shape[0])))
+        return self._t_cache[1]
+
+    def WtX(self, W, X):
         if X.layout != torch.strided:
-            return (X.t() @ W).T
+            return (self._transpose(X) @ W).T
         return W.T @ X
 
-    @staticmethod
-    def XtW(X, W):
-        return (X.t() @ W).contiguous() if X.layout != torch.strided else X.T @ W
+    def XtW(self, X, W):
+        return self._transpose(X) @ W if X.layout != torch.strided else X.T @ W
 
     def wh_at(self, X, W, H):
         """Values of W @ H at the stored entries of CSR X, in storage order."""
@@ -161,9 +168,14 @@ class TorchEngine(Engine):
         indptr_t[1:] = torch.cumsum(torch.bincount(cols, minlength=m), 0)
         return (indptr, cols, data), (indptr_t, rows[perm], data[perm]), perm
 
+    @staticmethod
+    def _svd_on_host(X):
+        """Sparse X and X on the CPU take the NumPy engine's SVD (the same start)."""
+        return X.layout != torch.strided or X.device.type == "cpu"
+
     def top_svd(self, X, k, rng):
         """The k leading singular triplets of X, as host arrays (the NNDSVD input)."""
-        if X.layout != torch.strided or X.device.type == "cpu":
+        if self._svd_on_host(X):
             # the NumPy engine's SVD on the host: the same start as a NumPy fit
             from .._init import _top_svd
 

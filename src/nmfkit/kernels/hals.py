@@ -19,7 +19,7 @@ def hals_sweep_xp(A, G, R, order):
         The order in which columns are visited.
     """
     # one read of the diagonal (a device sync on a GPU) rather than one per column
-    live = [bool(v) for v in (G.diagonal() > 0)]
+    live = (G.diagonal() > 0).tolist()
     delta = 0.0
     for t in order:
         t = int(t)
