@@ -190,3 +190,19 @@ def test_console_script_help():
     assert code == 0
     for cmd in ("fit", "transform", "demo", "info"):
         assert cmd in out
+
+
+def test_fit_on_torch_and_from_mini_batches(tmp_path, data, capsys):
+    pytest.importorskip("torch")
+    src = write(tmp_path / "X.npy", data)
+    out = tmp_path / "m.npz"
+    args = ["fit", str(src), "-k", "3", "--seed", "0", "--init", "random", "-o", str(out)]
+    assert main([*args, "--device", "cpu"]) == 0
+    on_torch = nmfkit.load(out)
+    assert main([*args, "--engine", "numpy"]) == 0
+    np.testing.assert_allclose(on_torch.components_, nmfkit.load(out).components_, rtol=1e-5)
+    assert main([*args, "--batch-size", "8"]) == 0
+    assert "batch size 8" in capsys.readouterr().out
+    assert isinstance(nmfkit.load(out), nmfkit.MiniBatchNMF)
+    assert main([*args, "--batch-size", "8", "--engine", "torch"]) == 2
+    assert "--batch-size streams on the CPU" in capsys.readouterr().err

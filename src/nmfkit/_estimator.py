@@ -21,6 +21,7 @@ from ._validation import (
 )
 from .engines import ENGINES, select_engine
 from .losses import beta_divergence
+from .solvers._common import balance
 from .solvers.bpp import solve_W
 
 __all__ = ["NMF"]
@@ -207,6 +208,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         plan, W, H = resolve(params, X, engine, W, H, update_H=update_H, caller=caller)
         W, H = initialize(X, plan, engine, W, H)
         W, H, result = run(X, W, H, plan, engine, callback=self.callback, caller=caller)
+        if update_H and not (plan.l1_W or plan.l2_W or plan.l1_H or plan.l2_H):
+            W, H = balance(W, H, engine)
+            result.stats = {}  # Gram products of the unbalanced pair
         if update_H and plan.beta == 2:
             # return the W that transform(X) gives for the final H (exact NNLS), so
             # fit_transform(X) and fit(X).transform(X) agree; loss_curve_ keeps the iterates

@@ -86,13 +86,11 @@ def read_matrix(path):
 
 
 def _cmd_fit(args):
-    from . import NMF
+    from . import NMF, MiniBatchNMF
 
-    X = read_matrix(args.input)
-    model = NMF(
+    common = dict(
         n_components=args.n_components,
         init=args.init,
-        solver=args.solver,
         beta_loss=_loss(args.loss),
         tol=args.tol,
         max_iter=args.max_iter,
@@ -101,6 +99,16 @@ def _cmd_fit(args):
         l1_ratio=args.l1_ratio,
         verbose=args.verbose,
     )
+    if args.batch_size:
+        if args.engine != "auto" or args.device or args.solver != "auto":
+            raise CLIError("--batch-size streams on the CPU: drop --engine, --device and --solver")
+        # a .npy file is read a batch at a time (memory-mapped), never whole
+        streamed = str(args.input).endswith(".npy")
+        X = np.load(args.input, mmap_mode="r") if streamed else read_matrix(args.input)
+        model = MiniBatchNMF(batch_size=args.batch_size, **common)
+    else:
+        X = read_matrix(args.input)
+        model = NMF(solver=args.solver, engine=args.engine, device=args.device, **common)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -110,8 +118,10 @@ def _cmd_fit(args):
     if args.W:
         np.save(args.W, W)
     print(f"data        {X.shape[0]} x {X.shape[1]} ({'sparse' if hasattr(X, 'nnz') else 'dense'})")
-    print(f"model       k={model.n_components_}, loss={args.loss}, solver={args.solver}")
-    print(f"fit         {model.n_iter_} iterations in {elapsed:.2f} s ({model.stop_reason_})")
+    how = f"batch size {args.batch_size}" if args.batch_size else f"solver={args.solver}"
+    print(f"model       k={model.n_components_}, loss={args.loss}, {how}")
+    steps = "passes" if args.batch_size else "iterations"
+    print(f"fit         {model.n_iter_} {steps} in {elapsed:.2f} s ({model.stop_reason_})")
     err = model.reconstruction_err_
     print(f"loss        {model.loss_curve_[-1]:.6g} (reconstruction error {err:.6g})")
     print(f"saved       {args.output}")
@@ -253,6 +263,23 @@ def _parser():
         help="relative decrease per 10 iterations to stop at (default: 1e-4)",
     )
     f.add_argument("--seed", type=int, default=None, help="random seed")
+    f.add_argument(
+        "--engine",
+        default="auto",
+        choices=("auto", "numpy", "torch"),
+        help="array library to fit on (default: auto; torch needs nmfkit[torch])",
+    )
+    f.add_argument(
+        "--device", default=None, help="torch device such as cuda or cpu (implies --engine torch)"
+    )
+    f.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fit from mini-batches of N rows (MiniBatchNMF); a .npy input is then read "
+        "memory-mapped, a batch at a time",
+    )
     f.add_argument("--alpha-W", type=float, default=0.0, help="penalty weight (default: 0)")
     f.add_argument(
         "--l1-ratio", type=float, default=0.0, help="L1 share of the penalty (default: 0)"
@@ -290,7 +317,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CLIError, ValueError, TypeError, OSError, KeyError) as exc:
+    except (CLIError, ValueError, TypeError, OSError, KeyError, ImportError) as exc:
         if args.debug:
             raise
         print(f"nmfkit {args.command}: error: {exc}", file=sys.stderr)

@@ -23,3 +23,21 @@ def penalised(G, R, l1, l2):
     if l1:
         R = R - l1
     return G, R
+
+
+def balance(W, H, engine):
+    """Rescale each component so that its W column and H row have equal norms.
+
+    W H, and so every β-divergence, is unchanged. Without penalties nothing fixes a
+    component's scale, and coordinate methods can let it drift (a W column shrinking
+    while its H row grows by orders of magnitude); fits return the balanced pair.
+    Components with a zero column or row are left as they are.
+    """
+    xp = namespace(H)
+    w2 = xp.linalg.diagonal(engine.gram(W))
+    h2 = xp.sum(H * H, axis=1)
+    live = (w2 > 0) & (h2 > 0)
+    s = xp.where(live, (xp.where(live, w2, 1.0) / xp.where(live, h2, 1.0)) ** 0.25, 1.0)
+    s = xp.astype(s, H.dtype)
+    W = engine.map_rows(lambda Wb: (Wb / s, 0.0), W)[0]
+    return W, H * s[:, None]

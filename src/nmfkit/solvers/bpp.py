@@ -19,13 +19,28 @@ SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2")}
 _SOLVE_ROWS = 2048
 
 
-def _threshold(B):
-    """Magnitudes below this count as zero in the feasibility tests (from all of B)."""
+def _scaling(G):
+    """d with d·G·d of unit diagonal (1 where G's diagonal is 0), and that d·G·d.
+
+    A factor whose rows differ in scale by many orders (HALS can let one component's W
+    column shrink while its H row grows) gives a Gram whose Cholesky factorisation loses
+    everything; in the scaled variables x / d the problem is well posed again, and
+    x ≥ 0 is unchanged since d > 0.
+    """
+    xp = namespace(G)
+    G = float64_copy(G)
+    diag = xp.linalg.diagonal(G) if hasattr(xp, "linalg") else G.diagonal()
+    d = xp.where(diag > 0, 1.0 / xp.sqrt(xp.where(diag > 0, diag, 1.0)), 1.0)
+    return d, G * d[:, None] * d[None, :]
+
+
+def _threshold(B, d):
+    """Magnitudes below this count as zero in the feasibility tests (all of B, scaled)."""
     xp = namespace(B)
-    return 1e-12 * max(float(xp.max(xp.abs(B))), 1e-300)
+    return 1e-12 * max(float(xp.max(xp.abs(B * d))), 1e-300)
 
 
-def nnls_bpp(G, B, X0, engine, dtype, small):
+def nnls_bpp(G, B, X0, engine, dtype, small=None):
     """Solve min ½ xᵀ G x − B[i]·x s.t. x ≥ 0 for every row of B, from Grams.
 
     Parameters
@@ -39,26 +54,32 @@ def nnls_bpp(G, B, X0, engine, dtype, small):
     engine : Engine
     dtype : dtype
         Of the result.
-    small : float
-        Zero threshold of the feasibility tests (see ``_threshold``).
+    small : float, optional
+        Zero threshold of the feasibility tests (see ``_threshold``; from B by default).
 
     Returns
     -------
     X : array of shape (r, k), non-negative
     """
-    G = float64_copy(G)
+    d, Gs = _scaling(G)
+    small = _threshold(B, d) if small is None else small
     solve = kernel("nnls_rows", engine)
     out = empty(B, B.shape, dtype)
     for lo in range(0, out.shape[0], _SOLVE_ROWS):
         hi = lo + _SOLVE_ROWS
-        out[lo:hi] = solve(G, float64_copy(B[lo:hi]), float64_copy(X0[lo:hi]), small)
+        Bs = float64_copy(B[lo:hi])
+        Bs *= d
+        # X0 seeds the passive sets only through its support, which scaling keeps
+        Xs = solve(Gs, Bs, float64_copy(X0[lo:hi]), small)
+        Xs *= d
+        out[lo:hi] = Xs
     return out
 
 
 def _exact_W(hs, W, plan, engine):
     """The W ≥ 0 that minimises the objective for the H behind ``hs``, from W's support."""
     HHt, XHt = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W)
-    small, block = _threshold(XHt), engine.block
+    small, block = _threshold(XHt, _scaling(HHt)[0]), engine.block
 
     def solve(Wb, Rb):
         return nnls_bpp(HHt, Rb, Wb, block, plan.dtype, small), 0.0
@@ -98,6 +119,6 @@ def step(X, W, H, state, plan, engine):
         return W, H
     WtW, WtX = engine.gram(W), engine.WtX(W, X)
     G, R = penalised(WtW, WtX, plan.l1_H, plan.l2_H)
-    H = nnls_bpp(G, R.T, H.T, engine.block, plan.dtype, _threshold(R)).T
+    H = nnls_bpp(G, R.T, H.T, engine.block, plan.dtype).T
     state["stats"] = {"WtX": WtX, "WtW": WtW}
     return W, H
