@@ -116,6 +116,11 @@ def test_outputs_live_where_inputs_live(engine, request):
     if engine == "torch":
         assert type(model.components_) is type(Xe)
         assert W.device == Xe.device
+    if engine == "dask":
+        # persisted, chunked like X's rows: a graph of one task per chunk, not a history
+        assert W.chunks[0] == Xe.chunks[0]
+        assert len(W.__dask_graph__()) == W.npartitions
+        assert isinstance(model.components_, np.ndarray)
 
 
 def test_numpy_input_on_torch_comes_back_as_numpy():
