@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as sp
 from conftest import planted, random_sparse
 
+import nmfkit
 from nmfkit import NMF
 from nmfkit.engines import ENGINES, available_engines, load_engine, select_engine
 from nmfkit.solvers import SOLVERS
@@ -103,7 +104,7 @@ def test_engine_matches_numpy_from_the_same_init(engine, solver, beta, sparse, d
 
 
 @pytest.mark.parametrize("engine", OTHER_ENGINES)
-def test_outputs_live_where_inputs_live(engine, request):
+def test_outputs_live_where_inputs_live(engine, request, tmp_path):
     if engine == "dask":
         request.getfixturevalue("dask_client")
     X = planted(30, 20, 3, seed=2)[0]
@@ -116,11 +117,17 @@ def test_outputs_live_where_inputs_live(engine, request):
     if engine == "torch":
         assert type(model.components_) is type(Xe)
         assert W.device == Xe.device
+        back = model.inverse_transform(W)
+        assert type(back) is type(Xe)
     if engine == "dask":
         # persisted, chunked like X's rows: a graph of one task per chunk, not a history
         assert W.chunks[0] == Xe.chunks[0]
         assert len(W.__dask_graph__()) == W.npartitions
         assert isinstance(model.components_, np.ndarray)
+    # a model fitted on any engine saves as plain NumPy arrays
+    model.save(tmp_path / "m.npz")
+    loaded = nmfkit.load(tmp_path / "m.npz")
+    np.testing.assert_allclose(loaded.components_, host(model.components_))
 
 
 def test_numpy_input_on_torch_comes_back_as_numpy():
