@@ -29,7 +29,46 @@ __all__ = ["NMF"]
 _LOSSES = ("frobenius", "kullback-leibler", "itakura-saito")
 
 
-class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _FactorizationMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """What ``NMF`` and ``MiniBatchNMF`` share: tags, ``inverse_transform`` and ``save``."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def inverse_transform(self, X):
+        """Map W back to data space: W @ components_.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_components)
+            W, as returned by ``transform``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        out = X @ self.components_
+        return np.asarray(out) if isinstance(self.components_, np.ndarray) else out
+
+    def save(self, path):
+        """Write the fitted model to ``path`` (.npz of plain arrays plus JSON metadata;
+        a ``MiniBatchNMF`` keeps its running statistics, so ``partial_fit`` resumes).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        from ._io import save
+
+        save(self, path)
+
+
+class NMF(_FactorizationMixin):
     r"""Non-negative matrix factorization: X ≈ W H with W, H ≥ 0.
 
     Finds non-negative W of shape (n_samples, n_components) and H of shape
@@ -185,13 +224,6 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.engine = engine
         self.device = device
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
     # -- the shared path ----------------------------------------------------------
     def _check(self, X, reset, caller):
         params = self.get_params(deep=False)
@@ -279,30 +311,3 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             X, H=self.components_, update_H=False, caller="NMF.transform"
         )
         return engine.to_output(W, like=X)
-
-    def inverse_transform(self, X):
-        """Map W back to data space: W @ components_.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_components)
-            W, as returned by ``transform``.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        out = X @ self.components_
-        return np.asarray(out) if isinstance(self.components_, np.ndarray) else out
-
-    def save(self, path):
-        """Write the fitted model to ``path`` (.npz of plain arrays plus JSON metadata).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-        """
-        from ._io import save
-
-        save(self, path)

@@ -22,25 +22,25 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._estimator import NMF
+from ._estimator import NMF, _FactorizationMixin
 from ._init import initialize
 from ._loop import run
 from ._plan import beta_from_loss, resolve
 from ._validation import NONE, Interval, Options, validate_params
 from .engines import NumpyEngine
+from .engines._ops import transposed
 from .kernels import kernel
 from .losses import EPSILON, _gamma, _mu_terms, beta_divergence
+from .solvers._common import penalised
+from .solvers.hals import _orders, _sweeps
 
 __all__ = ["MiniBatchNMF"]
 
-# HALS sweeps over H per batch (Frobenius), stopped early once a sweep changes H by
-# less than _SWEEP_DELTA² times the first one did.
+# HALS sweeps over H per batch (Frobenius), stopped early as HALS's inner sweeps are.
 _H_SWEEPS = 10
-_SWEEP_DELTA = 0.01
 # Iterations of each batch's W solve when transform_max_iter is None.
 _BATCH_W_ITER = 50
 
@@ -88,7 +88,7 @@ def _rows(X, batch_size):
         yield X[s : s + batch_size]
 
 
-class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class MiniBatchNMF(_FactorizationMixin):
     r"""Non-negative matrix factorization from mini-batches of rows (streaming).
 
     Minimises the objective of :class:`NMF`, for every β-loss, while reading X a batch
@@ -221,13 +221,6 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self.random_state = random_state
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
     # -- one batch -------------------------------------------------------------------
     def _nmf_params(self, k, init, max_iter):
         """The NMF parameters of the per-batch solves."""
@@ -305,14 +298,10 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if self._beta == 2:
             A += W.T @ W
             B += engine.WtX(W, Xb)
-            G = A + l2 * np.eye(A.shape[0])
-            R = np.ascontiguousarray((B - l1).T, dtype=H.dtype)
-            Ht = np.array(H.T, order="C")
-            sweep, order = kernel("hals_sweep", engine), np.arange(H.shape[0])
-            first = sweep(Ht, G.astype(H.dtype), R, order)
-            for _ in range(_H_SWEEPS - 1):
-                if sweep(Ht, G.astype(H.dtype), R, order) <= _SWEEP_DELTA**2 * first:
-                    break
+            G, R = penalised(A, B, l1, l2)
+            R = np.ascontiguousarray(R.T, dtype=H.dtype)
+            sweep, orders = kernel("hals_sweep", engine), _orders(H.shape[0], None)
+            Ht = _sweeps(transposed(H), G.astype(H.dtype), R, _H_SWEEPS, sweep, orders, engine)
             new = np.ascontiguousarray(Ht.T)
         else:
             gamma = _gamma(self._beta)
@@ -364,7 +353,7 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """Per pass, a factory of row blocks; and n_samples when known."""
         X = _open(X)
         if callable(X) and not hasattr(X, "shape"):
-            return (lambda: X()), None, self.max_iter
+            return X, None, self.max_iter
         if _is_stream(X):
             blocks = iter(X)
             return (lambda: blocks), None, 1
@@ -481,14 +470,3 @@ class MiniBatchNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """
         X = _open(X)
         return self.fit(X).transform(X)
-
-    def inverse_transform(self, X):
-        """W @ components_ (see :meth:`NMF.inverse_transform`)."""
-        check_is_fitted(self)
-        return np.asarray(X @ self.components_)
-
-    def save(self, path):
-        """Write the model, with its running statistics, to ``path`` (see :meth:`NMF.save`)."""
-        from ._io import save
-
-        save(self, path)
