@@ -144,3 +144,12 @@ def test_news_tfidf_memory_and_loss():
     mb = MiniBatchNMF(**kw).fit(X)
     full = NMF(20, random_state=0).fit(X)
     assert mb.reconstruction_err_**2 <= 1.02 * full.reconstruction_err_**2
+
+
+def test_fit_transform_returns_the_w_of_the_final_pass():
+    X = random_sparse(300, 20, density=0.3, seed=7)
+    kw = dict(n_components=3, batch_size=64, random_state=0, max_iter=5)
+    model = MiniBatchNMF(**kw)
+    W = model.fit_transform(X)
+    np.testing.assert_allclose(W, model.transform(X), rtol=1e-12)
+    np.testing.assert_allclose(W, MiniBatchNMF(**kw).fit(X).transform(X), rtol=1e-12)

@@ -378,6 +378,11 @@ class MiniBatchNMF(_FactorizationMixin):
         -------
         self : MiniBatchNMF
         """
+        self._fit(X)
+        return self
+
+    def _fit(self, X, keep_W=False):
+        """The body of ``fit``; with ``keep_W``, also W of every row (from the last pass)."""
         validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
         for name in ("components_", "_stats_B"):
             self.__dict__.pop(name, None)
@@ -419,19 +424,23 @@ class MiniBatchNMF(_FactorizationMixin):
             reason = "end_of_stream"
         self.n_iter_, self.stop_reason_ = it, reason
         if n_samples is not None:
-            self._final_error(blocks())
-        else:  # a stream cannot be read again: the last pass's objective stands in
-            self.reconstruction_err_ = float(np.sqrt(2 * max(pass_loss, 0.0)))
-        return self
+            return self._final_pass(blocks(), keep_W)
+        # a stream cannot be read again: the last pass's objective stands in
+        self.reconstruction_err_ = float(np.sqrt(2 * max(pass_loss, 0.0)))
+        return None
 
-    def _final_error(self, blocks):
-        """reconstruction_err_ for the final H, from one more pass (W per batch)."""
-        total = 0.0
+    def _final_pass(self, blocks, keep_W):
+        """reconstruction_err_ for the final H, from one more pass (W per batch); the
+        W of every row too when ``keep_W`` (what ``fit_transform`` returns)."""
+        total, parts = 0.0, []
         for batch in self._batches(blocks):
             Xb, engine = self._check_block(batch, "MiniBatchNMF.fit", False)
             W, _ = self._solve_W(Xb, self.components_, engine, "MiniBatchNMF.fit")
             total += beta_divergence(Xb, W, self.components_, self._beta, engine)
+            if keep_W:
+                parts.append(W)
         self.reconstruction_err_ = float(np.sqrt(2.0 * total))
+        return np.concatenate(parts) if keep_W else None
 
     def transform(self, X):
         """W for X with the fitted components held fixed, a batch of rows at a time.
@@ -468,5 +477,6 @@ class MiniBatchNMF(_FactorizationMixin):
         -------
         W : ndarray of shape (n_samples, n_components)
         """
-        X = _open(X)
-        return self.fit(X).transform(X)
+        W = self._fit(X, keep_W=True)
+        # W comes from fit's last pass; a stream has none (it cannot be read again)
+        return W if W is not None else self.transform(X)
