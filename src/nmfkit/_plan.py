@@ -179,7 +179,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
     solver = _SOLVER_ALIASES.get(params["solver"], params["solver"])
     if solver == "auto":
         solver = {2.0: "hals", 1.0: "ccd"}.get(beta, "mu")
-        if not SOLVERS[solver].SUPPORTS.get("chunked", True) and getattr(engine, "chunked", 0):
+        if engine.chunked and not SOLVERS[solver].SUPPORTS.get("chunked", True):
             solver = "mu"
     check_every = CHECK_EVERY
     if not update_H and beta == 2:
@@ -198,7 +198,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
     alpha_W = params["alpha_W"]
     alpha_H = alpha_W if params["alpha_H"] == "same" else params["alpha_H"]
     l1 = params["l1_ratio"]
-    if getattr(engine, "chunked", False) and not supports.get("chunked", True):
+    if engine.chunked and not supports.get("chunked", True):
         raise ValueError(
             f"{caller}: solver={params['solver']!r} needs all of X in one place and does not "
             f"run on the {engine.name} engine; use solver='mu' (or 'auto') there."

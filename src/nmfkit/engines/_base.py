@@ -28,6 +28,13 @@ class Engine:
     name = "base"
     # The cost of one round trip to where the data live, in flops (0: in memory).
     round_trip_flops = 0.0
+    # True where X is split in chunks: solvers that need all of X in one place refuse it.
+    chunked = False
+
+    @property
+    def kernels(self):
+        """Which engine's compiled kernels to use (Dask runs NumPy's on each chunk)."""
+        return self.name
 
     def threads(self, pooled):
         """Context for a fit's iterations (only the NumPy engine runs a thread pool)."""

@@ -55,8 +55,7 @@ def kernel(name, engine, compiled=True):
         False returns the array-API form (what the tests compare against).
     """
     impls = KERNELS[name]
-    # an engine may run the kernels of another (Dask runs NumPy's on each chunk)
-    target = impls.get(getattr(engine, "kernels", engine.name)) if compiled else None
+    target = impls.get(engine.kernels) if compiled else None
     if target is None:
         return impls["xp"]
     if target not in _loaded:
