@@ -67,13 +67,14 @@ def copy(A):
     return A
 
 
-def transposed(A, dtype=None):
+def transposed(A):
     """A new row-major array holding A.T (never a view of A)."""
     if is_numpy_array(A):
-        return np.array(A.T, dtype=dtype, order="C")
+        return np.array(A.T, order="C")
     if is_torch_array(A):
-        out = A.T.clone(memory_format=__import__("torch").contiguous_format)
-        return out if dtype is None else out.to(dtype)
+        import torch
+
+        return A.T.clone(memory_format=torch.contiguous_format)
     return A.T
 
 

@@ -29,7 +29,7 @@ def _scaling(G):
     """
     xp = namespace(G)
     G = float64_copy(G)
-    diag = xp.linalg.diagonal(G) if hasattr(xp, "linalg") else G.diagonal()
+    diag = xp.linalg.diagonal(G)
     d = xp.where(diag > 0, 1.0 / xp.sqrt(xp.where(diag > 0, diag, 1.0)), 1.0)
     return d, G * d[:, None] * d[None, :]
 
