@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._base import Engine, missing_extra
-from ._numpy import NumpyEngine
+from ._numpy import NumpyEngine, check_counts
 from ._ops import copy, to_host
 
 try:
@@ -120,19 +120,7 @@ class DaskEngine(Engine):
             "total": sum(p[5] for p in parts),
             "zeros": sum(p[6] for p in parts),
         }
-        if n_nan or n_inf:
-            what = " and ".join(
-                s for s in (f"{n_nan} NaN" * bool(n_nan), f"{n_inf} inf" * bool(n_inf)) if s
-            )
-            raise ValueError(
-                f"{caller}: {name} contains {what} entries; NMF needs finite values and "
-                "does not support missing values yet: impute or drop them first."
-            )
-        if n_neg:
-            raise ValueError(
-                f"{caller}: Negative values in data: {name} has {n_neg} negative entries "
-                f"(min {low:.3g}); NMF needs {name} >= 0."
-            )
+        check_counts(caller, name, n_nan, n_inf, n_neg, low)
 
     # -- blocks --------------------------------------------------------------------
     def map_rows(self, fn, A, *rows):

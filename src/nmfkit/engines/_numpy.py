@@ -51,6 +51,23 @@ def _one_blas_thread():
                 _holders["limiter"] = None
 
 
+def check_counts(caller, name, n_nan, n_inf, n_neg, low):
+    """Raise the error for NaN, inf or negative entries, given their counts (and min)."""
+    if n_nan or n_inf:
+        what = " and ".join(
+            s for s in (f"{n_nan} NaN" if n_nan else "", f"{n_inf} inf" if n_inf else "") if s
+        )
+        raise ValueError(
+            f"{caller}: {name} contains {what} entries; NMF needs finite values and "
+            "does not support missing values yet: impute or drop them first."
+        )
+    if n_neg:
+        raise ValueError(
+            f"{caller}: Negative values in data: {name} has {n_neg} negative entries "
+            f"(min {low:.3g}); NMF needs {name} >= 0."
+        )
+
+
 class _NumpyChecks:
     """How ``NumpyEngine._check_values_with`` counts, in NumPy."""
 
@@ -184,20 +201,10 @@ class NumpyEngine(Engine):
         finite = ops.isfinite(values)
         if not bool(finite.all()):
             n_nan = ops.count(ops.isnan(values))
-            n_inf = ops.count(~finite) - n_nan
-            what = " and ".join(
-                s for s in (f"{n_nan} NaN" if n_nan else "", f"{n_inf} inf" if n_inf else "") if s
-            )
-            raise ValueError(
-                f"{caller}: {name} contains {what} entries; NMF needs finite values and "
-                "does not support missing values yet: impute or drop them first."
-            )
+            check_counts(caller, name, n_nan, ops.count(~finite) - n_nan, 0, 0.0)
         low = ops.min(values)
         if low < 0:
-            raise ValueError(
-                f"{caller}: Negative values in data: {name} has {ops.count(values < 0)} "
-                f"negative entries (min {low:.3g}); NMF needs {name} >= 0."
-            )
+            check_counts(caller, name, 0, 0, ops.count(values < 0), low)
 
     # -- queries ---------------------------------------------------------------
     @staticmethod
