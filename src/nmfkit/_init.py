@@ -7,7 +7,10 @@ moved to the engine, so every engine starts from the same W and H.
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+from array_api_compat import device
 from sklearn.utils.extmath import randomized_svd
+
+from .engines._ops import namespace
 
 __all__ = ["initialize", "make_rng"]
 
@@ -49,14 +52,22 @@ def _top_svd(X, k, rng):
     gram = np.asarray(gram.toarray() if sp.issparse(gram) else gram, dtype=np.float64)
     r = gram.shape[0]
     evals, evecs = scipy.linalg.eigh(gram, subset_by_index=[r - k, r - 1])
-    evals, evecs = evals[::-1], evecs[:, ::-1]
-    S = np.sqrt(np.maximum(evals, 0))
-    # directions whose singular value is lost in rounding carry no information
-    live = S > r * np.sqrt(np.finfo(np.float64).eps) * S[0]
-    other = np.zeros((k, A.shape[1]))
-    other[live] = np.asarray(A.T @ evecs[:, live]).T / S[live, None]
-    S[~live] = 0
-    return (evecs, S, other) if n <= m else (other.T, S, evecs.T)
+    return svd_from_gram(A, evals[::-1], evecs[:, ::-1], n <= m)
+
+
+def svd_from_gram(A, evals, evecs, short_rows):
+    """(U, S, V) of X from the top eigenpairs (descending, float64) of A Aᵀ.
+
+    A is X (``short_rows``) or Xᵀ, in NumPy or torch. Directions whose singular value
+    is lost in rounding carry no information: they get zero vectors and S = 0.
+    """
+    xp = namespace(evecs)
+    S = xp.sqrt(xp.clip(evals, min=0))
+    live = S > A.shape[0] * np.sqrt(np.finfo(np.float64).eps) * S[0]
+    other = xp.zeros((evecs.shape[1], A.shape[1]), dtype=xp.float64, device=device(evecs))
+    other[live] = xp.asarray(A.T @ evecs[:, live]).T / S[live, None]
+    S = xp.where(live, S, 0.0)
+    return (evecs, S, other) if short_rows else (other.T, S, evecs.T)
 
 
 def _nndsvd(X, k, rng, variant, dtype, engine):

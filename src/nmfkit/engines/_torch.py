@@ -175,10 +175,10 @@ class TorchEngine(Engine):
 
     def top_svd(self, X, k, rng):
         """The k leading singular triplets of X, as host arrays (the NNDSVD input)."""
+        from .._init import _top_svd, svd_from_gram
+
         if self._svd_on_host(X):
             # the NumPy engine's SVD on the host: the same start as a NumPy fit
-            from .._init import _top_svd
-
             Xh = X.to_sparse_coo() if X.layout != torch.strided else X
             if X.layout != torch.strided:
                 import scipy.sparse as sp
@@ -193,13 +193,7 @@ class TorchEngine(Engine):
         if min(n, m) <= _GRAM_SVD_MAX and k < min(n, m):
             A = (X if n <= m else X.T).to(torch.float64)
             evals, evecs = torch.linalg.eigh(A @ A.T)
-            evals, evecs = evals.flip(0)[:k], evecs.flip(1)[:, :k]
-            S = evals.clamp(min=0).sqrt()
-            live = S > A.shape[0] * np.sqrt(np.finfo(np.float64).eps) * S[0]
-            other = torch.zeros((k, A.shape[1]), dtype=torch.float64, device=X.device)
-            other[live] = (A.T @ evecs[:, live]).T / S[live, None]
-            S = torch.where(live, S, torch.zeros_like(S))
-            U, V = (evecs, other) if n <= m else (other.T, evecs.T)
+            U, S, V = svd_from_gram(A, evals.flip(0)[:k], evecs.flip(1)[:, :k], n <= m)
         else:
             torch.manual_seed(seed)
             U, S, Vt = torch.svd_lowrank(X, q=min(k + 10, n, m), niter=7)
