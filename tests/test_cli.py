@@ -136,7 +136,7 @@ def test_npz_with_named_array(tmp_path, data):
         (b"not a zip", "bad.npz", "could not read"),
         (b"1,2\n", "X.xlsx", "unsupported input format '.xlsx'"),
         (b"-1,2\n3,4\n", "neg.csv", "Negative values in data"),
-        (b"1,nan\n3,4\n", "nan.csv", "X contains 1 NaN entries"),
+        (b"1,inf\n3,4\n", "inf.csv", "X contains 1 inf entries"),
     ],
 )
 def test_bad_input_files_exit_2_with_one_line(tmp_path, content, name, message):

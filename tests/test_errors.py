@@ -19,12 +19,12 @@ X_OK = np.random.default_rng(0).random((6, 5)) + 0.1
         ),
         (sp.csr_matrix(np.array([[1.0, -2.0], [0.0, 3.0]])), r"X has 1 negative entries"),
         (
-            np.array([[1.0, np.nan], [2.0, np.nan]]),
-            r"NMF\.fit: X contains 2 NaN entries; NMF needs finite values and does not "
-            r"support missing values yet: impute or drop them first\.",
+            np.full((2, 2), np.nan),
+            r"NMF\.fit: X has no observed entries \(every entry is NaN, unstored with "
+            r"observed='stored', or of weight 0\); NMF needs some known values\.",
         ),
         (np.array([[1.0, np.inf], [2.0, 1.0]]), r"X contains 1 inf entries"),
-        (np.array([[np.nan, np.inf]]), r"X contains 1 NaN and 1 inf entries"),
+        (np.array([[np.nan, np.inf]]), r"NMF\.fit: X contains 1 inf entries; X needs finite"),
         (np.zeros((0, 3)), r"Found array with 0 sample\(s\) \(shape=\(0, 3\)\)"),
         (np.zeros((3, 0)), r"Found array with 0 feature\(s\) \(shape=\(3, 0\)\)"),
         (np.ones(4), r"Expected a 2-D X but got a 1-D array of shape \(4,\)\. Reshape your data"),

@@ -67,6 +67,33 @@ def duplicates_case(rng, dtype, order, n=37, m=23, k=6):
     return (X.indptr, indices, m), ()
 
 
+def _observed(rng, dtype, n, m, k):
+    X, rows = _csr(rng, dtype, n, m)
+    X.sort_indices()
+    weight = rng.random(X.nnz) + 0.5
+    A = (rng.random((n, k)) * (rng.random((n, k)) < 0.7)).astype(dtype)
+    B = rng.random((m, k)).astype(dtype)
+    return X, rows, weight, A, B
+
+
+def masked_nnls_case(rng, dtype, order, n=37, m=23, k=6):
+    X, rows, weight, A, B = _observed(rng, dtype, n, m, k)
+    l2 = np.full(n, 1e-3 if order[0] == 0 else 0.1)  # > 0: one solution per row
+    l2[1] = 0.0  # with an empty row below: solves to 0
+    X.indptr[2:] -= X.indptr[2] - X.indptr[1]
+    X = sp.csr_matrix((X.data[: X.indptr[-1]], X.indices[: X.indptr[-1]], X.indptr), X.shape)
+    target = X.data - 0.2  # negative targets too
+    return (X.indptr, X.indices, target, weight[: X.nnz], A, B, 0.01, l2), (4,)
+
+
+def masked_hals_case(rng, dtype, order, n=37, m=23, k=6):
+    X, rows, weight, A, B = _observed(rng, dtype, n, m, k)
+    res = X.data - np.einsum("ij,ij->i", A[rows].astype(float), B[X.indices])
+    pos = np.arange(X.nnz)
+    l2 = np.full(n, 0.05)
+    return (X.indptr, X.indices, pos, res, weight, A, B, 0.01, l2, order[:k]), (3, 5)
+
+
 # kernel name -> builder of (arguments, indices of the arguments the kernel writes)
 CASES = {
     "hals_sweep": hals_case,
@@ -75,6 +102,8 @@ CASES = {
     "csr_dense": csr_dense_case,
     "nnls_rows": nnls_case,
     "csr_has_duplicates": duplicates_case,
+    "masked_nnls_rows": masked_nnls_case,
+    "masked_hals_rows": masked_hals_case,
 }
 
 
@@ -100,7 +129,7 @@ def test_compiled_matches_array_api_twin(name, shuffled, dtype):
     r1, r2 = fast(*a1), twin(*a2)
     rtol = 1e-10 if dtype == np.float64 else 1e-4
     for i in written:
-        assert a1[i].dtype == dtype
+        assert a1[i].dtype == a2[i].dtype == args[i].dtype  # written in place
         np.testing.assert_allclose(a1[i], a2[i], rtol=rtol, atol=rtol * np.abs(a2[i]).max())
     if isinstance(r1, (bool, np.bool_)):
         assert bool(r1) == bool(r2) == (name == "csr_has_duplicates" and shuffled)

@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._init import initialize
 from ._loop import run
+from ._masked import needs_mask, observe
 from ._plan import resolve
 from ._validation import (
     BOOLEAN,
@@ -21,8 +22,9 @@ from ._validation import (
 )
 from .engines import ENGINES, select_engine
 from .losses import beta_divergence
+from .solvers import SOLVERS
 from .solvers._common import balance
-from .solvers.bpp import solve_W
+from .solvers.bpp import masked_solve_W, solve_W
 
 __all__ = ["NMF"]
 
@@ -36,6 +38,11 @@ class _FactorizationMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
         tags.input_tags.sparse = True
+        # NaN marks unknown entries for NMF's solvers that support them
+        solver = {"cd": "hals"}.get(getattr(self, "solver", None), getattr(self, "solver", None))
+        tags.input_tags.allow_nan = type(self).__name__ == "NMF" and (
+            solver == "auto" or SOLVERS[solver].SUPPORTS["masked"]
+        )
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
@@ -134,6 +141,15 @@ class NMF(_FactorizationMixin):
         keeps a tensor's device; host data then goes to CUDA when it is available,
         else stays on the CPU. Outputs return to where the input was (NumPy input gives
         NumPy output).
+    observed : {'all', 'stored'}, default='all'
+        Which entries of a sparse X are known. 'all': every entry, an unstored one is a
+        zero. 'stored': only the stored entries (ratings: an unrated item is unknown,
+        not a zero rating); the others are left out of the loss. In a dense X, NaN
+        always marks an unknown entry, and ``fit(X, weights=...)`` weighs each entry (0:
+        unknown). With unknown entries or weights the loss is summed over the known
+        entries only, at a cost proportional to their number; 'hals' then runs CCD++,
+        'bpp' row-wise exact solves, 'mu' weighted updates (any β), and 'auto' picks
+        'hals' for Frobenius, else 'mu'. These fits run on the NumPy engine.
 
     Attributes
     ----------
@@ -143,7 +159,10 @@ class NMF(_FactorizationMixin):
     n_iter_ : int
     reconstruction_err_ : float
         :math:`\sqrt{2\, d_\beta(X \mid W H)}` at the end of fit (the Frobenius norm of
-        the residual for the Frobenius loss).
+        the residual for the Frobenius loss), over the known entries (weighted).
+    W_ : ndarray of shape (n_samples, n_components)
+        W of the fitted X (what ``fit_transform`` returned); ``score`` and
+        ``predict_entries`` use it.
     loss_curve_ : list of float
         The objective at iteration 0 and at every check.
     stop_reason_ : {'converged', 'max_iter', 'callback'}
@@ -187,6 +206,7 @@ class NMF(_FactorizationMixin):
         "callback": [CALLABLE, NONE],
         "engine": [Options(["auto", *ENGINES])],
         "device": [DEVICE, NONE],
+        "observed": [Options(["all", "stored"])],
     }
 
     def __init__(
@@ -207,6 +227,7 @@ class NMF(_FactorizationMixin):
         callback=None,
         engine="auto",
         device=None,
+        observed="all",
     ):
         self.n_components = n_components
         self.init = init
@@ -223,51 +244,77 @@ class NMF(_FactorizationMixin):
         self.callback = callback
         self.engine = engine
         self.device = device
+        self.observed = observed
 
     # -- the shared path ----------------------------------------------------------
-    def _check(self, X, reset, caller):
+    def _check(self, X, reset, caller, weights=None):
         params = self.get_params(deep=False)
         validate_params(type(self).__name__, params, self._parameter_constraints)
         engine = select_engine(X, self.engine, self.device, caller=caller)
-        Xc = engine.check_input(X, caller=caller)
+        masked = (
+            needs_mask(X, weights, self.observed)
+            if engine.name == "numpy"
+            else weights is not None or self.observed == "stored"
+        )
+        if masked:
+            if engine.name != "numpy":
+                raise ValueError(
+                    f"{caller}: unknown entries and weights (NaN in X, observed='stored', "
+                    f"weights=) run on the NumPy engine only, not on {engine.name!r}; pass "
+                    "NumPy or scipy.sparse data with engine='numpy'."
+                )
+            Xc = observe(X, weights, self.observed, caller=caller)
+        else:
+            Xc = engine.check_input(X, caller=caller)
         # on the original X: keeps pandas column names for feature_names_in_
         validate_data(self, X, reset=reset, skip_check_array=True)
         return Xc, engine, params
 
-    def _fit_transform(self, X, W=None, H=None, update_H=True, caller="NMF.fit"):
+    def _fit_transform(
+        self, X, W=None, H=None, update_H=True, caller="NMF.fit", weights=None
+    ):
         """Fit (or, with update_H=False, solve for W given H); return W and the result."""
-        X, engine, params = self._check(X, reset=update_H, caller=caller)
+        X, engine, params = self._check(X, reset=update_H, caller=caller, weights=weights)
         plan, W, H = resolve(params, X, engine, W, H, update_H=update_H, caller=caller)
         W, H = initialize(X, plan, engine, W, H)
         W, H, result = run(X, W, H, plan, engine, callback=self.callback, caller=caller)
         if update_H and not (plan.l1_W or plan.l2_W or plan.l1_H or plan.l2_H):
             W, H = balance(W, H, engine)
             result.stats = {}  # Gram products of the unbalanced pair
-        if update_H and plan.beta == 2:
+        if update_H and plan.beta == 2 and plan.masked:
+            W = masked_solve_W(X, W, H, plan, engine)
+        elif update_H and plan.beta == 2:
             # return the W that transform(X) gives for the final H (exact NNLS), so
             # fit_transform(X) and fit(X).transform(X) agree; loss_curve_ keeps the iterates
             W, result.stats = solve_W(X, W, H, plan, engine)
         return X, W, H, plan, engine, result
 
     # -- public API ------------------------------------------------------------------
-    def fit_transform(self, X, y=None, W=None, H=None):
+    def fit_transform(self, X, y=None, W=None, H=None, weights=None):
         """Learn the factorization of X and return W.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Non-negative data.
+            Non-negative data; NaN marks an unknown entry of a dense X (see
+            ``observed`` for sparse X).
         y : Ignored
         W : array-like of shape (n_samples, n_components), optional
             Starting W when ``init='custom'``.
         H : array-like of shape (n_components, n_features), optional
             Starting H when ``init='custom'``.
+        weights : {array-like, sparse matrix} of shape (n_samples, n_features), optional
+            Non-negative weight of each entry in the loss (0: unknown), for example
+            inverse measurement variances. A sparse ``weights`` gives weight 0 to the
+            entries it does not store.
 
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
         """
-        X, W, H, plan, engine, result = self._fit_transform(X, W, H, caller="NMF.fit")
+        X, W, H, plan, engine, result = self._fit_transform(
+            X, W, H, caller="NMF.fit", weights=weights
+        )
         data_fit = beta_divergence(X, W, H, plan.beta, engine, result.data, result.stats)
         self.components_ = engine.to_output(H, like=X)
         self.n_components_ = plan.n_components
@@ -276,7 +323,8 @@ class NMF(_FactorizationMixin):
         self.reconstruction_err_ = float(np.sqrt(2.0 * data_fit))
         self.loss_curve_ = result.loss_curve
         self.stop_reason_ = result.stop_reason
-        return engine.to_output(W, like=X)
+        self.W_ = engine.to_output(W, like=X)
+        return self.W_
 
     def fit(self, X, y=None, **params):
         """Learn the factorization of X.
@@ -286,7 +334,7 @@ class NMF(_FactorizationMixin):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : Ignored
         **params
-            ``W`` and ``H`` for ``init='custom'``.
+            ``W`` and ``H`` for ``init='custom'``; ``weights`` (see ``fit_transform``).
 
         Returns
         -------
@@ -295,12 +343,17 @@ class NMF(_FactorizationMixin):
         self.fit_transform(X, **params)
         return self
 
-    def transform(self, X):
+    def transform(self, X, weights=None):
         """Return W for X with the fitted components held fixed.
+
+        New rows with unknown entries (NaN, or unstored with ``observed='stored'``) are
+        folded in from their known entries only.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        weights : {array-like, sparse matrix} of X's shape, optional
+            As in ``fit_transform``.
 
         Returns
         -------
@@ -308,6 +361,74 @@ class NMF(_FactorizationMixin):
         """
         check_is_fitted(self)
         _, W, _, _, engine, _ = self._fit_transform(
-            X, H=self.components_, update_H=False, caller="NMF.transform"
+            X, H=self.components_, update_H=False, caller="NMF.transform", weights=weights
         )
         return engine.to_output(W, like=X)
+
+    def predict_entries(self, rows, cols):
+        """Values of W H at the given (row, column) pairs of the fitted X.
+
+        Parameters
+        ----------
+        rows, cols : array-like of int, of the same shape
+            Row and column indices (negative indices count from the end).
+
+        Returns
+        -------
+        values : ndarray of rows' shape
+        """
+        check_is_fitted(self)
+        W, H = np.asarray(self.W_), np.asarray(self.components_)
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        for idx, size, what in ((rows, W.shape[0], "rows"), (cols, H.shape[1], "cols")):
+            if idx.dtype.kind not in "iu":
+                raise TypeError(f"NMF.predict_entries: {what} must be integers, got {idx.dtype}.")
+            if idx.size and (idx.max() >= size or idx.min() < -size):
+                raise IndexError(
+                    f"NMF.predict_entries: {what} holds an index out of range for the "
+                    f"fitted X (valid: -{size}..{size - 1})."
+                )
+        if rows.shape != cols.shape:
+            raise ValueError(
+                f"NMF.predict_entries: rows has shape {rows.shape} but cols {cols.shape}; "
+                "pass one column per row."
+            )
+        return np.einsum("...k,...k->...", W[rows], H.T[cols])
+
+    def score(self, X, y=None, weights=None):
+        r"""Minus the root-mean-square error of the fit on the known entries of X.
+
+        X holds entries of the fitted matrix, for example held-out ones (same shape as
+        the X given to ``fit``; NaN or, with ``observed='stored'``, unstored entries are
+        skipped); they are predicted from the fitted W and H. The result is
+        :math:`-\sqrt{2 \sum w\, d_\beta(x \mid (WH)) / \sum w}` over those entries:
+        minus the RMSE for the Frobenius loss. Higher is better.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        weights : {array-like, sparse matrix} of X's shape, optional
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        caller = "NMF.score"
+        validate_data(self, X, reset=False, skip_check_array=True)
+        shape = (np.shape(self.W_)[0], self.n_features_in_)
+        if np.shape(X) != shape:
+            raise ValueError(
+                f"{caller}: X has shape {np.shape(X)} but the fitted X had shape {shape}; "
+                "score rates entries of the fitted matrix. For new rows, fold them in with "
+                "transform."
+            )
+        validate_params(type(self).__name__, self.get_params(False), self._parameter_constraints)
+        obs = observe(X, weights, self.observed, caller=caller)
+        from ._plan import beta_from_loss
+
+        beta = beta_from_loss(self.beta_loss)
+        W, H = np.asarray(self.W_), np.asarray(self.components_)
+        total = obs.divergence(W.astype(np.float64), H.astype(np.float64), beta)
+        return -float(np.sqrt(2.0 * max(total, 0.0) / float(obs.weights.sum())))

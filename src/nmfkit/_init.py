@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from array_api_compat import device
 from sklearn.utils.extmath import randomized_svd
 
+from ._masked import Observed
 from .engines._ops import namespace
 
 __all__ = ["initialize", "make_rng"]
@@ -25,6 +26,8 @@ def make_rng(random_state):
 
 
 def _mean(X, engine):
+    if isinstance(X, Observed):  # the mean of the known entries
+        return X.mean()
     return engine.total(X) / (X.shape[0] * X.shape[1])
 
 
@@ -72,7 +75,8 @@ def svd_from_gram(A, evals, evecs, short_rows):
 
 def _nndsvd(X, k, rng, variant, dtype, engine):
     """NNDSVD (Boutsidis & Gallopoulos 2008), doi:10.1016/j.patcog.2007.09.010."""
-    U, S, V = engine.top_svd(X, k, rng)
+    # with unknown entries (an Observed), the SVD of X with them as zeros
+    U, S, V = engine.top_svd(X.matrix() if isinstance(X, Observed) else X, k, rng)
     W = np.zeros_like(U)
     H = np.zeros_like(V)
     W[:, 0] = np.sqrt(S[0]) * np.abs(U[:, 0])

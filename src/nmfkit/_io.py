@@ -19,7 +19,23 @@ __all__ = ["save", "load", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 # MiniBatchNMF's running statistics travel with it, so partial_fit resumes after load
-_ARRAYS = ("components_", "feature_names_in_", "_stats_A", "_stats_B", "_stats_rows")
+# (a Recommender's ids, biases, factors and seen ratings, for recommend and explain)
+_ARRAYS = (
+    "components_",
+    "W_",
+    "feature_names_in_",
+    "_stats_A",
+    "_stats_B",
+    "_stats_rows",
+    "user_ids_",
+    "item_ids_",
+    "user_bias_",
+    "item_bias_",
+    "user_factors_",
+    "_seen_indptr",
+    "_seen_indices",
+    "_seen_ratings",
+)
 _SCALARS = (
     "n_components_",
     "n_iter_",
@@ -28,8 +44,10 @@ _SCALARS = (
     "stop_reason_",
     "n_features_in_",
     "n_steps_",
+    "global_mean_",
+    "rating_range_",
 )
-_ESTIMATORS = ("NMF", "MiniBatchNMF")
+_ESTIMATORS = ("NMF", "MiniBatchNMF", "Recommender")
 
 
 def _digest(arrays):
@@ -54,7 +72,7 @@ def save(model, path):
 
     Parameters
     ----------
-    model : NMF
+    model : NMF, MiniBatchNMF or Recommender
         A fitted estimator.
     path : str or os.PathLike
         Target file; '.npz' is the conventional suffix.
@@ -131,5 +149,6 @@ def load(path):
         setattr(model, name, value)
     for name, value in meta["attributes"].items():
         setattr(model, name, value)
-    model._n_features_out = model.n_components_
+    if hasattr(model, "n_components_"):
+        model._n_features_out = model.n_components_
     return model

@@ -55,8 +55,9 @@ def run(X, W, H, plan, engine, callback=None, caller="NMF"):
     result : FitResult
     """
     solver = SOLVERS[plan.solver]
+    step = solver.masked_step if plan.masked else solver.step
     with engine.threads(pooled=getattr(solver, "POOLED", False)):
-        return _iterate(X, W, H, plan, engine, solver.step, callback, caller)
+        return _iterate(X, W, H, plan, engine, step, callback, caller)
 
 
 def _iterate(X, W, H, plan, engine, step, callback, caller):

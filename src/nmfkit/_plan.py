@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ._masked import Observed
 from .solvers import SOLVERS
 
 __all__ = ["Plan", "resolve", "beta_from_loss", "CHECK_EVERY"]
@@ -65,6 +66,8 @@ class Plan:
         Visit HALS coordinates in random order.
     check_every : int
         Iterations between objective checks.
+    masked : bool
+        X is an ``Observed`` (unknown entries or weights): solvers run ``masked_step``.
     """
 
     n_components: int
@@ -83,6 +86,7 @@ class Plan:
     verbose: int = 0
     shuffle: bool = False
     check_every: int = CHECK_EVERY
+    masked: bool = False
 
 
 def _check_factor(A, shape, name, caller, engine):
@@ -157,8 +161,10 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         H = _check_factor(H, (k, n_features), "H", caller, engine)
     else:
         W = H = None
+    masked = isinstance(X, Observed)
     if init is None:
-        init = "nndsvda" if k <= min(n_samples, n_features) else "random"
+        # NNDSVD needs the whole matrix; with unknown entries it would see them as zeros
+        init = "nndsvda" if k <= min(n_samples, n_features) and not masked else "random"
     if update_H and init.startswith("nndsvd") and k > min(n_samples, n_features):
         raise ValueError(
             f"{caller}: init={init!r} needs n_components <= min(n_samples, n_features) "
@@ -167,7 +173,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         )
 
     if beta <= 0:
-        zeros = engine.count_zeros(X)
+        zeros = int((X.values == 0).sum()) if masked else engine.count_zeros(X)
         if zeros:
             fix = "use beta_loss='kullback-leibler'" if beta == 0 else "use beta_loss > 0"
             shown = "'itakura-saito'" if beta == 0 else repr(params["beta_loss"])
@@ -180,6 +186,8 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
     if solver == "auto":
         solver = {2.0: "hals", 1.0: "ccd"}.get(beta, "mu")
         if engine.chunked and not SOLVERS[solver].SUPPORTS.get("chunked", True):
+            solver = "mu"
+        if masked and not SOLVERS[solver].SUPPORTS["masked"]:
             solver = "mu"
     check_every = CHECK_EVERY
     if not update_H and beta == 2:
@@ -195,6 +203,12 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
             "this loss."
         )
 
+    if masked and not supports["masked"]:
+        raise ValueError(
+            f"{caller}: solver={params['solver']!r} does not support unknown entries or "
+            "weights (NaN in X, observed='stored' or weights=); use solver='mu' (or "
+            "'auto'), or 'hals' or 'bpp' for the Frobenius loss."
+        )
     alpha_W = params["alpha_W"]
     alpha_H = alpha_W if params["alpha_H"] == "same" else params["alpha_H"]
     l1 = params["l1_ratio"]
@@ -221,6 +235,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         verbose=int(params["verbose"]),
         shuffle=bool(params.get("shuffle", False)),
         check_every=check_every,
+        masked=masked,
     )
     if W is not None:
         W = engine.asarray(W, dtype, rows=True)

@@ -20,6 +20,7 @@ the sum over the implicit zeros (:math:`y^\beta / \beta`) is either closed-form
 
 import numpy as np
 
+from ._masked import Observed
 from .engines._ops import divide_into, fdot, floor, fsum, namespace
 
 __all__ = [
@@ -110,6 +111,8 @@ def _divergence(X, W, H, beta, engine, data=None, stats=None):
     -------
     float
     """
+    if isinstance(X, Observed):
+        return X.divergence(W, H, beta)
     data = data if data is not None else describe_data(X, engine)
     if beta == 2 and not stats and engine.is_sparse(X):
         # through X Hᵀ (n × k) rather than W H at every stored entry (nnz)
@@ -161,7 +164,11 @@ def objective(X, W, H, plan, engine, data=None, stats=None):
 
 
 def describe_data(X, engine):
-    """Facts about X reused at every iteration: squared norm and number of non-zeros."""
+    """Facts about X reused at every iteration: squared norm and number of non-zeros
+    (of the observed entries, weighted, for an ``Observed``)."""
+    if isinstance(X, Observed):
+        x = X.values.astype(np.float64)
+        return {"normX2": float(X.weights @ (x * x)), "nnz": int(np.count_nonzero(x))}
     n_entries = X.shape[0] * X.shape[1]
     data = {"normX2": engine.sq_norm(X), "nnz": n_entries - engine.count_zeros(X)}
     return data

@@ -58,8 +58,9 @@ def check_counts(caller, name, n_nan, n_inf, n_neg, low):
             s for s in (f"{n_nan} NaN" if n_nan else "", f"{n_inf} inf" if n_inf else "") if s
         )
         raise ValueError(
-            f"{caller}: {name} contains {what} entries; NMF needs finite values and "
-            "does not support missing values yet: impute or drop them first."
+            f"{caller}: {name} contains {what} entries; {name} needs finite values here: "
+            "impute or drop them first (NMF.fit on the NumPy engine takes NaN in a dense X "
+            "as unknown entries)."
         )
     if n_neg:
         raise ValueError(
@@ -120,7 +121,7 @@ class NumpyEngine(Engine):
                 self._pooled = False
 
     # -- input -----------------------------------------------------------------
-    def check_input(self, X, caller="NMF.fit", name="X"):
+    def check_input(self, X, caller="NMF.fit", name="X", allow_nan=False):
         """Return X as a float32/float64 ndarray or CSR matrix, or raise.
 
         Parameters
@@ -131,6 +132,8 @@ class NumpyEngine(Engine):
         name : str
             What X is called in messages ("X", "W", "H"). Zeros are checked in the
             Plan, where the loss is known.
+        allow_nan : bool, default=False
+            Accept NaN in a dense X (unknown entries, see ``nmfkit._masked``).
         """
         if sp.issparse(X):
             X = X.tocsr() if X.format != "csr" else X
@@ -183,7 +186,10 @@ class NumpyEngine(Engine):
                     f"{caller}: Found array with 0 {what} (shape={X.shape}) while a "
                     f"minimum of 1 is required; {name} needs at least one row and column."
                 )
-        self._check_values(values, caller, name)
+        if allow_nan and not sp.issparse(X):
+            self._check_values(values[~np.isnan(values)], caller, name)
+        else:
+            self._check_values(values, caller, name)
         return X
 
     def _has_duplicates(self, X):

@@ -10,6 +10,7 @@ import importlib
 
 from .hals import hals_sweep_xp
 from .kl import kl_ccd_sweep_xp
+from .masked import masked_hals_rows_xp, masked_nnls_rows_xp
 from .nnls import nnls_rows_xp
 from .products import csr_dense_xp, csr_has_duplicates_xp, wh_at_xp
 
@@ -32,6 +33,14 @@ KERNELS = {
         "xp": nnls_rows_xp,
         "numpy": "nmfkit.kernels._numba_nnls:nnls_rows",
         "torch": "nmfkit.kernels._torch:nnls_rows",
+    },
+    "masked_nnls_rows": {
+        "xp": masked_nnls_rows_xp,
+        "numpy": "nmfkit.kernels._numba_masked:masked_nnls_rows",
+    },
+    "masked_hals_rows": {
+        "xp": masked_hals_rows_xp,
+        "numpy": "nmfkit.kernels._numba_masked:masked_hals_rows",
     },
     "csr_dense": {"xp": csr_dense_xp, "numpy": "nmfkit.kernels._numba:csr_dense"},
     "csr_has_duplicates": {

@@ -8,11 +8,14 @@ started from the current factor's support, so a half-step near convergence costs
 one small factorisation per row. Frobenius loss with L1/L2 penalties.
 """
 
+import numpy as np
+
+from .._masked import l2_per_line
 from ..engines._ops import empty, float64_copy, namespace
 from ..kernels import kernel
 from ._common import h_stats, penalised
 
-SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2")}
+SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2"), "masked": True}
 
 
 # Rows copied to float64 and solved at a time: bounds the copies to _SOLVE_ROWS·k floats.
@@ -121,4 +124,33 @@ def step(X, W, H, state, plan, engine):
     G, R = penalised(WtW, WtX, plan.l1_H, plan.l2_H)
     H = nnls_bpp(G, R.T, H.T, engine.block, plan.dtype).T
     state["stats"] = {"WtX": WtX, "WtW": WtW}
+    return W, H
+
+
+def masked_solve_W(obs, W, H, plan, engine, state=None):
+    """The exact minimiser over W ≥ 0 for fixed H, over the observed entries only.
+
+    Each row has its own Gram (its observed columns of H), built and solved in the
+    ``masked_nnls_rows`` kernel: O(|Ω|·k² + n·k³).
+    """
+    l2 = l2_per_line(obs, plan, {} if state is None else state)
+    solve = kernel("masked_nnls_rows", engine)
+    Ht = np.ascontiguousarray(H.T)
+    return solve(obs.indptr, obs.indices, obs.values, obs.weights, W, Ht, plan.l1_W, l2[0])
+
+
+def masked_step(obs, W, H, state, plan, engine):
+    """One ANLS sweep over the observed entries: each row of W, then each column of H,
+    solved exactly with its own Gram."""
+    W = masked_solve_W(obs, W, H, plan, engine, state)
+    if plan.update_H:
+        if "masked_t" not in state:
+            state["masked_t"] = (obs.values[obs.perm], obs.weights[obs.perm])
+        values_t, weights_t = state["masked_t"]
+        l2 = l2_per_line(obs, plan, state)
+        Ht = np.ascontiguousarray(H.T)
+        solve = kernel("masked_nnls_rows", engine)
+        Ht = solve(obs.indptr_t, obs.indices_t, values_t, weights_t, Ht, W, plan.l1_H, l2[1])
+        H = np.ascontiguousarray(Ht.T)
+    state["stats"] = {}
     return W, H

@@ -11,12 +11,13 @@ The first sweep is scikit-learn's ``solver='cd'`` update.
 
 import numpy as np
 
+from .._masked import l2_per_line
 from ..engines._ops import copy, fdot, transposed
 from ..kernels import kernel
 from ..losses import beta_divergence, penalty
 from ._common import h_stats, penalised
 
-SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2")}
+SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2"), "masked": True}
 # The work is row-wise (products and sweeps): run it on the engine's pool.
 POOLED = True
 
@@ -160,3 +161,26 @@ def step(X, W, H, state, plan, engine):
         ex["best"] = (loss, Wy, Hn, stats)
     _, Wb, Hb, state["stats"] = ex["best"]
     return Wb, Hb
+
+
+def masked_step(obs, W, H, state, plan, engine):
+    """One HALS sweep of W, then of H, on the observed entries only.
+
+    The columns of W (rows of H) take their exact minimisers over the observed entries,
+    read from the residual there, which the kernel keeps up to date: the coordinate
+    descent of CCD++ (Yu, Hsieh, Si & Dhillon, ICDM 2012, doi:10.1109/ICDM.2012.168) in
+    HALS's order. The residual is formed afresh at every iteration, so it never drifts.
+    """
+    res = (obs.values - obs.wh(W, H)).astype(np.float64)
+    if "identity" not in state:
+        state["identity"] = np.arange(obs.nnz, dtype=obs.perm.dtype)
+    orders = _orders(W.shape[1], state["rng"] if plan.shuffle else None)
+    l2_W, l2_H = l2_per_line(obs, plan, state)
+    sweep = kernel("masked_hals_rows", engine)
+    Ht = np.ascontiguousarray(H.T)
+    sweep(obs.indptr, obs.indices, state["identity"], res, obs.weights, W, Ht, plan.l1_W, l2_W, next(orders))
+    if plan.update_H:
+        sweep(obs.indptr_t, obs.indices_t, obs.perm, res, obs.weights, Ht, W, plan.l1_H, l2_H, next(orders))
+        H = np.ascontiguousarray(Ht.T)
+    state["stats"] = {}
+    return W, H

@@ -4,10 +4,13 @@ Lee & Seung (2001), doi:10.5555/3008751.3008829, for β = 1, 2; Févotte & Idier
 doi:10.1162/NECO_a_00168, for any β with the exponent that keeps every step monotone.
 """
 
+import numpy as np
+
 from .. import losses
+from .._masked import mu_terms
 from ._common import h_stats
 
-SUPPORTS = {"beta": "any", "sparse": True, "penalties": ("l1", "l2")}
+SUPPORTS = {"beta": "any", "sparse": True, "penalties": ("l1", "l2"), "masked": True}
 
 
 def step(X, W, H, state, plan, engine):
@@ -31,4 +34,18 @@ def step(X, W, H, state, plan, engine):
     WtX, WtW = engine.WtX(W, X), engine.gram(W)
     H = losses.mu_apply(H, WtX, WtW @ H, plan.l1_H, plan.l2_H, 1.0)
     state["stats"] = {"WtX": WtX, "WtW": WtW}
+    return W, H
+
+
+def masked_step(obs, W, H, state, plan, engine):
+    """One weighted MU sweep over the observed entries only (any β)."""
+    gamma = losses._gamma(plan.beta)
+    num, den = mu_terms(obs, W, H, plan.beta, for_W=True)
+    W = losses.mu_apply(W, num, den, plan.l1_W, plan.l2_W, gamma)
+    if plan.update_H:
+        num, den = mu_terms(obs, W, H, plan.beta, for_W=False)
+        H = losses.mu_apply(H, num, den, plan.l1_H, plan.l2_H, gamma)
+        if plan.beta <= 1:
+            H[H < np.finfo(np.float64).eps] = 0.0
+    state["stats"] = {}
     return W, H

@@ -1,0 +1,559 @@
+r"""``Recommender``: biased non-negative matrix factorization of explicit ratings.
+
+A rating of item i by user u is predicted as
+
+.. math::
+
+    \hat r_{ui} = \mu + b_u + b_i + w_u \cdot h_i, \qquad w_u, h_i \ge 0,
+
+with μ the mean rating, b_u and b_i user and item biases of any sign, and w_u, h_i the
+non-negative factors: each user's preference is a sum of parts (latent "tastes") and
+each item's appeal to a taste is non-negative, which is what makes a recommendation
+explainable (``explain``). Only the observed ratings enter the loss
+
+.. math::
+
+    \tfrac12 \sum_{(u,i)} (r_{ui} - \hat r_{ui})^2
+    + \tfrac12 \lambda \big(\sum_u n_u \|w_u\|^2 + \sum_i n_i \|h_i\|^2\big)
+    + \tfrac12 \lambda_b \big(\sum_u b_u^2 + \sum_i b_i^2\big),
+
+where n_u, n_i are the numbers of ratings of each user and item (the weighted-λ
+regularisation of Zhou et al. 2008, doi:10.1007/978-3-540-68880-8_32). An iteration
+sets the user biases, then the item biases, to their exact minimisers, then runs one
+HALS sweep over W and one over H on the observed entries (the ``masked_hals_rows``
+kernel, also behind ``NMF`` with missing entries). Every update is exact, so the loss
+never increases; the fit stops when an iteration lowers it by less than ``tol`` times
+its value, as ``NMF``'s stopping rule does (checked at every iteration here). A fit costs
+O(n_ratings · n_components) per iteration and never forms the users × items matrix.
+"""
+
+import numbers
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
+
+from ._init import make_rng
+from ._validation import BOOLEAN, RANDOM_STATE, Interval, Options, validate_params
+from .engines._numpy import NumpyEngine
+from .kernels import kernel
+
+__all__ = ["Recommender", "read_ratings"]
+
+
+def _ids(values, what):
+    """Ids as a plain NumPy array (integers, floats or strings; never objects)."""
+    a = np.asarray(values)
+    if a.ndim != 1:
+        raise ValueError(f"Recommender.fit: {what} ids must be one-dimensional, got shape {a.shape}.")
+    if a.dtype.kind in "iub":
+        return a.astype(np.int64)
+    if a.dtype.kind in "fUS":
+        return a
+    return a.astype(str)  # objects (mixed or pandas strings): compared as text
+
+
+def _ratings_from(ratings, caller):
+    """(users, items, values) arrays from a DataFrame, a tuple of arrays, an (n, 3)
+    array or a sparse users × items matrix."""
+    if sp.issparse(ratings):
+        R = sp.coo_matrix(ratings)
+        return R.row.astype(np.int64), R.col.astype(np.int64), R.data
+    if hasattr(ratings, "columns") and hasattr(ratings, "iloc"):  # a pandas DataFrame
+        names = ["user", "item", "rating"]
+        cols = names if all(c in ratings.columns for c in names) else list(ratings.columns[:3])
+        if len(cols) < 3:
+            raise ValueError(
+                f"{caller}: the ratings DataFrame has {len(cols)} columns; it needs user, item "
+                "and rating columns (named so, or the first three)."
+            )
+        return tuple(ratings[c].to_numpy() for c in cols)
+    if isinstance(ratings, (tuple, list)) and len(ratings) == 3:
+        return tuple(np.asarray(c) for c in ratings)
+    a = np.asarray(ratings)
+    if a.ndim == 2 and a.shape[1] >= 3:
+        return a[:, 0], a[:, 1], a[:, 2]
+    raise TypeError(
+        f"{caller}: ratings must be a DataFrame (user, item, rating), a tuple (users, items, "
+        f"ratings), an (n, 3) array or a sparse users × items matrix; got {type(ratings).__name__}."
+    )
+
+
+def _check_values(values, caller):
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        bad = next(
+            (v for v in np.asarray(values, dtype=object).ravel() if not _is_number(v)), None
+        )
+        raise ValueError(
+            f"{caller}: ratings must be numbers; found {bad!r}. Clean or drop those rows."
+        ) from None
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"{caller}: {int((~np.isfinite(values)).sum())} ratings are NaN or inf; drop the "
+            "rows without a rating (an unknown rating is simply not listed)."
+        )
+    return values
+
+
+def _is_number(v):
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+class Recommender(BaseEstimator):
+    """Rating prediction and top-n recommendation by biased NMF.
+
+    See the module docstring for the model and its fit.
+
+    Parameters
+    ----------
+    n_components : int, default=200
+        Number of latent tastes (k). Most of them end up small for most users: the
+        weighted regularisation shrinks what the data do not support.
+    reg : float, default=0.06
+        λ: L2 weight on the factors, per rating of the user or item.
+    reg_bias : float, default=5.0
+        λ_b: L2 weight on each bias.
+    max_iter : int, default=100
+    tol : float, default=1e-3
+        Stop at the first iteration that lowers the loss by less than ``tol`` times its
+        value (the loss costs O(n_ratings) here, so it is checked at every iteration,
+        where ``NMF`` checks every 10).
+    random_state : int, Generator, RandomState or None, default=None
+        Seed of the random initial factors.
+    clip : bool, default=True
+        Clip predictions to the range of the ratings seen in fit.
+    duplicates : {'mean', 'last', 'raise'}, default='mean'
+        Policy for a (user, item) pair rated more than once: the mean of its ratings,
+        the last one listed, or an error.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    user_ids_, item_ids_ : ndarray
+        The distinct ids seen in fit, sorted; row u of ``user_factors_`` belongs to
+        ``user_ids_[u]``.
+    global_mean_ : float
+    user_bias_ : ndarray of shape (n_users,)
+    item_bias_ : ndarray of shape (n_items,)
+    user_factors_ : ndarray of shape (n_users, n_components)
+        W, non-negative.
+    components_ : ndarray of shape (n_components, n_items)
+        H, non-negative (``item_factors_`` is its transpose).
+    rating_range_ : list of float
+        [min, max] of the ratings seen in fit.
+    n_iter_ : int
+    loss_curve_ : list of float
+    stop_reason_ : {'converged', 'max_iter'}
+
+    Notes
+    -----
+    Unknown ids: ``predict`` falls back to the biases it has (μ + b_i for a new user,
+    μ + b_u for a new item, μ for both), the usual cold-start rule; ``recommend``,
+    ``similar_items`` and ``explain`` raise ``KeyError`` naming the id.
+
+    Examples
+    --------
+    >>> from nmfkit import Recommender
+    >>> users = [1, 1, 2, 2, 3, 3, 3]
+    >>> items = ["a", "b", "a", "c", "a", "b", "c"]
+    >>> ratings = [5, 3, 4, 2, 5, 4, 1]
+    >>> rec = Recommender(n_components=2, random_state=0).fit((users, items, ratings))
+    >>> rec.predict([1], ["c"]).shape
+    (1,)
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(numbers.Integral, 1, None, "left")],
+        "reg": [Interval(numbers.Real, 0, None, "left")],
+        "reg_bias": [Interval(numbers.Real, 0, None, "left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, "left")],
+        "tol": [Interval(numbers.Real, 0, None, "left")],
+        "random_state": [RANDOM_STATE],
+        "clip": [BOOLEAN],
+        "duplicates": [Options(["mean", "last", "raise"])],
+        "verbose": [Interval(numbers.Integral, 0, None, "left")],
+    }
+
+    def __init__(
+        self,
+        n_components=200,
+        *,
+        reg=0.06,
+        reg_bias=5.0,
+        max_iter=100,
+        tol=1e-3,
+        random_state=None,
+        clip=True,
+        duplicates="mean",
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.reg = reg
+        self.reg_bias = reg_bias
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.clip = clip
+        self.duplicates = duplicates
+        self.verbose = verbose
+
+    # -- fit --------------------------------------------------------------------------
+    def fit(self, ratings, y=None):
+        """Learn biases and factors from explicit ratings.
+
+        Parameters
+        ----------
+        ratings : DataFrame, tuple of three arrays, ndarray of shape (n, >=3) or sparse matrix
+            A DataFrame with columns ``user``, ``item``, ``rating`` (else its first three
+            columns); a tuple ``(users, items, ratings)``; an array whose first three
+            columns are those; or a sparse users × items matrix whose stored entries are
+            the ratings (ids are then row and column numbers). Ids may be any integers
+            or strings.
+        y : Ignored
+
+        Returns
+        -------
+        self : Recommender
+        """
+        caller = "Recommender.fit"
+        validate_params("Recommender", self.get_params(deep=False), self._parameter_constraints)
+        users, items, values = _ratings_from(ratings, caller)
+        values = _check_values(values, caller)
+        users, items = _ids(users, "user"), _ids(items, "item")
+        if not len(users) == len(items) == len(values):
+            raise ValueError(
+                f"{caller}: {len(users)} users, {len(items)} items and {len(values)} ratings; "
+                "pass one user and one item per rating."
+            )
+        if len(values) == 0:
+            raise ValueError(f"{caller}: no ratings given; pass at least one rating.")
+        self.user_ids_, u = np.unique(users, return_inverse=True)
+        self.item_ids_, i = np.unique(items, return_inverse=True)
+        R = self._matrix(u.ravel(), i.ravel(), values, caller)
+        self._fit_matrix(R, caller)
+        return self
+
+    def _matrix(self, u, i, values, caller):
+        """CSR users × items of the ratings, duplicates resolved by the policy."""
+        shape = (len(self.user_ids_), len(self.item_ids_))
+        key = u * shape[1] + i
+        order = np.argsort(key, kind="stable")
+        key, u, i, values = key[order], u[order], i[order], values[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        if not first.all():
+            n_dup = int((~first).sum())
+            if self.duplicates == "raise":
+                raise ValueError(
+                    f"{caller}: {n_dup} (user, item) pairs are rated more than once; set "
+                    "duplicates='mean' or 'last', or remove them."
+                )
+            starts = np.flatnonzero(first)
+            if self.duplicates == "mean":
+                values = np.add.reduceat(values, starts) / np.diff(np.append(starts, len(key)))
+            else:  # 'last' as listed: the stable sort keeps listing order within a pair
+                values = values[np.append(starts[1:], len(key)) - 1]
+            u, i = u[starts], i[starts]
+        R = sp.csr_matrix((values, (u, i)), shape=shape)
+        R.sort_indices()
+        return R
+
+    def _fit_matrix(self, R, caller):
+        n_users, n_items = R.shape
+        k = self.n_components
+        rows, cols, r = np.repeat(np.arange(n_users), np.diff(R.indptr)), R.indices, R.data
+        carrier = sp.csr_matrix((np.arange(R.nnz), cols, R.indptr), shape=R.shape).T.tocsr()
+        n_u, n_i = np.diff(R.indptr).astype(np.float64), np.diff(carrier.indptr).astype(np.float64)
+        mu = float(r.mean())
+        rng = make_rng(self.random_state)
+        # random factors of the size of a small share of the rating spread
+        scale = np.sqrt(max(float(r.std()), 1e-12) / k) * 0.5
+        W = rng.random((n_users, k)) * scale
+        Ht = rng.random((n_items, k)) * scale
+        engine = NumpyEngine()
+        wh = kernel("wh_at", engine)(R.indptr, cols, W, Ht, np.empty(R.nnz))
+        res = r - mu - wh
+        bu, bi = np.zeros(n_users), np.zeros(n_items)
+        sweep = kernel("masked_hals_rows", engine)
+        ones, ident = np.ones(R.nnz), np.arange(R.nnz)
+        l2_u, l2_i = self.reg * n_u, self.reg * n_i
+        order = np.arange(k)
+
+        def loss():
+            return 0.5 * (
+                float(res @ res)
+                + float(l2_u @ np.einsum("ij,ij->i", W, W))
+                + float(l2_i @ np.einsum("ij,ij->i", Ht, Ht))
+                + self.reg_bias * (float(bu @ bu) + float(bi @ bi))
+            )
+
+        curve = [loss()]
+        reason, it, start = "max_iter", 0, time.perf_counter()
+        with engine.threads(pooled=True):
+            for it in range(1, self.max_iter + 1):
+                res += bu[rows]
+                bu = np.bincount(rows, res, n_users) / (n_u + self.reg_bias)
+                res -= bu[rows]
+                res += bi[cols]
+                bi = np.bincount(cols, res, n_items) / (n_i + self.reg_bias)
+                res -= bi[cols]
+                sweep(R.indptr, cols, ident, res, ones, W, Ht, 0.0, l2_u, order)
+                sweep(carrier.indptr, carrier.indices, carrier.data, res, ones, Ht, W, 0.0, l2_i, order)
+                curve.append(loss())
+                if self.verbose:
+                    print(f"{it:>5} {curve[-1]:>14.6e} {time.perf_counter() - start:>8.3f}s")
+                if curve[-2] - curve[-1] < self.tol * curve[-1]:
+                    reason = "converged"
+                    break
+        if reason == "max_iter" and self.tol > 0:
+            warnings.warn(
+                f"{caller}: maximum number of iterations max_iter={self.max_iter} reached "
+                f"before convergence (tol={self.tol:g}); increase max_iter or tol.",
+                ConvergenceWarning,
+            )
+        self.global_mean_ = mu
+        self.user_bias_, self.item_bias_ = bu, bi
+        self.user_factors_, self.components_ = W, np.ascontiguousarray(Ht.T)
+        self.rating_range_ = [float(r.min()), float(r.max())]
+        self.n_iter_, self.loss_curve_, self.stop_reason_ = it, curve, reason
+        self._seen_indptr, self._seen_indices, self._seen_ratings = R.indptr, R.indices, R.data
+
+    # -- ids --------------------------------------------------------------------------
+    def _lookup(self, ids, known, what, strict):
+        """Positions of ``ids`` in the sorted ``known`` (-1 where unknown, or KeyError)."""
+        ids = np.asarray(ids)
+        scalar = ids.ndim == 0
+        ids = np.atleast_1d(ids)
+        if known.dtype.kind in "US" and ids.dtype.kind not in "US":
+            ids = ids.astype(str)
+        try:
+            pos = np.searchsorted(known, ids)
+            pos = np.clip(pos, 0, len(known) - 1)
+            hit = known[pos] == ids
+        except (TypeError, np.exceptions.DTypePromotionError):
+            pos, hit = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+        if strict and not hit.all():
+            raise KeyError(f"{what} {ids[~hit][0]!r} was not in the ratings given to fit.")
+        pos = np.where(hit, pos, -1)
+        return (pos[0] if scalar else pos), scalar
+
+    @property
+    def item_factors_(self):
+        """Hᵀ, of shape (n_items, n_components)."""
+        return self.components_.T
+
+    # -- predictions --------------------------------------------------------------------
+    def predict(self, users, items):
+        """Predicted ratings for (user, item) pairs.
+
+        Parameters
+        ----------
+        users, items : array-like of ids, of the same length
+            Ids not seen in fit fall back to the biases (see Notes).
+
+        Returns
+        -------
+        ndarray of float
+        """
+        check_is_fitted(self)
+        u, _ = self._lookup(users, self.user_ids_, "user", strict=False)
+        i, _ = self._lookup(items, self.item_ids_, "item", strict=False)
+        u, i = np.atleast_1d(u), np.atleast_1d(i)
+        if u.shape != i.shape:
+            raise ValueError(
+                f"Recommender.predict: {u.size} users and {i.size} items; pass one item per user."
+            )
+        ku, ki = u >= 0, i >= 0
+        pred = np.full(u.shape, self.global_mean_)
+        pred[ku] += self.user_bias_[u[ku]]
+        pred[ki] += self.item_bias_[i[ki]]
+        both = ku & ki
+        pred[both] += np.einsum(
+            "ij,ji->i", self.user_factors_[u[both]], self.components_[:, i[both]]
+        )
+        return self._clip(pred)
+
+    def _clip(self, pred):
+        return np.clip(pred, *self.rating_range_) if self.clip else pred
+
+    def _user_scores(self, u):
+        return self._clip(
+            self.global_mean_ + self.user_bias_[u] + self.item_bias_ + self.user_factors_[u] @ self.components_
+        )
+
+    def recommend(self, user, n=10, exclude_seen=True):
+        """The n items with the highest predicted rating for a user.
+
+        Parameters
+        ----------
+        user : id
+        n : int, default=10
+        exclude_seen : bool, default=True
+            Leave out the items the user rated in fit.
+
+        Returns
+        -------
+        list of (item id, predicted rating), best first
+        """
+        check_is_fitted(self)
+        u, _ = self._lookup(user, self.user_ids_, "user", strict=True)
+        scores = self._user_scores(u)
+        # unclipped scores break the ties that clipping makes at the top of the range
+        raw = self.item_bias_ + self.user_factors_[u] @ self.components_
+        if exclude_seen:
+            raw = raw.copy()
+            raw[self._seen_indices[self._seen_indptr[u] : self._seen_indptr[u + 1]]] = -np.inf
+        top = np.argsort(-raw, kind="stable")[: int(n)]
+        top = top[np.isfinite(raw[top])]
+        return [(self.item_ids_[j].item(), float(scores[j])) for j in top]
+
+    def similar_items(self, item, n=10):
+        """Items closest to ``item`` by cosine similarity of their non-negative factors.
+
+        Parameters
+        ----------
+        item : id
+        n : int, default=10
+
+        Returns
+        -------
+        list of (item id, cosine similarity), most similar first (the item itself left out)
+        """
+        check_is_fitted(self)
+        i, _ = self._lookup(item, self.item_ids_, "item", strict=True)
+        F = self.item_factors_
+        norms = np.linalg.norm(F, axis=1)
+        if norms[i] == 0:
+            return []  # an item with no factor weight is similar to nothing
+        sims = (F @ F[i]) / np.where(norms > 0, norms * norms[i], np.inf)
+        sims[i] = -np.inf
+        top = np.argsort(-sims, kind="stable")[: int(n)]
+        return [(self.item_ids_[j].item(), float(sims[j])) for j in top if np.isfinite(sims[j])]
+
+    def explain(self, user, item, n_factors=3, n_items=3):
+        """Why ``user`` gets ``item``'s predicted rating: the terms of the prediction.
+
+        Because the factors are non-negative, the prediction's interaction part is a
+        sum of non-negative contributions w_uf·h_if, one per latent taste f; the
+        largest ones are the reason. For each of them, the items the user rated that
+        load most on that taste are listed as the evidence.
+
+        Parameters
+        ----------
+        user, item : ids
+        n_factors : int, default=3
+        n_items : int, default=3
+
+        Returns
+        -------
+        dict
+            ``prediction``, ``global_mean``, ``user_bias``, ``item_bias``, ``interaction``
+            and ``factors``: a list of dicts (``factor``, ``contribution``, ``share`` of
+            the interaction, ``because``: the user's rated items with the largest weight
+            on that factor, as (item id, rating)).
+        """
+        check_is_fitted(self)
+        u, _ = self._lookup(user, self.user_ids_, "user", strict=True)
+        i, _ = self._lookup(item, self.item_ids_, "item", strict=True)
+        contrib = self.user_factors_[u] * self.components_[:, i]
+        total = float(contrib.sum())
+        seen = self._seen_indices[self._seen_indptr[u] : self._seen_indptr[u + 1]]
+        rated = self._seen_ratings[self._seen_indptr[u] : self._seen_indptr[u + 1]]
+        factors = []
+        for f in np.argsort(-contrib, kind="stable")[: int(n_factors)]:
+            if contrib[f] <= 0:
+                break
+            load = self.components_[f, seen] * rated
+            best = np.argsort(-load, kind="stable")[: int(n_items)]
+            factors.append(
+                {
+                    "factor": int(f),
+                    "contribution": float(contrib[f]),
+                    "share": float(contrib[f] / total) if total > 0 else 0.0,
+                    "because": [
+                        (self.item_ids_[seen[j]].item(), float(rated[j]))
+                        for j in best
+                        if load[j] > 0
+                    ],
+                }
+            )
+        return {
+            "prediction": float(self.predict([self.user_ids_[u]], [self.item_ids_[i]])[0]),
+            "global_mean": self.global_mean_,
+            "user_bias": float(self.user_bias_[u]),
+            "item_bias": float(self.item_bias_[i]),
+            "interaction": total,
+            "factors": factors,
+        }
+
+    def save(self, path):
+        """Write the fitted recommender to ``path`` (.npz of plain arrays plus JSON).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        from ._io import save
+
+        save(self, path)
+
+
+def read_ratings(path, sep=None):
+    """Read a ratings file: one ``user item rating [...]`` per line.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        .tsv/.txt (tab or whitespace separated) or .csv. A first line whose rating
+        field is not a number is taken as a header.
+    sep : str, optional
+        Field separator (default: ',' for .csv, whitespace otherwise).
+
+    Returns
+    -------
+    users, items, ratings : ndarray
+        Ids as integers when every id is one, else as strings.
+    """
+    import os
+
+    path = os.fspath(path)
+    if sep is None:
+        sep = "," if path.lower().endswith(".csv") else None
+    users, items, values = [], [], []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            parts = line.strip().split(sep)
+            if not line.strip():
+                continue
+            if len(parts) < 3:
+                raise ValueError(
+                    f"{path}:{n}: expected 'user item rating' fields, got {line.strip()!r}."
+                )
+            if not _is_number(parts[2]):
+                if n == 1:
+                    continue  # a header
+                raise ValueError(f"{path}:{n}: rating {parts[2]!r} is not a number.")
+            users.append(parts[0].strip())
+            items.append(parts[1].strip())
+            values.append(float(parts[2]))
+    if not values:
+        raise ValueError(f"{path}: no ratings found.")
+
+    def as_ids(a):
+        a = np.array(a)
+        try:
+            return a.astype(np.int64)
+        except ValueError:
+            return a
+
+    return as_ids(users), as_ids(items), np.array(values)

@@ -1,0 +1,123 @@
+"""Row-wise NNLS over the observed entries of each row (array-API form).
+
+The kernel behind every fit with missing entries or weights (ALS style): row i of A
+solves, with B held fixed,
+
+    min_{a ≥ 0}  ½ Σ_{j ∈ Ω_i} w_ij (t_ij − a·B[j])² + l1·Σ a + ½ l2_i ‖a‖²,
+
+where Ω_i are the stored entries of row i of a CSR structure, t their targets and w
+their weights. Its Gram ``Σ w_ij B[j] B[j]ᵀ`` differs from row to row, so it is built
+per row from the row's entries only: the cost is O(nnz·k² + n·k³), whatever the share
+of unknown entries. The compiled twin is ``kernels._numba_masked.masked_nnls_rows``.
+"""
+
+import numpy as np
+
+from .nnls import nnls_rows_xp
+
+
+def row_system(indptr, indices, target, weight, B, i, l1, l2):
+    """Gram and right-hand side of row i, scaled to a unit diagonal.
+
+    Returns ``(G, b, d)`` with the problem in the variables x / d; a coordinate that no
+    observed entry of the row touches (zero diagonal) gets a unit diagonal and a zero
+    right-hand side, so it solves to 0.
+    """
+    s = slice(indptr[i], indptr[i + 1])
+    Bi = B[indices[s]]
+    wB = Bi * weight[s][:, None]
+    G = Bi.T @ wB
+    G[np.diag_indices_from(G)] += l2
+    b = wB.T @ target[s] - l1
+    diag = np.diag(G).copy()
+    live = diag > 0
+    d = np.where(live, 1.0 / np.sqrt(np.where(live, diag, 1.0)), 1.0)
+    G = G * d[:, None] * d[None, :]
+    G[~live, :] = 0.0
+    G[:, ~live] = 0.0
+    G[~live, ~live] = 1.0
+    b = np.where(live, b * d, 0.0)
+    return G, b, d
+
+
+def masked_nnls_rows_xp(indptr, indices, target, weight, A, B, l1, l2):
+    """Solve every row of A ≥ 0 over its observed entries, warm-started from A.
+
+    Parameters
+    ----------
+    indptr, indices : CSR structure of the observed entries, n rows
+    target, weight : ndarray of shape (nnz,)
+        What each observed entry should equal, and its weight (> 0).
+    A : ndarray of shape (n, k), float64
+        Warm start (its support seeds the passive sets); overwritten by the solutions.
+    B : ndarray of shape (m, k)
+        The fixed factor, one row per column of the structure.
+    l1 : float
+        L1 weight on A.
+    l2 : ndarray of shape (n,)
+        L2 weight of each row.
+
+    Returns
+    -------
+    A : ndarray of shape (n, k)
+    """
+    for i in range(A.shape[0]):
+        if indptr[i] == indptr[i + 1] and l2[i] == 0:
+            A[i] = 0.0  # nothing observed: the minimum-norm solution
+            continue
+        G, b, d = row_system(indptr, indices, target, weight, B, i, l1, l2[i])
+        small = 1e-12 * max(float(np.max(np.abs(b))), 1e-300)
+        x = A[i : i + 1] / d
+        nnls_rows_xp(G, b[None, :], x, small)
+        A[i] = x[0] * d
+    return A
+
+
+def masked_hals_rows_xp(indptr, indices, pos, res, weight, A, B, l1, l2, order):
+    """One HALS sweep over the columns of A, on the observed entries only.
+
+    Row i of A is updated coordinate by coordinate, in ``order``: coordinate t takes the
+    exact minimiser of the weighted loss over row i's observed entries with everything
+    else fixed, read from the residual, which is kept up to date. With every entry
+    observed and unit weights this is the HALS update (Cichocki & Phan 2009); on
+    observed entries it is the coordinate descent of CCD++ (Yu et al. 2012), visiting
+    W's columns and then H's rows as HALS does. A sweep costs O(nnz·k).
+
+    Parameters
+    ----------
+    indptr, indices : CSR structure of the observed entries (n rows)
+    pos : ndarray of int, shape (nnz,)
+        Where the q-th entry of this structure sits in ``res`` and ``weight`` (the
+        identity for X's structure, ``perm`` for its transpose).
+    res : ndarray of shape (nnz,), float64
+        X − W H at the observed entries; kept up to date.
+    weight : ndarray of shape (nnz,)
+    A : ndarray of shape (n, k)
+        Updated in place.
+    B : ndarray of shape (m, k)
+        The fixed factor (Hᵀ when A is W, W when A is Hᵀ).
+    l1 : float
+    l2 : ndarray of shape (n,)
+        L2 weight of each row of A.
+    order : ndarray of int
+
+    Returns
+    -------
+    float
+        Σ (change)² over A.
+    """
+    delta = 0.0
+    for i in range(A.shape[0]):
+        q = pos[indptr[i] : indptr[i + 1]]
+        Bi = B[indices[indptr[i] : indptr[i + 1]]]
+        w = weight[q]
+        for t in order:
+            b = Bi[:, t]
+            old = A[i, t]
+            r = res[q] + old * b
+            den = float(w @ (b * b)) + l2[i]
+            new = max(0.0, (float(w @ (b * r)) - l1) / den) if den > 0 else 0.0
+            res[q] = r - new * b
+            A[i, t] = new
+            delta += (new - old) ** 2
+    return delta
