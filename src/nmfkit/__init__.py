@@ -5,9 +5,11 @@
 
 from ._api import non_negative_factorization
 from ._estimator import NMF
+from ._evaluation import cross_validate_ratings, rating_metrics
 from ._io import load
 from ._minibatch import MiniBatchNMF
-from ._recommender import Recommender, read_ratings
+from ._ratings import read_ratings
+from ._recommender import Recommender
 from ._version import __version__
 
 __all__ = [
@@ -16,6 +18,8 @@ __all__ = [
     "Recommender",
     "non_negative_factorization",
     "read_ratings",
+    "rating_metrics",
+    "cross_validate_ratings",
     "load",
     "__version__",
 ]

@@ -270,9 +270,7 @@ class NMF(_FactorizationMixin):
         validate_data(self, X, reset=reset, skip_check_array=True)
         return Xc, engine, params
 
-    def _fit_transform(
-        self, X, W=None, H=None, update_H=True, caller="NMF.fit", weights=None
-    ):
+    def _fit_transform(self, X, W=None, H=None, update_H=True, caller="NMF.fit", weights=None):
         """Fit (or, with update_H=False, solve for W given H); return W and the result."""
         X, engine, params = self._check(X, reset=update_H, caller=caller, weights=weights)
         plan, W, H = resolve(params, X, engine, W, H, update_H=update_H, caller=caller)

@@ -80,11 +80,11 @@ def cross_validate_ratings(ratings, n_splits=5, random_state=0, k=10, threshold=
     """
     from sklearn.model_selection import KFold
 
-    from ._recommender import Recommender, _check_values, _ratings_from
+    from ._ratings import check_ratings, ratings_arrays
+    from ._recommender import Recommender
 
-    users, items, values = _ratings_from(ratings, "cross_validate_ratings")
-    values = _check_values(values, "cross_validate_ratings")
-    users, items = np.asarray(users), np.asarray(items)
+    users, items, values = ratings_arrays(ratings, "cross_validate_ratings")
+    values = check_ratings(values, "cross_validate_ratings")
     folds = []
     for train, test in KFold(n_splits, shuffle=True, random_state=random_state).split(values):
         model = Recommender(random_state=random_state, **params)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from .engines._numpy import NumpyEngine, check_counts
+from .engines._numpy import NumpyEngine
 from .kernels import kernel
 
 __all__ = ["Observed", "observe", "needs_mask"]

@@ -38,75 +38,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ._init import make_rng
+from ._ratings import check_ratings, ratings_arrays
 from ._validation import BOOLEAN, RANDOM_STATE, Interval, Options, validate_params
 from .engines._numpy import NumpyEngine
 from .kernels import kernel
 
-__all__ = ["Recommender", "read_ratings"]
-
-
-def _ids(values, what):
-    """Ids as a plain NumPy array (integers, floats or strings; never objects)."""
-    a = np.asarray(values)
-    if a.ndim != 1:
-        raise ValueError(f"Recommender.fit: {what} ids must be one-dimensional, got shape {a.shape}.")
-    if a.dtype.kind in "iub":
-        return a.astype(np.int64)
-    if a.dtype.kind in "fUS":
-        return a
-    return a.astype(str)  # objects (mixed or pandas strings): compared as text
-
-
-def _ratings_from(ratings, caller):
-    """(users, items, values) arrays from a DataFrame, a tuple of arrays, an (n, 3)
-    array or a sparse users × items matrix."""
-    if sp.issparse(ratings):
-        R = sp.coo_matrix(ratings)
-        return R.row.astype(np.int64), R.col.astype(np.int64), R.data
-    if hasattr(ratings, "columns") and hasattr(ratings, "iloc"):  # a pandas DataFrame
-        names = ["user", "item", "rating"]
-        cols = names if all(c in ratings.columns for c in names) else list(ratings.columns[:3])
-        if len(cols) < 3:
-            raise ValueError(
-                f"{caller}: the ratings DataFrame has {len(cols)} columns; it needs user, item "
-                "and rating columns (named so, or the first three)."
-            )
-        return tuple(ratings[c].to_numpy() for c in cols)
-    if isinstance(ratings, (tuple, list)) and len(ratings) == 3:
-        return tuple(np.asarray(c) for c in ratings)
-    a = np.asarray(ratings)
-    if a.ndim == 2 and a.shape[1] >= 3:
-        return a[:, 0], a[:, 1], a[:, 2]
-    raise TypeError(
-        f"{caller}: ratings must be a DataFrame (user, item, rating), a tuple (users, items, "
-        f"ratings), an (n, 3) array or a sparse users × items matrix; got {type(ratings).__name__}."
-    )
-
-
-def _check_values(values, caller):
-    try:
-        values = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        bad = next(
-            (v for v in np.asarray(values, dtype=object).ravel() if not _is_number(v)), None
-        )
-        raise ValueError(
-            f"{caller}: ratings must be numbers; found {bad!r}. Clean or drop those rows."
-        ) from None
-    if not np.isfinite(values).all():
-        raise ValueError(
-            f"{caller}: {int((~np.isfinite(values)).sum())} ratings are NaN or inf; drop the "
-            "rows without a rating (an unknown rating is simply not listed)."
-        )
-    return values
-
-
-def _is_number(v):
-    try:
-        float(v)
-        return True
-    except (TypeError, ValueError):
-        return False
+__all__ = ["Recommender"]
 
 
 class Recommender(BaseEstimator):
@@ -227,14 +164,8 @@ class Recommender(BaseEstimator):
         """
         caller = "Recommender.fit"
         validate_params("Recommender", self.get_params(deep=False), self._parameter_constraints)
-        users, items, values = _ratings_from(ratings, caller)
-        values = _check_values(values, caller)
-        users, items = _ids(users, "user"), _ids(items, "item")
-        if not len(users) == len(items) == len(values):
-            raise ValueError(
-                f"{caller}: {len(users)} users, {len(items)} items and {len(values)} ratings; "
-                "pass one user and one item per rating."
-            )
+        users, items, values = ratings_arrays(ratings, caller)
+        values = check_ratings(values, caller)
         if len(values) == 0:
             raise ValueError(f"{caller}: no ratings given; pass at least one rating.")
         self.user_ids_, u = np.unique(users, return_inverse=True)
@@ -308,7 +239,18 @@ class Recommender(BaseEstimator):
                 bi = np.bincount(cols, res, n_items) / (n_i + self.reg_bias)
                 res -= bi[cols]
                 sweep(R.indptr, cols, ident, res, ones, W, Ht, 0.0, l2_u, order)
-                sweep(carrier.indptr, carrier.indices, carrier.data, res, ones, Ht, W, 0.0, l2_i, order)
+                sweep(
+                    carrier.indptr,
+                    carrier.indices,
+                    carrier.data,
+                    res,
+                    ones,
+                    Ht,
+                    W,
+                    0.0,
+                    l2_i,
+                    order,
+                )
                 curve.append(loss())
                 if self.verbose:
                     print(f"{it:>5} {curve[-1]:>14.6e} {time.perf_counter() - start:>8.3f}s")
@@ -343,7 +285,7 @@ class Recommender(BaseEstimator):
         except (TypeError, np.exceptions.DTypePromotionError):
             pos, hit = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
         if strict and not hit.all():
-            raise KeyError(f"{what} {ids[~hit][0]!r} was not in the ratings given to fit.")
+            raise KeyError(f"{what} {ids[~hit][0].item()!r} was not in the ratings given to fit.")
         pos = np.where(hit, pos, -1)
         return (pos[0] if scalar else pos), scalar
 
@@ -388,7 +330,10 @@ class Recommender(BaseEstimator):
 
     def _user_scores(self, u):
         return self._clip(
-            self.global_mean_ + self.user_bias_[u] + self.item_bias_ + self.user_factors_[u] @ self.components_
+            self.global_mean_
+            + self.user_bias_[u]
+            + self.item_bias_
+            + self.user_factors_[u] @ self.components_
         )
 
     def recommend(self, user, n=10, exclude_seen=True):
@@ -506,54 +451,3 @@ class Recommender(BaseEstimator):
         from ._io import save
 
         save(self, path)
-
-
-def read_ratings(path, sep=None):
-    """Read a ratings file: one ``user item rating [...]`` per line.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        .tsv/.txt (tab or whitespace separated) or .csv. A first line whose rating
-        field is not a number is taken as a header.
-    sep : str, optional
-        Field separator (default: ',' for .csv, whitespace otherwise).
-
-    Returns
-    -------
-    users, items, ratings : ndarray
-        Ids as integers when every id is one, else as strings.
-    """
-    import os
-
-    path = os.fspath(path)
-    if sep is None:
-        sep = "," if path.lower().endswith(".csv") else None
-    users, items, values = [], [], []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            parts = line.strip().split(sep)
-            if not line.strip():
-                continue
-            if len(parts) < 3:
-                raise ValueError(
-                    f"{path}:{n}: expected 'user item rating' fields, got {line.strip()!r}."
-                )
-            if not _is_number(parts[2]):
-                if n == 1:
-                    continue  # a header
-                raise ValueError(f"{path}:{n}: rating {parts[2]!r} is not a number.")
-            users.append(parts[0].strip())
-            items.append(parts[1].strip())
-            values.append(float(parts[2]))
-    if not values:
-        raise ValueError(f"{path}: no ratings found.")
-
-    def as_ids(a):
-        a = np.array(a)
-        try:
-            return a.astype(np.int64)
-        except ValueError:
-            return a
-
-    return as_ids(users), as_ids(items), np.array(values)

@@ -14,7 +14,13 @@ import numpy as np
 from ..engines._ops import empty, transposed
 from ..kernels import kernel
 
-SUPPORTS = {"beta": (1.0,), "sparse": True, "penalties": ("l1", "l2"), "chunked": False, "masked": False}
+SUPPORTS = {
+    "beta": (1.0,),
+    "sparse": True,
+    "penalties": ("l1", "l2"),
+    "chunked": False,
+    "masked": False,
+}
 
 # Newton steps per coordinate and sweep.
 _NEWTON = 2

@@ -178,9 +178,31 @@ def masked_step(obs, W, H, state, plan, engine):
     l2_W, l2_H = l2_per_line(obs, plan, state)
     sweep = kernel("masked_hals_rows", engine)
     Ht = np.ascontiguousarray(H.T)
-    sweep(obs.indptr, obs.indices, state["identity"], res, obs.weights, W, Ht, plan.l1_W, l2_W, next(orders))
+    sweep(
+        obs.indptr,
+        obs.indices,
+        state["identity"],
+        res,
+        obs.weights,
+        W,
+        Ht,
+        plan.l1_W,
+        l2_W,
+        next(orders),
+    )
     if plan.update_H:
-        sweep(obs.indptr_t, obs.indices_t, obs.perm, res, obs.weights, Ht, W, plan.l1_H, l2_H, next(orders))
+        sweep(
+            obs.indptr_t,
+            obs.indices_t,
+            obs.perm,
+            res,
+            obs.weights,
+            Ht,
+            W,
+            plan.l1_H,
+            l2_H,
+            next(orders),
+        )
         H = np.ascontiguousarray(Ht.T)
     state["stats"] = {}
     return W, H

@@ -1,0 +1,215 @@
+"""Recommender: biased NMF of ratings, its inputs, answers, files, metrics and CLI."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import shared_file
+
+from nmfkit import Recommender, cross_validate_ratings, load, rating_metrics, read_ratings
+from nmfkit.cli import main
+
+
+def synthetic(n_users=300, n_items=200, k=4, density=0.2, seed=0, noise=0.0):
+    """Ratings μ + b_u + b_i + w_u·h_i (+ noise) at random (user, item) pairs."""
+    rng = np.random.default_rng(seed)
+    W, H = rng.random((n_users, k)), rng.random((k, n_items))
+    bu, bi = rng.normal(0, 0.3, n_users), rng.normal(0, 0.3, n_items)
+    full = 3.0 + bu[:, None] + bi[None, :] + W @ H + noise * rng.standard_normal((n_users, n_items))
+    u, i = np.nonzero(rng.random((n_users, n_items)) < density)
+    return u, i, full[u, i], full
+
+
+def test_fit_recovers_held_out_ratings_of_a_planted_biased_model():
+    u, i, r, full = synthetic(noise=0.05)
+    rng = np.random.default_rng(1)
+    test = rng.random(len(r)) < 0.2
+    model = Recommender(n_components=8, reg=0.01, reg_bias=1.0, random_state=0, clip=False)
+    model.fit((u[~test], i[~test], r[~test]))
+    rmse = np.sqrt(np.mean((model.predict(u[test], i[test]) - r[test]) ** 2))
+    baseline = np.sqrt(np.mean((r[test] - r[~test].mean()) ** 2))
+    assert rmse < 0.25 * baseline
+    assert model.user_factors_.min() >= 0 and model.components_.min() >= 0
+    curve = np.array(model.loss_curve_)
+    assert np.all(np.diff(curve) <= 1e-12 * curve[:-1])  # exact updates: never up
+
+
+def test_every_input_form_gives_the_same_model():
+    pd = pytest.importorskip("pandas")
+    u, i, r, _ = synthetic(n_users=40, n_items=30, density=0.4)
+    params = dict(n_components=3, random_state=0, max_iter=20)
+    models = [
+        Recommender(**params).fit((u, i, r)),
+        Recommender(**params).fit(pd.DataFrame({"item": i, "user": u, "rating": r})),
+        Recommender(**params).fit(np.column_stack([u, i, r, np.zeros_like(r)])),
+        Recommender(**params).fit(sp.csr_matrix((r, (u, i)))),
+    ]
+    for m in models[1:]:
+        np.testing.assert_allclose(m.predict(u, i), models[0].predict(u, i), rtol=1e-12)
+
+
+def test_arbitrary_ids_and_cold_start_fallback():
+    u, i, r, _ = synthetic(n_users=30, n_items=20, density=0.5)
+    names = np.array([f"user-{x}" for x in u])
+    items = np.array([f"movie {x}" for x in i])
+    model = Recommender(n_components=3, random_state=0).fit((names, items, r))
+    known = model.predict(["user-3"], ["movie 4"])
+    assert known.shape == (1,)
+    mu, bu = model.global_mean_, model.user_bias_[list(model.user_ids_).index("user-3")]
+    bi = model.item_bias_[list(model.item_ids_).index("movie 4")]
+    assert model.predict(["nobody"], ["movie 4"])[0] == pytest.approx(mu + bi)
+    assert model.predict(["user-3"], ["no such film"])[0] == pytest.approx(mu + bu)
+    assert model.predict(["nobody"], ["nothing"])[0] == pytest.approx(mu)
+    with pytest.raises(KeyError, match=r"user 'nobody' was not in the ratings given to fit"):
+        model.recommend("nobody")
+    with pytest.raises(KeyError, match=r"item 'nothing' was not in the ratings"):
+        model.similar_items("nothing")
+
+
+def test_recommend_excludes_seen_items_and_ranks_by_prediction():
+    u, i, r, _ = synthetic(n_users=50, n_items=40, density=0.3)
+    model = Recommender(n_components=4, random_state=0, clip=False).fit((u, i, r))
+    recs = model.recommend(7, n=5)
+    seen = set(i[u == 7])
+    assert len(recs) == 5 and not seen & {item for item, _ in recs}
+    scores = [s for _, s in recs]
+    assert scores == sorted(scores, reverse=True)
+    unseen = np.array(sorted(set(range(40)) - seen))
+    best = unseen[np.argmax(model.predict(np.full(len(unseen), 7), unseen))]
+    assert recs[0][0] == best
+    assert len(model.recommend(7, n=100, exclude_seen=False)) == 40
+
+
+def test_similar_items_is_cosine_in_factor_space():
+    u, i, r, _ = synthetic(n_users=50, n_items=40, density=0.3)
+    model = Recommender(n_components=4, random_state=0).fit((u, i, r))
+    F = model.item_factors_
+    sims = model.similar_items(3, n=39)
+    assert 3 not in [j for j, _ in sims]
+    j, s = sims[0]
+    assert s == pytest.approx(F[j] @ F[3] / np.linalg.norm(F[j]) / np.linalg.norm(F[3]))
+    assert [x for _, x in sims] == sorted((x for _, x in sims), reverse=True)
+
+
+def test_explain_adds_up_to_the_prediction():
+    u, i, r, _ = synthetic(n_users=50, n_items=40, density=0.3)
+    model = Recommender(n_components=4, random_state=0, clip=False).fit((u, i, r))
+    e = model.explain(2, 5, n_factors=4)
+    assert e["prediction"] == pytest.approx(
+        e["global_mean"] + e["user_bias"] + e["item_bias"] + e["interaction"]
+    )
+    contributions = [f["contribution"] for f in e["factors"]]
+    assert sum(contributions) == pytest.approx(e["interaction"])
+    assert contributions == sorted(contributions, reverse=True)
+    rated = set(i[u == 2])
+    assert all(item in rated for f in e["factors"] for item, _ in f["because"])
+
+
+def test_duplicate_pairs_follow_the_documented_policy():
+    users, items, ratings = [1, 1, 2, 2], ["a", "a", "a", "b"], [1.0, 5.0, 3.0, 4.0]
+    params = dict(n_components=1, random_state=0, max_iter=5, tol=0)
+    with pytest.raises(ValueError, match=r"1 \(user, item\) pairs are rated more than once"):
+        Recommender(duplicates="raise", **params).fit((users, items, ratings))
+    mean = Recommender(**params).fit((users, items, ratings))
+    last = Recommender(duplicates="last", **params).fit((users, items, ratings))
+    assert mean._seen_ratings[0] == 3.0 and last._seen_ratings[0] == 5.0
+
+
+@pytest.mark.parametrize(
+    "ratings, error, match",
+    [
+        (([1, 2], ["a", "b"], ["4", "five"]), ValueError, r"ratings must be numbers; found 'five'"),
+        (([1, 2], ["a", "b"], [4.0, np.nan]), ValueError, r"1 ratings are NaN or inf"),
+        (([1, 2], ["a"], [4.0, 3.0]), ValueError, r"2 users, 1 items and 2 ratings"),
+        (([], [], []), ValueError, r"no ratings given"),
+        ("ratings.tsv", TypeError, r"ratings must be a DataFrame"),
+    ],
+)
+def test_bad_ratings(ratings, error, match):
+    with pytest.raises(error, match=match):
+        Recommender(n_components=1).fit(ratings)
+
+
+def test_save_and_load_keep_every_answer(tmp_path):
+    u, i, r, _ = synthetic(n_users=30, n_items=20, density=0.5)
+    items = np.array([f"m{x}" for x in i])
+    model = Recommender(n_components=3, random_state=0).fit((u, items, r))
+    model.save(tmp_path / "rec.npz")
+    back = load(tmp_path / "rec.npz")
+    assert isinstance(back, Recommender)
+    assert back.recommend(4, n=5) == model.recommend(4, n=5)
+    assert back.similar_items("m3") == model.similar_items("m3")
+    assert back.explain(4, "m7") == model.explain(4, "m7")
+
+
+def test_rating_metrics_match_a_per_user_loop():
+    rng = np.random.default_rng(3)
+    users = rng.integers(0, 20, 500)
+    true = rng.integers(1, 6, 500).astype(float)
+    pred = np.clip(true + rng.normal(0, 1, 500), 1, 5)
+    got = rating_metrics(users, true, pred, k=5, threshold=3.5)
+    precision, recall = [], []
+    for user in np.unique(users):
+        sel = np.flatnonzero(users == user)
+        order = sel[np.argsort(-pred[sel], kind="stable")]
+        top = order[:5]
+        rec = top[pred[top] >= 3.5]
+        n_rel = int((true[sel] >= 3.5).sum())
+        hit = int((true[rec] >= 3.5).sum())
+        precision.append(hit / len(rec) if len(rec) else 0.0)
+        recall.append(hit / n_rel if n_rel else 0.0)
+    assert got["rmse"] == pytest.approx(np.sqrt(np.mean((pred - true) ** 2)))
+    assert got["mae"] == pytest.approx(np.mean(np.abs(pred - true)))
+    assert got["precision_at_k"] == pytest.approx(np.mean(precision))
+    assert got["recall_at_k"] == pytest.approx(np.mean(recall))
+
+
+def test_movielens_100k_five_fold_rmse_beats_the_usual_baselines():
+    """Acceptance: mean test RMSE <= 0.910 with the default parameters."""
+    users, items, ratings = read_ratings(shared_file("movielens-100k", "ratings.tsv"))
+    folds = cross_validate_ratings((users, items, ratings), n_splits=5, random_state=0)
+    rmse = np.mean([f["rmse"] for f in folds])
+    assert rmse <= 0.910, rmse
+    assert np.mean([f["precision_at_k"] for f in folds]) > 0.6
+
+
+def test_read_ratings_handles_headers_and_reports_bad_lines(tmp_path):
+    good = tmp_path / "r.csv"
+    good.write_text("user,item,rating\nann,x,4\nbob,y,3.5\n")
+    u, i, r = read_ratings(good)
+    assert list(u) == ["ann", "bob"] and list(r) == [4.0, 3.5]
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("1\t2\t4\n1\t3\tgood\n")
+    with pytest.raises(ValueError, match=r"bad.tsv:2: rating 'good' is not a number"):
+        read_ratings(bad)
+
+
+def _ratings_file(tmp_path):
+    u, i, r, _ = synthetic(n_users=60, n_items=40, density=0.3)
+    path = tmp_path / "ratings.tsv"
+    path.write_text("".join(f"{a}\t{b}\t{c:.3f}\n" for a, b, c in zip(u, i, r)))
+    return path
+
+
+def test_cli_recommends_for_a_user_and_evaluates(tmp_path, capsys):
+    path = _ratings_file(tmp_path)
+    assert main(["recommend", str(path), "--user", "5", "-n", "4", "-k", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "top 4 for user 5:" in out and len(out.strip().splitlines()) == 7
+    assert main(["recommend", str(path), "--evaluate", "--folds", "3", "-k", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "RMSE" in out and "P@10" in out and out.count("\n") == 6
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--user", "999"], "user 999 was not in the ratings given to fit"),
+        (["--user", "alice"], "user 'alice' is not in"),
+        ([], "give --user ID to recommend for, or --evaluate"),
+    ],
+)
+def test_cli_recommend_errors_are_one_line(tmp_path, capsys, args, message):
+    path = _ratings_file(tmp_path)
+    assert main(["recommend", str(path), "-k", "2", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
