@@ -206,3 +206,30 @@ def test_fit_on_torch_and_from_mini_batches(tmp_path, data, capsys):
     assert isinstance(nmfkit.load(out), nmfkit.MiniBatchNMF)
     assert main([*args, "--batch-size", "8", "--engine", "torch"]) == 2
     assert "--batch-size streams on the CPU" in capsys.readouterr().err
+
+
+def test_fit_treats_nan_as_unknown_and_sparse_stored_entries_as_the_known_ones(tmp_path, capsys):
+    from nmfkit import load
+
+    rng = np.random.default_rng(0)
+    X = rng.random((15, 3)) @ rng.random((3, 8))
+    X[rng.random(X.shape) < 0.3] = np.nan
+    np.savetxt(tmp_path / "x.csv", X, delimiter=",")
+    assert main(["fit", str(tmp_path / "x.csv"), "-k", "3", "-o", str(tmp_path / "m.npz")]) == 0
+    model = load(tmp_path / "m.npz")
+    known = ~np.isnan(X)
+    WH = model.W_ @ model.components_
+    assert np.abs(WH - np.nan_to_num(X))[known].max() < 0.05
+    S = sp.csr_matrix(np.nan_to_num(X))
+    scipy.io.mmwrite(tmp_path / "x.mtx", S)
+    out = str(tmp_path / "s.npz")
+    assert main(["fit", str(tmp_path / "x.mtx"), "-k", "3", "--observed", "stored", "-o", out]) == 0
+    stored = load(out)
+    assert stored.observed == "stored"
+    assert (
+        main(
+            ["fit", str(tmp_path / "x.csv"), "-k", "3", "--batch-size", "4", "--observed", "stored"]
+        )
+        == 2
+    )
+    assert "drop --observed" in capsys.readouterr().err

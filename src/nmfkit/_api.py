@@ -26,6 +26,8 @@ def non_negative_factorization(
     callback=None,
     engine="auto",
     device=None,
+    observed="all",
+    weights=None,
 ):
     """Compute W, H ≥ 0 with X ≈ W H; see :class:`nmfkit.NMF` for the parameters.
 
@@ -39,6 +41,10 @@ def non_negative_factorization(
     n_components : int, 'auto' or None, default='auto'
     update_H : bool, default=True
         False solves for W only, with H held fixed.
+    observed : {'all', 'stored'}, default='all'
+        Which entries of a sparse X are known (see :class:`nmfkit.NMF`).
+    weights : {array-like, sparse matrix} of X's shape, optional
+        Non-negative weight of each entry (0: unknown).
     **others
         As for :class:`nmfkit.NMF`.
 
@@ -73,7 +79,10 @@ def non_negative_factorization(
         callback=callback,
         engine=engine,
         device=device,
+        observed=observed,
     )
     caller = "non_negative_factorization"
-    _, W, H, _, engine_, result = est._fit_transform(X, W, H, update_H=update_H, caller=caller)
+    _, W, H, _, engine_, result = est._fit_transform(
+        X, W, H, update_H=update_H, caller=caller, weights=weights
+    )
     return engine_.to_output(W), engine_.to_output(H), result.n_iter

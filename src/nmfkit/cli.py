@@ -102,13 +102,21 @@ def _cmd_fit(args):
     if args.batch_size:
         if args.engine != "auto" or args.device or args.solver != "auto":
             raise CLIError("--batch-size streams on the CPU: drop --engine, --device and --solver")
+        if args.observed != "all":
+            raise CLIError("--batch-size needs every entry known: drop --observed")
         # a .npy file is read a batch at a time (memory-mapped), never whole
         streamed = str(args.input).endswith(".npy")
         X = np.load(args.input, mmap_mode="r") if streamed else read_matrix(args.input)
         model = MiniBatchNMF(batch_size=args.batch_size, **common)
     else:
         X = read_matrix(args.input)
-        model = NMF(solver=args.solver, engine=args.engine, device=args.device, **common)
+        model = NMF(
+            solver=args.solver,
+            engine=args.engine,
+            device=args.device,
+            observed=args.observed,
+            **common,
+        )
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -329,6 +337,13 @@ def _parser():
         metavar="N",
         help="fit from mini-batches of N rows (MiniBatchNMF); a .npy input is then read "
         "memory-mapped, a batch at a time",
+    )
+    f.add_argument(
+        "--observed",
+        default="all",
+        choices=("all", "stored"),
+        help="sparse input: 'stored' counts only the stored entries as known, the others "
+        "are left out of the loss (default: all; NaN in dense input is always unknown)",
     )
     f.add_argument("--alpha-W", type=float, default=0.0, help="penalty weight (default: 0)")
     f.add_argument(
