@@ -302,3 +302,20 @@ def test_masked_model_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(
         back.predict_entries([1, 2], [3, 4]), model.predict_entries([1, 2], [3, 4])
     )
+
+
+@pytest.mark.parametrize("solver", MASKED)
+def test_rows_with_fewer_known_entries_than_components_never_raise_the_loss(solver):
+    # most rows and columns know fewer entries than k: their Grams are singular, where a
+    # plain BPP solve can break down; every masked step must still descend
+    # (ratings-like: 25 per user, items of skewed popularity)
+    rng = np.random.default_rng(0)
+    n, m, per_row = 200, 800, 25
+    p = rng.pareto(1.0, m) + 1
+    cols = np.concatenate([rng.choice(m, per_row, replace=False, p=p / p.sum()) for _ in range(n)])
+    rows = np.repeat(np.arange(n), per_row)
+    X = sp.csr_matrix((rng.integers(1, 6, n * per_row).astype(float), (rows, cols)), (n, m))
+    model = NMF(40, solver=solver, observed="stored", tol=0, max_iter=10, random_state=0)
+    model.fit(X)
+    curve = np.array(model.loss_curve_)
+    assert np.all(np.diff(curve) <= 1e-9 * curve[:-1] + 1e-12 * curve[0]), curve

@@ -5,6 +5,7 @@ from numba import njit
 
 from ._numba_nnls import _nnls_rows
 from ._rows import csr_blocks, map_blocks
+from .masked import _POLISH_SWEEPS
 
 
 def masked_nnls_rows(indptr, indices, target, weight, A, B, l1, l2):
@@ -32,6 +33,7 @@ def _masked_rows(indptr, indices, target, weight, A, B, l1, l2):
     G = np.empty((k, k))
     b = np.empty((1, k))
     x = np.empty((1, k))
+    x0 = np.empty(k)
     d = np.empty(k)
     for i in range(n):
         lo, hi = indptr[i], indptr[i + 1]
@@ -67,11 +69,60 @@ def _masked_rows(indptr, indices, target, weight, A, B, l1, l2):
                 G[p, p] = 1.0  # a coordinate no entry touches solves to 0
             b[0, p] *= d[p]
             big = max(big, abs(b[0, p]))
-            x[0, p] = A[i, p]
+            x0[p] = A[i, p] / d[p] if d[p] > 0.0 else 0.0
+            x[0, p] = x0[p]
         _nnls_rows(G, b, x, 1e-12 * max(big, 1e-300))
+        _safeguard(G, b[0], x[0], x0)
         for p in range(k):
             A[i, p] = x[0, p] * d[p]
     return A
+
+
+@njit(cache=True, nogil=True)
+def _objective(G, b, x):
+    """½ xᵀ G x − b·x."""
+    k = x.shape[0]
+    f = 0.0
+    for p in range(k):
+        gx = 0.0
+        for q in range(k):
+            gx += G[p, q] * x[q]
+        f += x[p] * (0.5 * gx - b[p])
+    return f
+
+
+@njit(cache=True, nogil=True)
+def _safeguard(G, b, x, x0):
+    """Keep the BPP solution x unless it is worse than the warm start x0 (a passive block
+    so ill-conditioned that its solve broke down: rows with fewer known entries than
+    components), then polish by exact coordinate steps (G has a unit diagonal). At a true
+    solution the first sweep moves nothing; otherwise the sweeps only lower the
+    objective, so the row never ends worse than it started."""
+    k = x.shape[0]
+    ok = True
+    for p in range(k):
+        if not np.isfinite(x[p]):
+            ok = False
+    if not ok or _objective(G, b, x) > _objective(G, b, x0):
+        for p in range(k):
+            x[p] = x0[p]
+    top = 0.0
+    for p in range(k):
+        top = max(top, abs(x[p]))
+    for _ in range(_POLISH_SWEEPS):
+        change = 0.0
+        for p in range(k):
+            g = -b[p]
+            for q in range(k):
+                g += G[p, q] * x[q]
+            new = max(0.0, x[p] - g / G[p, p])
+            change = max(change, abs(new - x[p]))
+            x[p] = new
+        top = 0.0
+        for p in range(k):
+            top = max(top, abs(x[p]))
+        if change <= 1e-12 * max(top, 1e-300):
+            break
 
 
 def masked_hals_rows(indptr, indices, pos, res, weight, A, B, l1, l2, order):

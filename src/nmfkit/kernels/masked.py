@@ -15,6 +15,9 @@ import numpy as np
 
 from .nnls import nnls_rows_xp
 
+# Coordinate sweeps that check (and if need be repair) each row's BPP solution.
+_POLISH_SWEEPS = 200
+
 
 def row_system(indptr, indices, target, weight, B, i, l1, l2):
     """Gram and right-hand side of row i, scaled to a unit diagonal.
@@ -38,6 +41,26 @@ def row_system(indptr, indices, target, weight, B, i, l1, l2):
     G[~live, ~live] = 1.0
     b = np.where(live, b * d, 0.0)
     return G, b, d
+
+
+def safeguard_xp(G, b, x, x0):
+    """x, or x0 where x is worse (a broken-down solve), polished by exact coordinate
+    steps until they stop moving (G has a unit diagonal); never worse than x0."""
+
+    def objective(v):
+        return 0.5 * float(v @ G @ v) - float(b @ v)
+
+    if not np.isfinite(x).all() or objective(x) > objective(x0):
+        x = x0.copy()
+    for _ in range(_POLISH_SWEEPS):
+        change = 0.0
+        for p in range(len(x)):
+            new = max(0.0, x[p] - (float(G[p] @ x) - b[p]) / G[p, p])
+            change = max(change, abs(new - x[p]))
+            x[p] = new
+        if change <= 1e-12 * max(float(np.max(np.abs(x))), 1e-300):
+            break
+    return x
 
 
 def masked_nnls_rows_xp(indptr, indices, target, weight, A, B, l1, l2):
@@ -67,9 +90,10 @@ def masked_nnls_rows_xp(indptr, indices, target, weight, A, B, l1, l2):
             continue
         G, b, d = row_system(indptr, indices, target, weight, B, i, l1, l2[i])
         small = 1e-12 * max(float(np.max(np.abs(b))), 1e-300)
-        x = A[i : i + 1] / d
+        x0 = np.where(d > 0, A[i] / np.where(d > 0, d, 1.0), 0.0)
+        x = x0[None, :].copy()
         nnls_rows_xp(G, b[None, :], x, small)
-        A[i] = x[0] * d
+        A[i] = safeguard_xp(G, b, x[0], x0) * d
     return A
 
 
