@@ -237,6 +237,10 @@ def test_predict_entries_and_score():
         model.predict_entries([0, 1], [0])
     with pytest.raises(ValueError, match=r"NMF.score: X has shape \(3, 40\) but the fitted X"):
         model.score(X[:3])
+    # with nothing unknown, every entry is scored, dense or sparse alike
+    full = -np.sqrt(np.mean((WH - X) ** 2))
+    assert model.score(X) == pytest.approx(full, rel=1e-12)
+    assert model.score(sp.csr_matrix(X)) == pytest.approx(full, rel=1e-12)
 
 
 def test_rows_and_columns_with_nothing_known_get_zero_factors():

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._init import initialize
 from ._loop import run
 from ._masked import needs_mask, observe
-from ._plan import resolve
+from ._plan import beta_from_loss, resolve
 from ._validation import (
     BOOLEAN,
     CALLABLE,
@@ -20,7 +20,7 @@ from ._validation import (
     Options,
     validate_params,
 )
-from .engines import ENGINES, select_engine
+from .engines import ENGINES, NumpyEngine, select_engine
 from .losses import beta_divergence
 from .solvers import SOLVERS
 from .solvers._common import balance
@@ -423,10 +423,14 @@ class NMF(_FactorizationMixin):
                 "transform."
             )
         validate_params(type(self).__name__, self.get_params(False), self._parameter_constraints)
-        obs = observe(X, weights, self.observed, caller=caller)
-        from ._plan import beta_from_loss
-
         beta = beta_from_loss(self.beta_loss)
-        W, H = np.asarray(self.W_), np.asarray(self.components_)
-        total = obs.divergence(W.astype(np.float64), H.astype(np.float64), beta)
-        return -float(np.sqrt(2.0 * max(total, 0.0) / float(obs.weights.sum())))
+        W = np.asarray(self.W_, dtype=np.float64)
+        H = np.asarray(self.components_, dtype=np.float64)
+        if needs_mask(X, weights, self.observed):
+            obs = observe(X, weights, self.observed, caller=caller)
+            total, count = obs.divergence(W, H, beta), float(obs.weights.sum())
+        else:  # every entry known: the plain loss (a sparse X is never densified)
+            engine = NumpyEngine()
+            Xc = engine.check_input(X, caller=caller)
+            total, count = beta_divergence(Xc, W, H, beta, engine), float(np.prod(Xc.shape))
+        return -float(np.sqrt(2.0 * max(total, 0.0) / count))
