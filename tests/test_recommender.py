@@ -213,3 +213,22 @@ def test_cli_recommend_errors_are_one_line(tmp_path, capsys, args, message):
     assert main(["recommend", str(path), "-k", "2", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_fold_in_places_a_new_user_like_a_fitted_one():
+    u, i, r, full = synthetic(n_users=200, n_items=120, density=0.3, noise=0.05)
+    model = Recommender(n_components=4, reg=0.01, reg_bias=1.0, random_state=0, clip=False)
+    model.fit((u[u != 0], i[u != 0], r[u != 0]))  # user 0 left out
+    mine = u == 0
+    bias, factor = model.fold_in(i[mine], r[mine])
+    assert factor.shape == (4,) and factor.min() >= 0
+    unseen = np.setdiff1d(np.arange(120), i[mine])
+    pred = (
+        model.global_mean_ + bias + model.item_bias_[unseen] + factor @ model.components_[:, unseen]
+    )
+    # the planted ratings of the items user 0 did not rate
+    assert np.sqrt(np.mean((pred - full[0, unseen]) ** 2)) < 0.2
+    recs = model.recommend_for(i[mine], r[mine], n=5)
+    assert len(recs) == 5 and not set(i[mine]) & {item for item, _ in recs}
+    assert recs[0][0] == unseen[np.argmax(pred)]
+    assert model.fold_in(["no such item"], [3.0])[1].sum() == 0  # unknown items ignored

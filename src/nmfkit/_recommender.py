@@ -328,13 +328,15 @@ class Recommender(BaseEstimator):
     def _clip(self, pred):
         return np.clip(pred, *self.rating_range_) if self.clip else pred
 
-    def _user_scores(self, u):
-        return self._clip(
-            self.global_mean_
-            + self.user_bias_[u]
-            + self.item_bias_
-            + self.user_factors_[u] @ self.components_
-        )
+    def _top_items(self, bias, factor, seen, n):
+        """The n best items for a user of this bias and factor, ``seen`` left out."""
+        scores = self._clip(self.global_mean_ + bias + self.item_bias_ + factor @ self.components_)
+        # unclipped scores break the ties that clipping makes at the top of the range
+        raw = self.item_bias_ + factor @ self.components_
+        raw[seen] = -np.inf
+        top = np.argsort(-raw, kind="stable")[: int(n)]
+        top = top[np.isfinite(raw[top])]
+        return [(self.item_ids_[j].item(), float(scores[j])) for j in top]
 
     def recommend(self, user, n=10, exclude_seen=True):
         """The n items with the highest predicted rating for a user.
@@ -352,15 +354,77 @@ class Recommender(BaseEstimator):
         """
         check_is_fitted(self)
         u, _ = self._lookup(user, self.user_ids_, "user", strict=True)
-        scores = self._user_scores(u)
-        # unclipped scores break the ties that clipping makes at the top of the range
-        raw = self.item_bias_ + self.user_factors_[u] @ self.components_
-        if exclude_seen:
-            raw = raw.copy()
-            raw[self._seen_indices[self._seen_indptr[u] : self._seen_indptr[u + 1]]] = -np.inf
-        top = np.argsort(-raw, kind="stable")[: int(n)]
-        top = top[np.isfinite(raw[top])]
-        return [(self.item_ids_[j].item(), float(scores[j])) for j in top]
+        seen = self._seen_indices[self._seen_indptr[u] : self._seen_indptr[u + 1]]
+        seen = seen if exclude_seen else seen[:0]
+        return self._top_items(self.user_bias_[u], self.user_factors_[u], seen, n)
+
+    def fold_in(self, items, ratings, max_iter=50):
+        """Bias and factors of a new user from their ratings, the items held fixed.
+
+        The user's part of the loss is minimised exactly, alternating the bias and the
+        non-negative factor (an exact NNLS over the rated items), with the fit's
+        penalties; nothing is refitted.
+
+        Parameters
+        ----------
+        items : array-like of item ids
+            Items the user rated; ids not seen in fit are ignored.
+        ratings : array-like of float
+        max_iter : int, default=50
+
+        Returns
+        -------
+        bias : float
+        factor : ndarray of shape (n_components,)
+        """
+        check_is_fitted(self)
+        caller = "Recommender.fold_in"
+        ratings = check_ratings(ratings, caller)
+        i, _ = self._lookup(np.asarray(items), self.item_ids_, "item", strict=False)
+        i = np.atleast_1d(i)
+        if i.shape != ratings.shape:
+            raise ValueError(f"{caller}: {i.size} items and {ratings.size} ratings; pass one each.")
+        known = i >= 0
+        i, r = i[known], ratings[known]
+        order = np.argsort(i, kind="stable")
+        i, r = i[order], r[order]
+        factor = np.zeros((1, self.n_components))
+        bias = 0.0
+        if len(i) == 0:
+            return bias, factor[0]
+        target = r - self.global_mean_ - self.item_bias_[i]
+        Ht = np.ascontiguousarray(self.components_.T)
+        indptr = np.array([0, len(i)])
+        solve = kernel("masked_nnls_rows", NumpyEngine())
+        l2 = np.array([self.reg * len(i)])
+        for _ in range(int(max_iter)):
+            previous = bias
+            bias = float((target - Ht[i] @ factor[0]).sum()) / (len(i) + self.reg_bias)
+            solve(indptr, i, target - bias, np.ones(len(i)), factor, Ht, 0.0, l2)
+            if abs(bias - previous) <= 1e-10 * max(1.0, abs(bias)):
+                break
+        return bias, factor[0]
+
+    def recommend_for(self, items, ratings, n=10, exclude_seen=True):
+        """Recommendations for a user not seen in fit, from their ratings (``fold_in``).
+
+        Parameters
+        ----------
+        items, ratings : array-like
+            The new user's rated items and ratings.
+        n : int, default=10
+        exclude_seen : bool, default=True
+            Leave out the items given.
+
+        Returns
+        -------
+        list of (item id, predicted rating), best first
+        """
+        bias, factor = self.fold_in(items, ratings)
+        i, _ = self._lookup(np.asarray(items), self.item_ids_, "item", strict=False)
+        seen = np.atleast_1d(i)
+        seen = seen[seen >= 0] if exclude_seen else seen[:0]
+        return self._top_items(bias, factor, seen, n)
 
     def similar_items(self, item, n=10):
         """Items closest to ``item`` by cosine similarity of their non-negative factors.
