@@ -4,18 +4,22 @@
 """
 
 from ._api import non_negative_factorization
+from ._coherence import topic_coherence
 from ._estimator import NMF
 from ._evaluation import cross_validate_ratings, rating_metrics
 from ._io import load
 from ._minibatch import MiniBatchNMF
 from ._ratings import read_ratings
 from ._recommender import Recommender
+from ._topics import TopicModel
 from ._version import __version__
 
 __all__ = [
     "NMF",
     "MiniBatchNMF",
     "Recommender",
+    "TopicModel",
+    "topic_coherence",
     "non_negative_factorization",
     "read_ratings",
     "rating_metrics",

@@ -35,6 +35,12 @@ _ARRAYS = (
     "_seen_indptr",
     "_seen_indices",
     "_seen_ratings",
+    "vocabulary_",
+    "idf_",
+    "doc_topic_",
+    "topic_labels_",
+    "_X_indptr",
+    "_X_indices",
 )
 _SCALARS = (
     "n_components_",
@@ -46,8 +52,9 @@ _SCALARS = (
     "n_steps_",
     "global_mean_",
     "rating_range_",
+    "_X_shape",
 )
-_ESTIMATORS = ("NMF", "MiniBatchNMF", "Recommender")
+_ESTIMATORS = ("NMF", "MiniBatchNMF", "Recommender", "TopicModel")
 
 
 def _digest(arrays):
@@ -64,6 +71,9 @@ def _json_param(value):
         return value
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
+    if isinstance(value, (list, tuple)):  # ngram_range, stop word lists
+        items = [_json_param(v) for v in value]
+        return items if all(i is not None for i in items) else None
     return None  # callables, RandomState instances: not stored
 
 
@@ -79,7 +89,7 @@ def save(model, path):
     """
     if not hasattr(model, "components_"):
         raise ValueError(f"{type(model).__name__}.save: the model is not fitted; call fit first.")
-    arrays = {n: to_host(getattr(model, n)) for n in _ARRAYS if hasattr(model, n)}
+    arrays = {n: to_host(getattr(model, n)) for n in _ARRAYS if getattr(model, n, None) is not None}
     if "feature_names_in_" in arrays:
         arrays["feature_names_in_"] = arrays["feature_names_in_"].astype(str)
     meta = {

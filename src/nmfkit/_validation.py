@@ -70,6 +70,19 @@ class Options:
         return "a str among {" + ", ".join(repr(o) for o in self.options) + "}"
 
 
+class Instance:
+    """An instance of the given types (described in messages by ``description``)."""
+
+    def __init__(self, types, description):
+        self.types, self.description = types, description
+
+    def is_satisfied_by(self, value):
+        return isinstance(value, self.types)
+
+    def __str__(self):
+        return self.description
+
+
 class _Boolean:
     def is_satisfied_by(self, value):
         return isinstance(value, (bool, np.bool_))

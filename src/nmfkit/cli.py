@@ -156,56 +156,6 @@ def _cmd_transform(args):
     return 0
 
 
-def _cmd_recommend(args):
-    from . import Recommender, cross_validate_ratings, read_ratings
-
-    if args.user is None and not args.evaluate:
-        raise CLIError("give --user ID to recommend for, or --evaluate to cross-validate")
-    if not os.path.isfile(args.ratings):
-        raise CLIError(f"ratings file not found: {args.ratings}")
-    users, items, values = read_ratings(args.ratings, sep=args.sep)
-    params = dict(
-        n_components=args.n_components, reg=args.reg, reg_bias=args.reg_bias, max_iter=args.max_iter
-    )
-    n_users, n_items = len(np.unique(users)), len(np.unique(items))
-    print(f"ratings     {len(values)} by {n_users} users on {n_items} items")
-    if args.evaluate:
-        folds = cross_validate_ratings(
-            (users, items, values), n_splits=args.folds, random_state=args.seed, k=args.n, **params
-        )
-        at = f"@{args.n}"
-        print(f"{'fold':>4} {'RMSE':>7} {'MAE':>7} {'P' + at:>7} {'R' + at:>7} {'fit (s)':>8}")
-        for f, m in enumerate(folds, 1):
-            print(
-                f"{f:>4} {m['rmse']:>7.4f} {m['mae']:>7.4f} {m['precision_at_k']:>7.4f} "
-                f"{m['recall_at_k']:>7.4f} {m['fit_time']:>8.2f}"
-            )
-        mean = {key: float(np.mean([m[key] for m in folds])) for key in folds[0]}
-        print(
-            f"{'mean':>4} {mean['rmse']:>7.4f} {mean['mae']:>7.4f} {mean['precision_at_k']:>7.4f} "
-            f"{mean['recall_at_k']:>7.4f} {mean['fit_time']:>8.2f}"
-        )
-    if args.user is not None:
-        model = Recommender(random_state=args.seed, **params).fit((users, items, values))
-        user = args.user
-        if model.user_ids_.dtype.kind == "i":
-            try:
-                user = int(user)
-            except ValueError:
-                raise CLIError(
-                    f"user {user!r} is not in {args.ratings} (its ids are integers)"
-                ) from None
-        try:
-            recs = model.recommend(user, n=args.n, exclude_seen=not args.include_seen)
-        except KeyError as exc:
-            raise CLIError(f"{exc.args[0]} ({args.ratings})") from None
-        print(f"top {len(recs)} for user {user}:")
-        print(f"{'rank':>4}  {'item':<20} {'predicted':>9}")
-        for rank, (item, score) in enumerate(recs, 1):
-            print(f"{rank:>4}  {str(item):<20} {score:>9.3f}")
-    return 0
-
-
 def _cmd_demo(args):
     from . import NMF
     from .datasets import make_swimmer, match_parts
@@ -277,6 +227,17 @@ def _cmd_info(args):
             version = "not installed"
         print(f"  {lib:<13} {version}")
     return 0
+
+
+def _apps(name):
+    """A command of ``_cli_apps`` (imported when it runs)."""
+
+    def run(args):
+        from . import _cli_apps
+
+        return getattr(_cli_apps, name)(args)
+
+    return run
 
 
 def _parser():
@@ -391,7 +352,48 @@ def _parser():
     r.add_argument(
         "--sep", default=None, help="field separator (default: ',' for .csv, else whitespace)"
     )
-    r.set_defaults(func=_cmd_recommend)
+    r.set_defaults(func=_apps("cmd_recommend"))
+
+    tp = sub.add_parser("topics", help="topics of a corpus, similar documents, an HTML report")
+    tp.add_argument(
+        "corpus",
+        help=".txt (a document per line), .jsonl[.gz] (a JSON object per line) or .tsv/.csv "
+        "(a header row and a text column)",
+    )
+    tp.add_argument("-k", "--n-topics", type=int, default=20, help="number of topics (default: 20)")
+    tp.add_argument(
+        "--loss",
+        default="frobenius",
+        choices=("frobenius", "kl", "kullback-leibler"),
+        help="NMF loss (default: frobenius)",
+    )
+    tp.add_argument("--n-words", type=int, default=10, help="words shown per topic (default: 10)")
+    tp.add_argument("--report", metavar="HTML", help="write a self-contained HTML report here")
+    tp.add_argument(
+        "--similar", type=int, metavar="N", help="list the documents most similar to document N"
+    )
+    tp.add_argument(
+        "--text-field",
+        default="text",
+        help="JSON field or CSV/TSV column of the text (default: text)",
+    )
+    tp.add_argument("--encoding", default="utf-8", help="file encoding (default: utf-8)")
+    tp.add_argument(
+        "--min-df", type=float, default=2, help="drop words in fewer documents (default: 2)"
+    )
+    tp.add_argument(
+        "--max-df",
+        type=float,
+        default=0.95,
+        help="drop words in a larger share of documents (default: 0.95)",
+    )
+    tp.add_argument(
+        "--no-stop-words", action="store_true", help="keep English stop words (dropped by default)"
+    )
+    tp.add_argument("--max-iter", type=int, default=200, help="maximum iterations (default: 200)")
+    tp.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    tp.add_argument("-o", "--output", default=None, help="also save the model to this .npz file")
+    tp.set_defaults(func=_apps("cmd_topics"))
 
     d = sub.add_parser("demo", help="find the parts of the built-in Swimmer images")
     d.add_argument("-k", "--n-components", type=int, default=17, help="components (default: 17)")

@@ -1,0 +1,135 @@
+"""The application commands of the ``nmfkit`` command line: recommend and topics."""
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from .cli import CLIError
+
+__all__ = ["cmd_recommend", "cmd_topics"]
+
+
+def cmd_recommend(args):
+    """``nmfkit recommend``: recommendations for a user, or k-fold evaluation."""
+    from . import Recommender, cross_validate_ratings, read_ratings
+
+    if args.user is None and not args.evaluate:
+        raise CLIError("give --user ID to recommend for, or --evaluate to cross-validate")
+    if not os.path.isfile(args.ratings):
+        raise CLIError(f"ratings file not found: {args.ratings}")
+    users, items, values = read_ratings(args.ratings, sep=args.sep)
+    params = dict(
+        n_components=args.n_components, reg=args.reg, reg_bias=args.reg_bias, max_iter=args.max_iter
+    )
+    n_users, n_items = len(np.unique(users)), len(np.unique(items))
+    print(f"ratings     {len(values)} by {n_users} users on {n_items} items")
+    if args.evaluate:
+        folds = cross_validate_ratings(
+            (users, items, values), n_splits=args.folds, random_state=args.seed, k=args.n, **params
+        )
+        at = f"@{args.n}"
+        print(f"{'fold':>4} {'RMSE':>7} {'MAE':>7} {'P' + at:>7} {'R' + at:>7} {'fit (s)':>8}")
+        for f, m in enumerate(folds, 1):
+            print(
+                f"{f:>4} {m['rmse']:>7.4f} {m['mae']:>7.4f} {m['precision_at_k']:>7.4f} "
+                f"{m['recall_at_k']:>7.4f} {m['fit_time']:>8.2f}"
+            )
+        mean = {key: float(np.mean([m[key] for m in folds])) for key in folds[0]}
+        print(
+            f"{'mean':>4} {mean['rmse']:>7.4f} {mean['mae']:>7.4f} {mean['precision_at_k']:>7.4f} "
+            f"{mean['recall_at_k']:>7.4f} {mean['fit_time']:>8.2f}"
+        )
+    if args.user is not None:
+        model = Recommender(random_state=args.seed, **params).fit((users, items, values))
+        user = args.user
+        if model.user_ids_.dtype.kind == "i":
+            try:
+                user = int(user)
+            except ValueError:
+                raise CLIError(
+                    f"user {user!r} is not in {args.ratings} (its ids are integers)"
+                ) from None
+        try:
+            recs = model.recommend(user, n=args.n, exclude_seen=not args.include_seen)
+        except KeyError as exc:
+            raise CLIError(f"{exc.args[0]} ({args.ratings})") from None
+        print(f"top {len(recs)} for user {user}:")
+        print(f"{'rank':>4}  {'item':<20} {'predicted':>9}")
+        for rank, (item, score) in enumerate(recs, 1):
+            print(f"{rank:>4}  {str(item):<20} {score:>9.3f}")
+    return 0
+
+
+def _progress(max_iter, stream=sys.stderr):
+    """An NMF callback drawing a one-line progress bar (iterations and loss)."""
+    start = time.perf_counter()
+
+    def show(n_iter, loss, W, H):
+        done = min(n_iter / max_iter, 1.0)
+        bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
+        elapsed = time.perf_counter() - start
+        stream.write(f"\rfitting [{bar}] {n_iter}/{max_iter} loss {loss:.5g} {elapsed:.1f}s")
+        stream.flush()
+        return False
+
+    return show
+
+
+def cmd_topics(args):
+    """``nmfkit topics``: fit, print the topics, and the similar documents or a report."""
+    from . import TopicModel
+    from ._corpus import read_corpus
+    from ._report import topic_report
+
+    docs = read_corpus(args.corpus, text_field=args.text_field, encoding=args.encoding)
+    model = TopicModel(
+        args.n_topics,
+        loss=args.loss,
+        min_df=args.min_df,
+        max_df=args.max_df,
+        stop_words=None if args.no_stop_words else "english",
+        max_iter=args.max_iter,
+        random_state=args.seed,
+        callback=_progress(args.max_iter),
+    )
+    if args.similar is not None and not 0 <= args.similar < len(docs):
+        raise CLIError(
+            f"--similar {args.similar}: the corpus has {len(docs)} documents (0 to {len(docs) - 1})"
+        )
+    start = time.perf_counter()
+    model.fit(docs)
+    sys.stderr.write("\n")
+    fit = model.model_
+    print(
+        f"{len(docs)} documents, {len(model.vocabulary_)} words, {args.n_topics} topics; "
+        f"{fit.n_iter_} iterations in {time.perf_counter() - start:.2f} s ({fit.stop_reason_})"
+    )
+    npmi = model.coherence("npmi", args.n_words)
+    sizes = np.bincount(model.topic_labels_[model.topic_labels_ >= 0], minlength=args.n_topics)
+    print(f"{'topic':>5} {'docs':>6} {'NPMI':>6}  top words")
+    for t, words in enumerate(model.topics(args.n_words)):
+        print(f"{t:>5} {sizes[t]:>6} {npmi.per_topic[t]:>6.3f}  {' '.join(w for w, _ in words)}")
+    print(f"mean NPMI {npmi.mean:.3f}")
+    if args.similar is not None:
+        print(f"\ndocuments most similar to {args.similar}: {_snippet(docs[args.similar])}")
+        for i, sim in model.similar_documents(args.similar, n=5):
+            print(f"{i:>7} {sim:.3f}  {_snippet(docs[i])}")
+    if args.report:
+        page = topic_report(
+            model, docs, n_words=args.n_words, title=f"Topics of {os.path.basename(args.corpus)}"
+        )
+        with open(args.report, "w", encoding="utf-8") as f:
+            f.write(page)
+        print(f"report      {args.report}")
+    if args.output:
+        model.set_params(callback=None)
+        model.save(args.output)
+        print(f"saved       {args.output}")
+    return 0
+
+
+def _snippet(text, width=70):
+    text = " ".join(text.split())
+    return text[:width] + ("…" if len(text) > width else "")

@@ -1,0 +1,79 @@
+"""Reading a corpus of documents: .txt, .jsonl (.gz) and .tsv/.csv files."""
+
+import csv
+import gzip
+import io
+import json
+import os
+
+__all__ = ["read_corpus"]
+
+
+def _lines(path, encoding):
+    """Decoded lines of a file, one at a time, with a line number in decoding errors."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            try:
+                yield n, raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ValueError(
+                    f"{path}:{n}: not valid {encoding} ({exc.reason} at byte {exc.start}); "
+                    "pass the file's encoding, for example --encoding latin-1."
+                ) from None
+
+
+def read_corpus(path, text_field="text", encoding="utf-8"):
+    """Read documents from a file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.txt``: one document per line. ``.jsonl`` (or ``.jsonl.gz``): one JSON object
+        per line, its text in ``text_field``. ``.tsv`` / ``.csv``: a header row and the
+        text in the column named ``text_field``.
+    text_field : str, default='text'
+    encoding : str, default='utf-8'
+
+    Returns
+    -------
+    list of str
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"corpus file not found: {path}")
+    name = path[:-3] if path.endswith(".gz") else path
+    ext = os.path.splitext(name)[1].lower()
+    if ext == ".txt":
+        return [line.rstrip("\r\n") for _, line in _lines(path, encoding)]
+    if ext == ".jsonl":
+        docs = []
+        for n, line in _lines(path, encoding):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not JSON ({exc.msg}).") from None
+            if not isinstance(record, dict) or text_field not in record:
+                raise ValueError(
+                    f"{path}:{n}: no {text_field!r} field; name the text field with --text-field."
+                )
+            docs.append(str(record[text_field]))
+        return docs
+    if ext in (".tsv", ".csv"):
+        text = "".join(line for _, line in _lines(path, encoding))
+        reader = csv.reader(io.StringIO(text), delimiter="\t" if ext == ".tsv" else ",")
+        header = next(reader, None)
+        if header is None:
+            return []
+        if text_field not in header:
+            raise ValueError(
+                f"{path}: no column named {text_field!r} (columns: {', '.join(header)}); name "
+                "the text column with --text-field."
+            )
+        col = header.index(text_field)
+        return [row[col] if col < len(row) else "" for row in reader]
+    raise ValueError(
+        f"unsupported corpus format {ext!r} for {path}; use .txt, .jsonl, .jsonl.gz, .tsv or .csv"
+    )
