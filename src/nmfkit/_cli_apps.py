@@ -62,16 +62,16 @@ def cmd_recommend(args):
     return 0
 
 
-def _progress(max_iter, stream=sys.stderr):
-    """An NMF callback drawing a one-line progress bar (iterations and loss)."""
+def _progress(max_iter):
+    """An NMF callback drawing a one-line progress bar (iterations and loss) on stderr."""
     start = time.perf_counter()
 
     def show(n_iter, loss, W, H):
         done = min(n_iter / max_iter, 1.0)
         bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
         elapsed = time.perf_counter() - start
-        stream.write(f"\rfitting [{bar}] {n_iter}/{max_iter} loss {loss:.5g} {elapsed:.1f}s")
-        stream.flush()
+        sys.stderr.write(f"\rfitting [{bar}] {n_iter}/{max_iter} loss {loss:.5g} {elapsed:.1f}s")
+        sys.stderr.flush()
         return False
 
     return show
