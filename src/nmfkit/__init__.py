@@ -27,3 +27,12 @@ __all__ = [
     "load",
     "__version__",
 ]
+
+
+def __getattr__(name):
+    # the optional layers load on first use: nmfkit.plot needs matplotlib
+    if name in ("plot", "images", "metrics", "datasets"):
+        import importlib
+
+        return importlib.import_module(f"nmfkit.{name}")
+    raise AttributeError(f"module 'nmfkit' has no attribute {name!r}")

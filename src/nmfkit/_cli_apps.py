@@ -1,4 +1,4 @@
-"""The application commands of the ``nmfkit`` command line: recommend and topics."""
+"""The application commands of the ``nmfkit`` command line: recommend, topics, images."""
 
 import os
 import sys
@@ -8,7 +8,7 @@ import numpy as np
 
 from .cli import CLIError
 
-__all__ = ["cmd_recommend", "cmd_topics"]
+__all__ = ["cmd_recommend", "cmd_topics", "cmd_images"]
 
 
 def cmd_recommend(args):
@@ -133,3 +133,47 @@ def cmd_topics(args):
 def _snippet(text, width=70):
     text = " ".join(text.split())
     return text[:width] + ("…" if len(text) > width else "")
+
+
+def cmd_images(args):
+    """``nmfkit images``: the parts (basis images) of an image stack, drawn to a PNG."""
+    from .images import fit_images, read_images
+    from .metrics import hoyer_sparseness
+
+    images = read_images(args.input)
+    patch = tuple(args.patch) if args.patch else None
+    start = time.perf_counter()
+    model, basis = fit_images(
+        images,
+        args.n_components,
+        patch_size=patch,
+        max_patches=args.max_patches,
+        random_state=args.seed,
+        max_iter=args.max_iter,
+        solver=args.solver,
+    )
+    elapsed = time.perf_counter() - start
+    what = f"patches {patch[0]}x{patch[1]}" if patch else "whole images"
+    print(f"{len(images)} images of {images.shape[1]}x{images.shape[2]}, {what}")
+    print(
+        f"{args.n_components} parts in {elapsed:.2f} s ({model.n_iter_} iterations, "
+        f"{model.stop_reason_}); Hoyer sparseness of the parts "
+        f"{hoyer_sparseness(model.components_)[1]:.3f}"
+    )
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .plot import components_as_images
+
+        fig, _ = components_as_images(
+            basis.reshape(len(basis), -1), basis.shape[1:], title="NMF parts"
+        )
+        fig.savefig(args.out, dpi=100, bbox_inches="tight")
+        print(f"parts image {args.out}")
+    except ImportError:
+        raise CLIError("drawing the parts needs matplotlib: pip install 'nmfkit[plot]'") from None
+    if args.output:
+        model.save(args.output)
+        print(f"saved       {args.output}")
+    return 0

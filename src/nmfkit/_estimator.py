@@ -165,6 +165,8 @@ class NMF(_FactorizationMixin):
         ``predict_entries`` use it.
     loss_curve_ : list of float
         The objective at iteration 0 and at every check.
+    loss_times_ : list of float
+        Seconds since the first iteration began, at each entry of ``loss_curve_``.
     stop_reason_ : {'converged', 'max_iter', 'callback'}
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -320,6 +322,7 @@ class NMF(_FactorizationMixin):
         self.n_iter_ = result.n_iter
         self.reconstruction_err_ = float(np.sqrt(2.0 * data_fit))
         self.loss_curve_ = result.loss_curve
+        self.loss_times_ = result.times
         self.stop_reason_ = result.stop_reason
         self.W_ = engine.to_output(W, like=X)
         return self.W_

@@ -47,6 +47,7 @@ _SCALARS = (
     "n_iter_",
     "reconstruction_err_",
     "loss_curve_",
+    "loss_times_",
     "stop_reason_",
     "n_features_in_",
     "n_steps_",

@@ -30,6 +30,7 @@ class FitResult:
     stop_reason: str = "max_iter"
     data: dict = field(default_factory=dict)  # describe_data(X), for reuse after the fit
     stats: dict = field(default_factory=dict)  # Gram products valid for the returned pair
+    times: list = field(default_factory=list)  # seconds since the start, at each check
 
 
 def run(X, W, H, plan, engine, callback=None, caller="NMF"):
@@ -69,7 +70,7 @@ def _iterate(X, W, H, plan, engine, step, callback, caller):
         "rng": make_rng(plan.random_state) if plan.shuffle else None,
     }
     loss = objective(X, W, H, plan, engine, state["data"])
-    curve = [loss]
+    curve, times = [loss], [0.0]
     previous = loss
     start = time.perf_counter()
     if plan.verbose:
@@ -84,6 +85,7 @@ def _iterate(X, W, H, plan, engine, step, callback, caller):
             continue
         loss = objective(X, W, H, plan, engine, state["data"], state["stats"])
         curve.append(loss)
+        times.append(time.perf_counter() - start)
         change = (previous - loss) / loss if loss > 0 else 0.0
         if plan.verbose:
             elapsed = time.perf_counter() - start
@@ -101,5 +103,5 @@ def _iterate(X, W, H, plan, engine, step, callback, caller):
             f"before convergence (tol={plan.tol:g}); increase max_iter or tol.",
             ConvergenceWarning,
         )
-    result = FitResult(it, loss, curve, reason, state["data"], state["stats"])
+    result = FitResult(it, loss, curve, reason, state["data"], state["stats"], times)
     return W, H, result

@@ -395,6 +395,22 @@ def _parser():
     tp.add_argument("-o", "--output", default=None, help="also save the model to this .npz file")
     tp.set_defaults(func=_apps("cmd_topics"))
 
+    im = sub.add_parser("images", help="the parts of an image stack (NMF basis images) as a PNG")
+    im.add_argument(
+        "input", help="a folder of same-size .png images, or .npy/.npz of shape (n, h, w)"
+    )
+    im.add_argument("-k", "--n-components", type=int, required=True, help="number of parts")
+    im.add_argument("--out", default="parts.png", help="PNG of the parts (default: parts.png)")
+    im.add_argument("--patch", type=int, nargs=2, metavar=("H", "W"), help="factorize patches")
+    im.add_argument("--max-patches", type=int, default=None, help="patches per image")
+    im.add_argument(
+        "--solver", default="auto", choices=("auto", "hals", "mu", "bpp"), help="(default: auto)"
+    )
+    im.add_argument("--max-iter", type=int, default=200, help="maximum iterations (default: 200)")
+    im.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    im.add_argument("-o", "--output", default=None, help="also save the model to this .npz file")
+    im.set_defaults(func=_apps("cmd_images"))
+
     d = sub.add_parser("demo", help="find the parts of the built-in Swimmer images")
     d.add_argument("-k", "--n-components", type=int, default=17, help="components (default: 17)")
     d.add_argument("--restarts", type=int, default=5, help="random starts, best kept (default: 5)")

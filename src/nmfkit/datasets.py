@@ -9,7 +9,15 @@ from itertools import product
 
 import numpy as np
 
-__all__ = ["make_swimmer", "swimmer_parts", "match_parts"]
+__all__ = [
+    "make_swimmer",
+    "swimmer_parts",
+    "match_parts",
+    "make_planted",
+    "load_matrix",
+    "load_corpus",
+    "load_ratings",
+]
 
 _SIZE = 32
 _LIMB_LENGTH = 5
@@ -107,3 +115,60 @@ def match_parts(components, threshold=0.9):
     L = limbs.reshape(16, -1).astype(float)
     L /= np.linalg.norm(L, axis=1, keepdims=True)
     return (L @ C.T).max(axis=1).reshape(4, 4)
+
+
+def make_planted(n_samples=100, n_features=80, k=5, noise=0.0, sparsity=0.0, random_state=None):
+    """Non-negative data with a known factorization, for tests and demos.
+
+    X = W H + noise, with W, H uniform on [0, 1) and a share ``sparsity`` of their
+    entries set to 0; the noise is Gaussian with standard deviation ``noise`` times the
+    mean of W H, and X is clipped at 0.
+
+    Parameters
+    ----------
+    n_samples, n_features, k : int
+    noise : float, default=0.0
+    sparsity : float in [0, 1), default=0.0
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    W : ndarray of shape (n_samples, k)
+    H : ndarray of shape (k, n_features)
+    """
+    from ._init import make_rng
+
+    if not 0 <= sparsity < 1:
+        raise ValueError(f"make_planted: sparsity must be in [0, 1), got {sparsity}.")
+    rng = make_rng(random_state)
+    W = rng.random((n_samples, k)) * (rng.random((n_samples, k)) >= sparsity)
+    H = rng.random((k, n_features)) * (rng.random((k, n_features)) >= sparsity)
+    X = W @ H
+    if noise:
+        X = np.maximum(X + rng.normal(0.0, noise * X.mean(), X.shape), 0.0)
+    return X, W, H
+
+
+def load_matrix(path):
+    """A data matrix from .npy, .npz, .mtx, .csv or .tsv (what ``nmfkit fit`` reads)."""
+    from .cli import CLIError, read_matrix
+
+    try:
+        return read_matrix(path)
+    except CLIError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def load_corpus(path, text_field="text", encoding="utf-8"):
+    """Documents from .txt, .jsonl(.gz), .tsv or .csv (what ``nmfkit topics`` reads)."""
+    from ._corpus import read_corpus
+
+    return read_corpus(path, text_field=text_field, encoding=encoding)
+
+
+def load_ratings(path, sep=None):
+    """(users, items, ratings) from a ratings file (what ``nmfkit recommend`` reads)."""
+    from ._ratings import read_ratings
+
+    return read_ratings(path, sep=sep)
