@@ -5,7 +5,15 @@ import importlib
 
 import pytest
 
-MODULES = ["nmfkit", "nmfkit._estimator", "nmfkit._minibatch", "nmfkit._api", "nmfkit.datasets"]
+MODULES = [
+    "nmfkit",
+    "nmfkit._estimator",
+    "nmfkit._minibatch",
+    "nmfkit._api",
+    "nmfkit.datasets",
+    "nmfkit._recommender",
+    "nmfkit._topics",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
