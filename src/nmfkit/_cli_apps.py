@@ -137,10 +137,12 @@ def _snippet(text, width=70):
 
 def cmd_images(args):
     """``nmfkit images``: the parts (basis images) of an image stack, drawn to a PNG."""
-    from .images import fit_images, read_images
+    from .images import fit_images, normalize_contrast, read_images
     from .metrics import hoyer_sparseness
 
     images = read_images(args.input)
+    if args.normalize:
+        images = normalize_contrast(images)
     patch = tuple(args.patch) if args.patch else None
     start = time.perf_counter()
     model, basis = fit_images(

@@ -402,6 +402,11 @@ def _parser():
     im.add_argument("-k", "--n-components", type=int, required=True, help="number of parts")
     im.add_argument("--out", default="parts.png", help="PNG of the parts (default: parts.png)")
     im.add_argument("--patch", type=int, nargs=2, metavar=("H", "W"), help="factorize patches")
+    im.add_argument(
+        "--normalize",
+        action="store_true",
+        help="scale each image to pixel mean and std 0.25, clipped to [0, 1] (Lee & Seung 1999)",
+    )
     im.add_argument("--max-patches", type=int, default=None, help="patches per image")
     im.add_argument(
         "--solver", default="auto", choices=("auto", "hals", "mu", "bpp"), help="(default: auto)"

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-__all__ = ["extract_patches", "fit_images", "read_images"]
+__all__ = ["extract_patches", "fit_images", "read_images", "normalize_contrast"]
 
 
 def _stack(images):
@@ -20,6 +20,31 @@ def _stack(images):
             "shift them (images - images.min())."
         )
     return images
+
+
+def normalize_contrast(images, mean=0.25, std=0.25):
+    """Scale each image to a given pixel mean and standard deviation, then clip to [0, 1].
+
+    The preprocessing of Lee & Seung (1999), doi:10.1038/44565, for their faces: dark
+    regions become exactly 0 and each image gets the same contrast, so NMF spends its
+    parts on the features that differ, not on overall brightness. A constant image
+    becomes all ``mean``.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, height, width)
+    mean, std : float, default=0.25
+
+    Returns
+    -------
+    ndarray of the same shape, float64, in [0, 1]
+    """
+    images = np.asarray(images, dtype=np.float64)
+    flat = images.reshape(len(images), -1)
+    mu = flat.mean(axis=1, keepdims=True)
+    sd = flat.std(axis=1, keepdims=True)
+    z = np.divide(flat - mu, sd, out=np.zeros_like(flat), where=sd > 0)
+    return np.clip(mean + std * z, 0.0, 1.0).reshape(images.shape)
 
 
 def extract_patches(images, patch_size, max_patches=None, random_state=None):
