@@ -102,6 +102,10 @@ def test_components_as_images_draws_a_grid(pyplot, swimmer_fit):
     assert len(axes[0].images) == 1 and fig._suptitle.get_text() == "parts"
     with pytest.raises(ValueError, match=r"image_shape \(30, 30\) has 900 pixels"):
         components_as_images(model, (30, 30))
+    fig, ax = pyplot.subplots()  # into one given Axes: a tiled mosaic
+    _, axes = components_as_images(model, (32, 32), n_cols=6, ax=ax, title="mosaic")
+    assert list(axes) == [ax] and ax.get_title() == "mosaic"
+    assert ax.images[0].get_array().shape == (3 * 33 + 1, 6 * 33 + 1)
 
 
 def test_top_features_one_titled_panel_per_component(pyplot):
@@ -116,6 +120,12 @@ def test_top_features_one_titled_panel_per_component(pyplot):
     assert all(len(ax.patches) == 4 for ax in live)
     with pytest.raises(ValueError, match=r"3 feature names for 12 features"):
         top_features(model, names[:3])
+    fig, given = pyplot.subplots(1, 4)
+    _, axes = top_features(model, names, n=3, ax=given)
+    assert [a.get_title() for a in axes[:3]] == ["component 0", "component 1", "component 2"]
+    assert not axes[3].axison
+    with pytest.raises(ValueError, match=r"2 axes for 3 components"):
+        top_features(model, names, ax=given[:2])
 
 
 def test_loss_curve_against_iteration_and_time(pyplot):

@@ -25,7 +25,9 @@ def _components(model_or_H):
     return np.asarray(H, dtype=np.float64)
 
 
-def components_as_images(model_or_H, image_shape, n_cols=None, cmap="gray_r", fig=None, title=None):
+def components_as_images(
+    model_or_H, image_shape, n_cols=None, cmap="gray_r", fig=None, title=None, ax=None
+):
     """A grid of the components drawn as images (parts of faces, swimmer limbs).
 
     Parameters
@@ -38,12 +40,15 @@ def components_as_images(model_or_H, image_shape, n_cols=None, cmap="gray_r", fi
     fig : matplotlib Figure, optional
         Drawn into (cleared first); a new one by default.
     title : str, optional
+    ax : matplotlib Axes, optional
+        Draw the grid as one tiled image into this Axes instead (for composing a
+        figure); each image is scaled to its own maximum.
 
     Returns
     -------
     fig : Figure
     axes : ndarray of Axes
-        One per grid cell; cells past k are switched off.
+        One per grid cell (cells past k switched off), or ``[ax]`` when ``ax`` is given.
     """
     plt = _pyplot()
     H = _components(model_or_H)
@@ -55,6 +60,21 @@ def components_as_images(model_or_H, image_shape, n_cols=None, cmap="gray_r", fi
         )
     n_cols = n_cols or int(np.ceil(np.sqrt(k)))
     n_rows = int(np.ceil(k / n_cols))
+    if ax is not None:
+        h, w = image_shape
+        tiles = np.full((n_rows * (h + 1) + 1, n_cols * (w + 1) + 1), np.nan)
+        for i in range(k):
+            r, c = divmod(i, n_cols)
+            top = max(float(H[i].max()), 1e-300)
+            tiles[1 + r * (h + 1) : 1 + r * (h + 1) + h, 1 + c * (w + 1) : 1 + c * (w + 1) + w] = (
+                H[i].reshape(image_shape) / top
+            )
+        ax.imshow(tiles, cmap=cmap, interpolation="nearest", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if title:
+            ax.set_title(title)
+        return ax.figure, np.array([ax])
     if fig is None:
         fig = plt.figure(figsize=(1.3 * n_cols, 1.3 * n_rows + (0.4 if title else 0)))
     else:
@@ -72,7 +92,7 @@ def components_as_images(model_or_H, image_shape, n_cols=None, cmap="gray_r", fi
     return fig, axes
 
 
-def top_features(model, feature_names, n=10, n_cols=5, fig=None):
+def top_features(model, feature_names, n=10, n_cols=5, fig=None, ax=None):
     """Bar charts of each component's n heaviest features (topic words, genes).
 
     Parameters
@@ -82,6 +102,9 @@ def top_features(model, feature_names, n=10, n_cols=5, fig=None):
     n : int, default=10
     n_cols : int, default=5
     fig : matplotlib Figure, optional
+    ax : sequence of matplotlib Axes, optional
+        One Axes per component, drawn into instead of a new grid (extra ones are
+        switched off).
 
     Returns
     -------
@@ -100,11 +123,17 @@ def top_features(model, feature_names, n=10, n_cols=5, fig=None):
     k = H.shape[0]
     n_cols = min(n_cols, k)
     n_rows = int(np.ceil(k / n_cols))
-    if fig is None:
+    given = ax is not None
+    if given:
+        axes = np.ravel(np.asarray(ax, dtype=object))
+        if len(axes) < k:
+            raise ValueError(f"top_features: {len(axes)} axes for {k} components; pass one each.")
+        fig = axes[0].figure
+    elif fig is None:
         fig = plt.figure(figsize=(2.6 * n_cols, 0.25 * n * n_rows + 0.6 * n_rows))
-    else:
+    if not given:
         fig.clear()
-    axes = np.array(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
+        axes = np.array(fig.subplots(n_rows, n_cols, squeeze=False)).ravel()
     for i, ax in enumerate(axes):
         if i >= k:
             ax.axis("off")
@@ -115,7 +144,8 @@ def top_features(model, feature_names, n=10, n_cols=5, fig=None):
         ax.set_yticklabels(names[top], fontsize=8)
         ax.set_title(f"component {i}", fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
-    fig.tight_layout()
+    if not given:
+        fig.tight_layout()
     return fig, axes
 
 
