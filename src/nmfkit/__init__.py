@@ -5,6 +5,7 @@
 
 from ._api import non_negative_factorization
 from ._coherence import topic_coherence
+from ._consensus import ConsensusNMF
 from ._estimator import NMF
 from ._evaluation import cross_validate_ratings, rating_metrics
 from ._io import load
@@ -19,6 +20,7 @@ __all__ = [
     "MiniBatchNMF",
     "Recommender",
     "TopicModel",
+    "ConsensusNMF",
     "topic_coherence",
     "non_negative_factorization",
     "read_ratings",

@@ -7,7 +7,13 @@ drew on, and never calls ``plt.show()``.
 
 import numpy as np
 
-__all__ = ["components_as_images", "top_features", "loss_curve", "weights_heatmap"]
+__all__ = [
+    "components_as_images",
+    "top_features",
+    "loss_curve",
+    "weights_heatmap",
+    "consensus_map",
+]
 
 
 def _pyplot():
@@ -233,3 +239,48 @@ def weights_heatmap(W, labels=None, ax=None, cmap="viridis"):
     ax.set_ylabel("sample")
     ax.set_title("weights W")
     return ax
+
+
+def consensus_map(model, fig=None, cmap="Blues"):
+    """The consensus matrix of a ``ConsensusNMF``, reordered by its average-linkage tree,
+    with the dendrogram above it.
+
+    Parameters
+    ----------
+    model : fitted ConsensusNMF (or a square consensus matrix)
+    fig : matplotlib Figure, optional
+    cmap : str, default='Blues'
+
+    Returns
+    -------
+    fig : Figure
+    axes : tuple (dendrogram Axes, matrix Axes)
+    """
+    from scipy.cluster.hierarchy import dendrogram, linkage
+    from scipy.spatial.distance import squareform
+
+    plt = _pyplot()
+    C = np.asarray(getattr(model, "consensus_matrix_", model), dtype=np.float64)
+    if C.ndim != 2 or C.shape[0] != C.shape[1]:
+        raise ValueError(f"consensus_map: needs a square consensus matrix, got shape {C.shape}.")
+    if fig is None:
+        fig = plt.figure(figsize=(5, 6))
+    else:
+        fig.clear()
+    top, bottom = fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 4]})
+    tree = linkage(squareform(1.0 - C, checks=False), method="average")
+    order = dendrogram(
+        tree, ax=top, no_labels=True, color_threshold=0, link_color_func=lambda _: "k"
+    )["leaves"]
+    top.set_axis_off()
+    image = bottom.imshow(
+        C[np.ix_(order, order)], cmap=cmap, vmin=0, vmax=1, interpolation="nearest"
+    )
+    fig.colorbar(image, ax=bottom, fraction=0.046)
+    bottom.set_xticks([])
+    bottom.set_yticks([])
+    title = "consensus matrix"
+    if hasattr(model, "cophenetic_"):
+        title += f" (cophenetic {model.cophenetic_:.3f})"
+    bottom.set_title(title)
+    return fig, (top, bottom)
