@@ -10,6 +10,7 @@ from ._estimator import NMF
 from ._evaluation import cross_validate_ratings, rating_metrics
 from ._io import load
 from ._minibatch import MiniBatchNMF
+from ._rank import RankSurvey, select_rank
 from ._ratings import read_ratings
 from ._recommender import Recommender
 from ._topics import TopicModel
@@ -21,6 +22,8 @@ __all__ = [
     "Recommender",
     "TopicModel",
     "ConsensusNMF",
+    "select_rank",
+    "RankSurvey",
     "topic_coherence",
     "non_negative_factorization",
     "read_ratings",

@@ -1,4 +1,5 @@
-"""The application commands of the ``nmfkit`` command line: recommend, topics, images."""
+"""The application commands of the ``nmfkit`` command line: recommend, topics, images,
+rank and consensus."""
 
 import os
 import sys
@@ -8,7 +9,7 @@ import numpy as np
 
 from .cli import CLIError
 
-__all__ = ["cmd_recommend", "cmd_topics", "cmd_images"]
+__all__ = ["cmd_recommend", "cmd_topics", "cmd_images", "cmd_rank", "cmd_consensus"]
 
 
 def cmd_recommend(args):
@@ -178,4 +179,89 @@ def cmd_images(args):
     if args.output:
         model.save(args.output)
         print(f"saved       {args.output}")
+    return 0
+
+
+def _ranks(text):
+    """'2-10', '5-30:5' or '2,3,5' as a list of ranks."""
+    try:
+        if "-" in text:
+            span, _, step = text.partition(":")
+            lo, hi = (int(v) for v in span.split("-"))
+            return list(range(lo, hi + 1, int(step) if step else 1))
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise CLIError(
+            f"--ranks {text!r}: write a range like 2-10 (or 5-30:5) or a list 2,3,5"
+        ) from None
+
+
+def _bar(label):
+    def show(done, total):
+        filled = int(30 * done / total)
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        sys.stderr.flush()
+        if done == total:
+            sys.stderr.write("\n")
+
+    return show
+
+
+def cmd_rank(args):
+    """``nmfkit rank``: the rank criteria as a table, and optionally a plot."""
+    from . import select_rank
+    from .cli import read_matrix
+
+    X = read_matrix(args.input)
+    criteria = tuple(args.criteria.split(","))
+    if hasattr(X, "nnz") and "heldout" in criteria:
+        criteria = tuple(c for c in criteria if c != "heldout")
+        print("sparse input: the held-out criterion (which needs dense X) is left out")
+    start = time.perf_counter()
+    survey = select_rank(
+        X,
+        ranks=_ranks(args.ranks),
+        n_runs=args.runs,
+        criteria=criteria,
+        random_state=args.seed,
+        n_jobs=args.jobs,
+        max_iter=args.max_iter,
+        progress=_bar("fits"),
+    )
+    keys = [k for k in survey.rows[0] if k != "rank"]
+    print(f"{'rank':>4} " + " ".join(f"{k:>18}" for k in keys))
+    for row in survey.rows:
+        print(f"{row['rank']:>4} " + " ".join(f"{row[k]:>18.4f}" for k in keys))
+    print(f"suggested rank: {survey.suggested_rank} ({time.perf_counter() - start:.1f} s)")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        fig, _ = survey.plot()
+        fig.savefig(args.plot, dpi=90, bbox_inches="tight")
+        print(f"plot        {args.plot}")
+    return 0
+
+
+def cmd_consensus(args):
+    """``nmfkit consensus``: a consensus factorization from many random starts."""
+    from . import ConsensusNMF
+    from .cli import read_matrix
+
+    X = read_matrix(args.input)
+    start = time.perf_counter()
+    model = ConsensusNMF(
+        args.n_components,
+        n_runs=args.runs,
+        random_state=args.seed,
+        n_jobs=args.jobs,
+        max_iter=args.max_iter,
+    ).fit(X)
+    print(
+        f"{args.runs} runs of k={args.n_components} in {time.perf_counter() - start:.1f} s: "
+        f"cophenetic {model.cophenetic_:.4f}, dispersion {model.dispersion_:.4f}, "
+        f"stability {model.stability_:.4f}, {model.n_outliers_} outlier components dropped"
+    )
+    model.save(args.output)
+    print(f"saved       {args.output}")
     return 0

@@ -258,4 +258,22 @@ class ConsensusNMF(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """W for new data with the consensus components held fixed."""
         check_is_fitted(self)
+        if getattr(self, "_model", None) is None:  # after load
+            model = NMF(self.n_components, **self._nmf_params())
+            model.components_ = self.components_
+            model.n_components_ = self.n_components
+            model.n_features_in_ = self.components_.shape[1]
+            model._n_features_out = self.n_components
+            self._model = model
         return self._model.transform(X)
+
+    def save(self, path):
+        """Write the fitted consensus to ``path`` (.npz of plain arrays plus JSON).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        from ._io import save
+
+        save(self, path)

@@ -41,6 +41,8 @@ _ARRAYS = (
     "topic_labels_",
     "_X_indptr",
     "_X_indices",
+    "consensus_matrix_",
+    "run_losses_",
 )
 _SCALARS = (
     "n_components_",
@@ -54,8 +56,12 @@ _SCALARS = (
     "global_mean_",
     "rating_range_",
     "_X_shape",
+    "cophenetic_",
+    "dispersion_",
+    "stability_",
+    "n_outliers_",
 )
-_ESTIMATORS = ("NMF", "MiniBatchNMF", "Recommender", "TopicModel")
+_ESTIMATORS = ("NMF", "MiniBatchNMF", "Recommender", "TopicModel", "ConsensusNMF")
 
 
 def _digest(arrays):

@@ -416,6 +416,33 @@ def _parser():
     im.add_argument("-o", "--output", default=None, help="also save the model to this .npz file")
     im.set_defaults(func=_apps("cmd_images"))
 
+    rk = sub.add_parser("rank", help="criteria for choosing the number of components")
+    rk.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv")
+    rk.add_argument("--ranks", default="2-10", help="ranks: 2-10, 5-30:5 or 2,3,5 (default: 2-10)")
+    rk.add_argument("--runs", type=int, default=30, help="random starts per rank (default: 30)")
+    rk.add_argument(
+        "--criteria",
+        default="consensus,stability,heldout,error",
+        help="comma-separated, from consensus, stability, heldout, error (default: all)",
+    )
+    rk.add_argument("--plot", metavar="PNG", help="draw every criterion against rank (matplotlib)")
+    rk.add_argument("--jobs", type=int, default=None, help="parallel processes (-1: all CPUs)")
+    rk.add_argument("--max-iter", type=int, default=200, help="maximum iterations per fit")
+    rk.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    rk.set_defaults(func=_apps("cmd_rank"))
+
+    cs = sub.add_parser("consensus", help="a consensus factorization from many random starts")
+    cs.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv")
+    cs.add_argument("-k", "--n-components", type=int, required=True, help="number of components")
+    cs.add_argument("--runs", type=int, default=50, help="random starts (default: 50)")
+    cs.add_argument(
+        "-o", "--output", default="consensus.npz", help="model file (default: consensus.npz)"
+    )
+    cs.add_argument("--jobs", type=int, default=None, help="parallel processes (-1: all CPUs)")
+    cs.add_argument("--max-iter", type=int, default=200, help="maximum iterations per fit")
+    cs.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    cs.set_defaults(func=_apps("cmd_consensus"))
+
     d = sub.add_parser("demo", help="find the parts of the built-in Swimmer images")
     d.add_argument("-k", "--n-components", type=int, default=17, help="components (default: 17)")
     d.add_argument("--restarts", type=int, default=5, help="random starts, best kept (default: 5)")
