@@ -1,5 +1,6 @@
 """select_rank: the criteria side by side, reproducible, and right on planted data."""
 
+import numpy as np
 import pytest
 import scipy.sparse as sp
 
