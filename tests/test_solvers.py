@@ -298,3 +298,21 @@ def test_exact_solve_survives_badly_scaled_components():
     b = A @ x_true
     x = nnls_bpp(A.T @ A, (A.T @ b)[None, :], np.ones((1, 3)), NumpyEngine(), np.float64)[0]
     np.testing.assert_allclose(A @ x, b, rtol=1e-8, atol=1e-8 * np.abs(b).max())
+
+
+@pytest.mark.parametrize("solver, beta", [p for p in solver_betas() if p.values[1] in (1.0, 2.0)])
+def test_read_only_csr_with_unsorted_indices_fits(solver, beta):
+    """joblib hands large inputs to worker processes memory-mapped read-only, and
+    vectorizers make unsorted indices: nothing may sort X in place."""
+    rng = np.random.default_rng(0)
+    X = random_sparse(50, 40, density=0.3, seed=1)
+    for i in range(50):
+        s = slice(X.indptr[i], X.indptr[i + 1])
+        p = rng.permutation(s.stop - s.start)
+        X.indices[s], X.data[s] = X.indices[s][p], X.data[s][p]
+    X.has_sorted_indices = False
+    for a in (X.data, X.indices, X.indptr):
+        a.flags.writeable = False
+    model = NMF(3, solver=solver, beta_loss=beta, max_iter=20, random_state=0)
+    W = model.fit_transform(X)
+    assert np.isfinite(W).all() and np.isfinite(model.transform(X)).all()

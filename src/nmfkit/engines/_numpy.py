@@ -273,8 +273,14 @@ class NumpyEngine(Engine):
 
     @staticmethod
     def total(X):
-        """Sum of all entries, accumulated in float64."""
-        return float(X.sum(dtype=np.float64))
+        """Sum of all entries, accumulated in float64.
+
+        For sparse X, the sum of its stored values: ``check_input`` has already summed
+        any duplicates, and scipy's own ``sum`` would first sort unsorted indices in
+        place, which fails on read-only (memory-mapped) input.
+        """
+        v = X.data if sp.issparse(X) else X
+        return float(np.sum(v, dtype=np.float64))
 
     def wh_at(self, X, W, H):
         """Values of W @ H at the stored entries of CSR X, in X.data order.
