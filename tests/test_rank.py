@@ -52,6 +52,8 @@ def test_every_criterion_is_reported_and_sensible():
     assert survey.suggested_rank == 3
     # real structure fits far better than the column-shuffled baseline at the true rank
     assert table.loc[3, "error"] < 0.5 * table.loc[3, "error_permuted"]
+    # each error is that of the very matrix fitted: never worse than W = 0
+    assert (table["error_permuted"] < 1).all() and (table["error"] < 1).all()
     assert table["error"].is_monotonic_decreasing
     assert ((table[["cophenetic", "dispersion"]] <= 1 + 1e-12).all()).all()
 

@@ -179,9 +179,11 @@ def select_rank(
     need_runs = bool({"consensus", "stability", "error"} & set(criteria))
     root = np.random.SeedSequence(random_state)
     per_rank = root.spawn(len(ranks))
-    jobs, keys = [], []
+    jobs, keys, permuted_seeds = [], [], {}
     for rank, seq in zip(ranks, per_rank):
+        # spawn once: a SeedSequence hands out new children at every call
         run_seeds, heldout_seeds, permute_seed = seq.spawn(3)
+        permuted_seeds[rank] = permute_seed
         for r, s in enumerate(run_seeds.spawn(n_runs) if need_runs else []):
             jobs.append(delayed(_fit)(X, rank, s, nmf_params))
             keys.append((rank, "run", r))
@@ -232,7 +234,7 @@ def select_rank(
             row["error"] = errors[best]
             row["explained_variance"] = explained_variance(X, *runs[best])
             Wp, Hp = by[(rank, "permuted")][0]
-            Xp = _permuted(X, per_rank[ranks.index(rank)].spawn(3)[2])
+            Xp = _permuted(X, permuted_seeds[rank])
             row["error_permuted"] = relative_error(Xp, Wp, Hp)
         rows.append(row)
     return RankSurvey(rows, _suggest(rows))
