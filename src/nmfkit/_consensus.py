@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._estimator import NMF
+from ._estimator import NMF, with_components
 from ._validation import NONE, RANDOM_STATE, Interval, Options, validate_params
 
 __all__ = ["ConsensusNMF", "consensus_matrix", "cophenetic_correlation", "dispersion"]
@@ -213,11 +213,7 @@ class ConsensusNMF(TransformerMixin, BaseEstimator):
         self.cophenetic_ = cophenetic_correlation(C)
         self.dispersion_ = dispersion(C)
         H = self._consensus_components(np.vstack(Hs), k)
-        model = NMF(k, **self._nmf_params())
-        model.components_ = H
-        model.n_components_ = k
-        model.n_features_in_ = H.shape[1]
-        model._n_features_out = k
+        model = with_components(H, **self._nmf_params())
         W = model.transform(X)
         self.components_, self.W_, self._model = H, W, model
         self.n_features_in_ = H.shape[1]
@@ -259,12 +255,7 @@ class ConsensusNMF(TransformerMixin, BaseEstimator):
         """W for new data with the consensus components held fixed."""
         check_is_fitted(self)
         if getattr(self, "_model", None) is None:  # after load
-            model = NMF(self.n_components, **self._nmf_params())
-            model.components_ = self.components_
-            model.n_components_ = self.n_components
-            model.n_features_in_ = self.components_.shape[1]
-            model._n_features_out = self.n_components
-            self._model = model
+            self._model = with_components(self.components_, **self._nmf_params())
         return self._model.transform(X)
 
     def save(self, path):

@@ -437,3 +437,23 @@ class NMF(_FactorizationMixin):
             Xc = engine.check_input(X, caller=caller)
             total, count = beta_divergence(Xc, W, H, beta, engine), float(np.prod(Xc.shape))
         return -float(np.sqrt(2.0 * max(total, 0.0) / count))
+
+
+def with_components(H, **params):
+    """An ``NMF`` that transforms with the given components, as if it had fitted them.
+
+    For estimators built on NMF that make their components another way (a consensus)
+    or read them from a file.
+
+    Parameters
+    ----------
+    H : ndarray of shape (n_components, n_features)
+    **params
+        ``NMF`` parameters (the loss and solver that ``transform`` uses).
+    """
+    model = NMF(H.shape[0], **params)
+    model.components_ = H
+    model.n_components_ = H.shape[0]
+    model.n_features_in_ = H.shape[1]
+    model._n_features_out = H.shape[0]
+    return model

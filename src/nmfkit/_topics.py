@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._coherence import top_words, topic_coherence
-from ._estimator import NMF
+from ._estimator import NMF, with_components
 from ._validation import (
     BOOLEAN,
     CALLABLE,
@@ -337,12 +337,7 @@ class TopicModel(BaseEstimator):
     def _nmf(self):
         """The fitted NMF (rebuilt from ``components_`` after load)."""
         if getattr(self, "model_", None) is None:
-            model = NMF(self.n_topics, beta_loss=_LOSSES[self.loss])
-            model.components_ = self.components_
-            model.n_components_ = self.n_topics
-            model.n_features_in_ = self.components_.shape[1]
-            model._n_features_out = self.n_topics
-            self.model_ = model
+            self.model_ = with_components(self.components_, beta_loss=_LOSSES[self.loss])
         return self.model_
 
     def _presence(self):
