@@ -9,6 +9,7 @@ parameters, scalar attributes and a SHA-256 over the arrays. ``load`` reads with
 import hashlib
 import json
 import os
+import zipfile
 
 import numpy as np
 
@@ -137,7 +138,7 @@ def load(path):
             contents = {name: f[name] for name in f.files}
     except FileNotFoundError:
         raise FileNotFoundError(f"nmfkit.load: no such file: {path!r}") from None
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(
             f"nmfkit.load: {path!r} is not an nmfkit model file ({exc}); "
             "write model files with NMF.save."

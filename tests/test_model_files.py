@@ -1,0 +1,120 @@
+"""Model files of every estimator: round trips, and refusals of anything unsafe or damaged."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from nmfkit import NMF, ConsensusNMF, MiniBatchNMF, Recommender, TopicModel, load
+from nmfkit.datasets import make_planted
+
+
+def _fitted():
+    X, _, _ = make_planted(30, 20, 3, noise=0.05, random_state=0)
+    docs = ["cats purr", "dogs bark loudly", "cats and dogs", "birds sing", "dogs run"] * 4
+    users, items = np.repeat(np.arange(10), 4), np.tile(np.arange(4), 10)
+    ratings = (users + items) % 5 + 1.0
+    return {
+        "NMF": (NMF(3, random_state=0).fit(X), lambda m: m.transform(X)),
+        "NMF (missing)": (
+            NMF(3, random_state=0).fit(np.where(X > 0.9, np.nan, X)),
+            lambda m: m.predict_entries([0, 1], [2, 3]),
+        ),
+        "MiniBatchNMF": (MiniBatchNMF(3, random_state=0).fit(X), lambda m: m.transform(X)),
+        "Recommender": (
+            Recommender(2, random_state=0).fit((users, items, ratings)),
+            lambda m: m.predict([1, 2], [0, 3]),
+        ),
+        "TopicModel": (
+            TopicModel(2, min_df=1, random_state=0).fit(docs),
+            lambda m: m.transform(["dogs and cats"]),
+        ),
+        "ConsensusNMF": (
+            ConsensusNMF(3, n_runs=3, random_state=0).fit(X),
+            lambda m: m.transform(X),
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_fitted()))
+def test_every_estimator_round_trips_with_the_same_answers(tmp_path, name):
+    model, answer = _fitted()[name]
+    path = tmp_path / "model.npz"
+    model.save(path)
+    back = load(path)
+    assert type(back) is type(model)
+    np.testing.assert_array_equal(answer(back), answer(model))
+    with np.load(path, allow_pickle=False) as f:  # plain arrays only, no pickles
+        assert all(f[name].dtype != object for name in f.files)
+
+
+def _saved(tmp_path):
+    X, _, _ = make_planted(20, 10, 2, random_state=0)
+    path = tmp_path / "m.npz"
+    NMF(2, random_state=0).fit(X).save(path)
+    return path
+
+
+def _rewrite(path, change):
+    with np.load(path, allow_pickle=False) as f:
+        contents = {name: f[name] for name in f.files}
+    change(contents)
+    np.savez(path, **contents)
+
+
+def test_wrong_format_version_is_refused_with_the_fix(tmp_path):
+    path = _saved(tmp_path)
+
+    def bump(contents):
+        meta = json.loads(str(contents["__meta__"]))
+        meta["format_version"] = 99
+        contents["__meta__"] = np.array(json.dumps(meta))
+
+    _rewrite(path, bump)
+    with pytest.raises(ValueError, match=r"has format version 99; this nmfkit .* reads version 1"):
+        load(path)
+
+
+def test_pickled_content_is_refused(tmp_path):
+    path = _saved(tmp_path)
+    _rewrite(path, lambda c: c.update(components_=np.array([{"evil": 1}], dtype=object)))
+    with pytest.raises(ValueError, match=r"is not an nmfkit model file"):
+        load(path)
+
+
+def test_changed_arrays_fail_the_checksum(tmp_path):
+    path = _saved(tmp_path)
+    _rewrite(path, lambda c: c.update(components_=c["components_"] * 1.0001))
+    with pytest.raises(ValueError, match=r"failed its SHA-256 check"):
+        load(path)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "no_meta", "bad_json"])
+def test_damaged_files_are_refused(tmp_path, damage):
+    path = _saved(tmp_path)
+    if damage == "truncate":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+        match = r"is not an nmfkit model file"
+    elif damage == "garbage":
+        path.write_bytes(b"not a model at all")
+        match = r"is not an nmfkit model file"
+    elif damage == "no_meta":
+        _rewrite(path, lambda c: c.pop("__meta__"))
+        match = r"has no nmfkit metadata"
+    else:
+        _rewrite(path, lambda c: c.update(__meta__=np.array("{not json")))
+        match = r"has corrupt metadata"
+    with pytest.raises(ValueError, match=match):
+        load(path)
+
+
+def test_save_is_atomic_and_needs_a_fitted_model(tmp_path):
+    with pytest.raises(ValueError, match=r"NMF.save: the model is not fitted; call fit first"):
+        NMF(2).save(tmp_path / "x.npz")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+    path = _saved(tmp_path)
+    assert zipfile.is_zipfile(path) and not (tmp_path / "m.npz.tmp").exists()
+    assert sp.issparse(sp.csr_matrix(load(path).components_))
