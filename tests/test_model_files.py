@@ -118,3 +118,33 @@ def test_save_is_atomic_and_needs_a_fitted_model(tmp_path):
     path = _saved(tmp_path)
     assert zipfile.is_zipfile(path) and not (tmp_path / "m.npz.tmp").exists()
     assert sp.issparse(sp.csr_matrix(load(path).components_))
+
+
+def test_an_interrupted_fit_leaves_the_estimator_unfitted(monkeypatch):
+    """KeyboardInterrupt mid-fit: nothing half-set (issue 9, item 3, in Python)."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    def stop(*args):
+        raise KeyboardInterrupt
+
+    X, _, _ = make_planted(30, 20, 3, random_state=0)
+    docs = ["cats purr", "dogs bark loudly", "cats and dogs", "birds sing"] * 3
+    cases = [
+        (NMF(3, callback=stop), lambda m: m.fit(X)),
+        (TopicModel(2, min_df=1, callback=stop), lambda m: m.fit(docs)),
+    ]
+    import nmfkit._consensus as consensus
+
+    cases.append((ConsensusNMF(3, n_runs=3), lambda m: m.fit(X)))
+    monkeypatch.setattr(consensus, "consensus_matrix", stop)
+    import nmfkit._recommender as recommender
+
+    monkeypatch.setattr(recommender, "kernel", lambda *a: stop)
+    users, items = np.repeat(np.arange(5), 3), np.tile(np.arange(3), 5)
+    cases.append((Recommender(2), lambda m: m.fit((users, items, users + 1.0))))
+    for model, fit in cases:
+        with pytest.raises(KeyboardInterrupt):
+            fit(model)
+        with pytest.raises(NotFittedError):
+            check_is_fitted(model)

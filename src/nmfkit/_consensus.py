@@ -202,25 +202,26 @@ class ConsensusNMF(TransformerMixin, BaseEstimator):
             delayed(_run)(X, k, seed, self._nmf_params()) for seed in self._seeds()
         )
         Ws, Hs, losses = zip(*runs)
-        self._X_fit = X
-        self.run_losses_ = np.array(losses)
         if self.axis == "samples":
             labelings = [W.argmax(axis=1) for W in Ws]
         else:
             labelings = [H.argmax(axis=0) for H in Hs]
         C = consensus_matrix(labelings)
-        self.consensus_matrix_ = C
-        self.cophenetic_ = cophenetic_correlation(C)
-        self.dispersion_ = dispersion(C)
-        H = self._consensus_components(np.vstack(Hs), k)
+        H, n_outliers, stability = self._consensus_components(np.vstack(Hs), k)
         model = with_components(H, **self._nmf_params())
         W = model.transform(X)
+        # every attribute is set only now: an interrupted fit leaves nothing behind
+        self._X_fit, self.run_losses_ = X, np.array(losses)
+        self.consensus_matrix_ = C
+        self.cophenetic_, self.dispersion_ = cophenetic_correlation(C), dispersion(C)
+        self.n_outliers_, self.stability_ = n_outliers, stability
         self.components_, self.W_, self._model = H, W, model
         self.n_features_in_ = H.shape[1]
         return W
 
     def _consensus_components(self, H_all, k):
-        """Drop low-density components, group the rest into k, take each group's median."""
+        """Drop low-density components, group the rest into k, take each group's median;
+        return (H, number dropped, silhouette of the grouping)."""
         from sklearn.cluster import KMeans
         from sklearn.metrics import silhouette_score
 
@@ -234,11 +235,11 @@ class ConsensusNMF(TransformerMixin, BaseEstimator):
         if keep.sum() < k:
             keep = np.argsort(local)[: max(k, int(keep.sum()))]
             keep = np.isin(np.arange(len(U)), keep)
-        self.n_outliers_ = int((~keep).sum())
+        n_outliers = int((~keep).sum())
         kept = U[keep]
         seed = int(self._seeds()[0].generate_state(1)[0])
         labels = KMeans(k, n_init=10, random_state=seed).fit_predict(kept)
-        self.stability_ = (
+        stability = (
             float(silhouette_score(kept, labels)) if 1 < len(set(labels)) < len(kept) else 1.0
         )
         H = np.vstack(
@@ -249,7 +250,7 @@ class ConsensusNMF(TransformerMixin, BaseEstimator):
                 for c in range(k)
             ]
         )
-        return np.maximum(H, 0.0)
+        return np.maximum(H, 0.0), n_outliers, stability
 
     def transform(self, X):
         """W for new data with the consensus components held fixed."""

@@ -268,12 +268,14 @@ class NMF(_FactorizationMixin):
             Xc = observe(X, weights, self.observed, caller=caller)
         else:
             Xc = engine.check_input(X, caller=caller)
-        # on the original X: keeps pandas column names for feature_names_in_
-        validate_data(self, X, reset=reset, skip_check_array=True)
+        if not reset:
+            # on the original X: checks its pandas column names against the fitted ones
+            validate_data(self, X, reset=False, skip_check_array=True)
         return Xc, engine, params
 
     def _fit_transform(self, X, W=None, H=None, update_H=True, caller="NMF.fit", weights=None):
         """Fit (or, with update_H=False, solve for W given H); return W and the result."""
+        original = X
         X, engine, params = self._check(X, reset=update_H, caller=caller, weights=weights)
         plan, W, H = resolve(params, X, engine, W, H, update_H=update_H, caller=caller)
         W, H = initialize(X, plan, engine, W, H)
@@ -287,6 +289,10 @@ class NMF(_FactorizationMixin):
             # return the W that transform(X) gives for the final H (exact NNLS), so
             # fit_transform(X) and fit(X).transform(X) agree; loss_curve_ keeps the iterates
             W, result.stats = solve_W(X, W, H, plan, engine)
+        if update_H:
+            # n_features_in_ (and pandas column names) are recorded only once the fit has
+            # finished: an interrupted fit leaves the estimator unfitted
+            validate_data(self, original, reset=True, skip_check_array=True)
         return X, W, H, plan, engine, result
 
     # -- public API ------------------------------------------------------------------

@@ -168,15 +168,16 @@ class Recommender(BaseEstimator):
         values = check_ratings(values, caller)
         if len(values) == 0:
             raise ValueError(f"{caller}: no ratings given; pass at least one rating.")
-        self.user_ids_, u = np.unique(users, return_inverse=True)
-        self.item_ids_, i = np.unique(items, return_inverse=True)
-        R = self._matrix(u.ravel(), i.ravel(), values, caller)
+        user_ids, u = np.unique(users, return_inverse=True)
+        item_ids, i = np.unique(items, return_inverse=True)
+        R = self._matrix(u.ravel(), i.ravel(), values, (len(user_ids), len(item_ids)), caller)
         self._fit_matrix(R, caller)
+        # set last: an interrupted fit leaves the estimator as it was
+        self.user_ids_, self.item_ids_ = user_ids, item_ids
         return self
 
-    def _matrix(self, u, i, values, caller):
+    def _matrix(self, u, i, values, shape, caller):
         """CSR users × items of the ratings, duplicates resolved by the policy."""
-        shape = (len(self.user_ids_), len(self.item_ids_))
         key = u * shape[1] + i
         order = np.argsort(key, kind="stable")
         key, u, i, values = key[order], u[order], i[order], values[order]

@@ -242,7 +242,7 @@ class TopicModel(BaseEstimator):
                     f"{caller}: vocabulary has {len(vocab)} words but the matrix has "
                     f"{X.shape[1]} columns; pass one word per column."
                 )
-            self.vectorizer_, self.idf_ = None, None
+            vec = None
         else:
             docs = self._documents(docs, caller)
             if not docs:
@@ -261,8 +261,6 @@ class TopicModel(BaseEstimator):
                     "stop_words=None."
                 ) from None
             vocab = vec.get_feature_names_out().astype(str)
-            self.vectorizer_ = vec
-            self.idf_ = getattr(vec, "idf_", None)
         if self.n_topics > len(vocab):
             raise ValueError(
                 f"{caller}: n_topics={self.n_topics} is more than the {len(vocab)} words of the "
@@ -281,6 +279,8 @@ class TopicModel(BaseEstimator):
             init=self.init,
         )
         W = model.fit_transform(X)
+        # every attribute is set only now: an interrupted fit leaves nothing behind
+        self.vectorizer_, self.idf_ = vec, getattr(vec, "idf_", None)
         self.model_ = model
         self.vocabulary_ = vocab
         self.components_ = model.components_
