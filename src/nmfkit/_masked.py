@@ -95,28 +95,12 @@ class Observed:
 
     def divergence(self, W, H, beta):
         """Σ w·d_β(x | W H) over the observed entries (float64)."""
+        from .losses import _pointwise  # losses imports this module
+
         y = self.wh(W, H)
         if beta != 2:
             y = np.maximum(y, EPSILON)
-        return _weighted(self.values, y, self.weights, beta)
-
-
-def _weighted(x, y, w, beta):
-    """Σ w·d_β(x | y) in float64 (y > 0 unless β = 2)."""
-    x = x.astype(np.float64, copy=False)
-    y = y.astype(np.float64, copy=False)
-    if beta == 2:
-        d = x - y
-        return 0.5 * float(w @ (d * d))
-    if beta == 1:
-        pos = x > 0
-        logs = np.where(pos, x * np.log(np.where(pos, x, 1.0) / y), 0.0)
-        return float(w @ (logs - x + y))
-    if beta == 0:
-        r = x / y
-        return float(w @ (r - np.log(r) - 1))
-    terms = x**beta + (beta - 1) * y**beta - beta * x * y ** (beta - 1)
-    return float(w @ terms) / (beta * (beta - 1))
+        return _pointwise(self.values, y, beta, weights=self.weights)
 
 
 def needs_mask(X, weights, observed):

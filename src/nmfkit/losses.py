@@ -48,22 +48,29 @@ def _row_blocks(n_rows, n_cols):
         yield slice(s, min(s + step, n_rows))
 
 
-def _pointwise(x, y, beta):
-    """Sum of d_β(x | y) over paired entries (x >= 0, y > 0), in float64."""
+def _pointwise(x, y, beta, weights=None):
+    """Sum of d_β(x | y) over paired entries (x >= 0, y > 0), in float64; each term
+    multiplied by its weight when ``weights`` (of x's shape) is given."""
     xp = namespace(x)
     x = xp.astype(x, xp.float64, copy=False)
     y = xp.astype(y, xp.float64, copy=False)
+
+    def total(terms):
+        return fsum(terms) if weights is None else fdot(weights, terms)
+
     if beta == 2:
         d = x - y
-        return 0.5 * fdot(d, d)
+        return 0.5 * (fdot(d, d) if weights is None else fdot(weights, d * d))
     if beta == 1:
         pos = x > 0
         logs = xp.where(pos, x * xp.log(xp.where(pos, x, 1.0) / y), 0.0)
-        return fsum(logs) - fsum(x) + fsum(y)
+        if weights is None:
+            return fsum(logs) - fsum(x) + fsum(y)
+        return fdot(weights, logs - x + y)
     if beta == 0:
         r = x / y
-        return fsum(r - xp.log(r) - 1)
-    return fsum(x**beta + (beta - 1) * y**beta - beta * x * y ** (beta - 1)) / (beta * (beta - 1))
+        return total(r - xp.log(r) - 1)
+    return total(x**beta + (beta - 1) * y**beta - beta * x * y ** (beta - 1)) / (beta * (beta - 1))
 
 
 def _frobenius_from_stats(W, H, stats, normX2, engine):
