@@ -28,13 +28,37 @@ from sklearn.utils.validation import check_is_fitted
 from ._estimator import NMF, with_components
 from ._validation import NONE, RANDOM_STATE, Interval, Options, validate_params
 
-__all__ = ["ConsensusNMF", "consensus_matrix", "cophenetic_correlation", "dispersion"]
+__all__ = [
+    "ConsensusNMF",
+    "consensus_matrix",
+    "cophenetic_correlation",
+    "dispersion",
+    "unit_rows",
+    "group_components",
+]
 
 
 def _run(X, k, seed, params):
     model = NMF(k, init="random", random_state=np.random.default_rng(seed), **params)
     W = model.fit_transform(X)
     return np.asarray(W), np.asarray(model.components_), float(model.loss_curve_[-1])
+
+
+def unit_rows(A):
+    """A with every row scaled to unit Euclidean norm (zero rows stay zero)."""
+    return A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-300)
+
+
+def group_components(U, k, random_state):
+    """k-means of unit-norm components into k groups; (labels, silhouette), the
+    silhouette None where it is undefined (fewer than 2 groups, or one per component)."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    labels = KMeans(k, n_init=10, random_state=random_state).fit_predict(U)
+    n_groups = len(set(labels))
+    silhouette = float(silhouette_score(U, labels)) if 1 < n_groups < len(U) else None
+    return labels, silhouette
 
 
 def consensus_matrix(labelings):
@@ -222,11 +246,7 @@ class ConsensusNMF(TransformerMixin, BaseEstimator):
     def _consensus_components(self, H_all, k):
         """Drop low-density components, group the rest into k, take each group's median;
         return (H, number dropped, silhouette of the grouping)."""
-        from sklearn.cluster import KMeans
-        from sklearn.metrics import silhouette_score
-
-        norms = np.linalg.norm(H_all, axis=1, keepdims=True)
-        U = H_all / np.maximum(norms, 1e-300)
+        U = unit_rows(H_all)
         L = self.n_neighbors or max(1, self.n_runs // 3)
         D = np.sqrt(np.maximum(2.0 - 2.0 * (U @ U.T), 0.0))
         np.fill_diagonal(D, np.inf)
@@ -238,10 +258,8 @@ class ConsensusNMF(TransformerMixin, BaseEstimator):
         n_outliers = int((~keep).sum())
         kept = U[keep]
         seed = int(self._seeds()[0].generate_state(1)[0])
-        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(kept)
-        stability = (
-            float(silhouette_score(kept, labels)) if 1 < len(set(labels)) < len(kept) else 1.0
-        )
+        labels, silhouette = group_components(kept, k, seed)
+        stability = 1.0 if silhouette is None else silhouette
         H = np.vstack(
             [
                 np.median(kept[labels == c], axis=0)

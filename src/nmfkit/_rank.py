@@ -22,7 +22,13 @@ import numbers
 
 import numpy as np
 
-from ._consensus import consensus_matrix, cophenetic_correlation, dispersion
+from ._consensus import (
+    consensus_matrix,
+    cophenetic_correlation,
+    dispersion,
+    group_components,
+    unit_rows,
+)
 from ._estimator import NMF
 from .metrics import explained_variance, relative_error
 
@@ -151,8 +157,6 @@ def select_rank(
     RankSurvey
     """
     from joblib import Parallel, delayed
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
 
     ranks = [int(r) for r in ranks]
     criteria = tuple(criteria)
@@ -213,15 +217,12 @@ def select_rank(
             row["cophenetic"] = cophenetic_correlation(C)
             row["dispersion"] = dispersion(C)
         if "stability" in criteria:
-            U = np.vstack([H for _, H in runs])
-            U = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-300)
+            U = unit_rows(np.vstack([H for _, H in runs]))
             if rank == 1:
                 row["stability"] = 1.0
             else:
-                labels = KMeans(rank, n_init=10, random_state=0).fit_predict(U)
-                row["stability"] = (
-                    float(silhouette_score(U, labels)) if len(set(labels)) > 1 else 0.0
-                )
+                silhouette = group_components(U, rank, 0)[1]
+                row["stability"] = 0.0 if silhouette is None else silhouette
         if "heldout" in criteria:
             errs = np.array(by[(rank, "heldout")])
             row["heldout_error"] = float(errs.mean())
