@@ -63,17 +63,32 @@ def cmd_recommend(args):
     return 0
 
 
+def _draw(label, done, total, extra=""):
+    """Redraw the one-line progress bar on stderr."""
+    filled = int(30 * min(done / total, 1.0))
+    sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}{extra}")
+    sys.stderr.flush()
+
+
 def _progress(max_iter):
-    """An NMF callback drawing a one-line progress bar (iterations and loss) on stderr."""
+    """An NMF callback drawing the progress bar with the loss and the time so far."""
     start = time.perf_counter()
 
     def show(n_iter, loss, W, H):
-        done = min(n_iter / max_iter, 1.0)
-        bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
         elapsed = time.perf_counter() - start
-        sys.stderr.write(f"\rfitting [{bar}] {n_iter}/{max_iter} loss {loss:.5g} {elapsed:.1f}s")
-        sys.stderr.flush()
+        _draw("fitting", n_iter, max_iter, f" loss {loss:.5g} {elapsed:.1f}s")
         return False
+
+    return show
+
+
+def _bar(label):
+    """A ``progress(done, total)`` callback drawing the progress bar, ended by a newline."""
+
+    def show(done, total):
+        _draw(label, done, total)
+        if done == total:
+            sys.stderr.write("\n")
 
     return show
 
@@ -194,17 +209,6 @@ def _ranks(text):
         raise CLIError(
             f"--ranks {text!r}: write a range like 2-10 (or 5-30:5) or a list 2,3,5"
         ) from None
-
-
-def _bar(label):
-    def show(done, total):
-        filled = int(30 * done / total)
-        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
-        sys.stderr.flush()
-        if done == total:
-            sys.stderr.write("\n")
-
-    return show
 
 
 def cmd_rank(args):
