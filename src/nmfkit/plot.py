@@ -176,8 +176,10 @@ def loss_curve(model, ax=None, x="both", label=None):
     if x not in ("both", "iteration", "time"):
         raise ValueError(f"loss_curve: x must be 'both', 'iteration' or 'time', got {x!r}.")
     curve = np.asarray(model.loss_curve_, dtype=np.float64)
-    # checks come every 10 iterations and at the last one
-    iters = np.minimum(np.arange(len(curve)) * 10, model.n_iter_)
+    from ._plan import CHECK_EVERY
+
+    # checks come every CHECK_EVERY iterations and at the last one
+    iters = np.minimum(np.arange(len(curve)) * CHECK_EVERY, model.n_iter_)
     times = getattr(model, "loss_times_", None)
     if x != "iteration" and (times is None or len(times) != len(curve)):
         raise ValueError("loss_curve: this model has no loss_times_; use x='iteration'.")
