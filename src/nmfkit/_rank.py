@@ -183,11 +183,10 @@ def select_rank(
     need_runs = bool({"consensus", "stability", "error"} & set(criteria))
     root = np.random.SeedSequence(random_state)
     per_rank = root.spawn(len(ranks))
-    jobs, keys, permuted_seeds = [], [], {}
+    jobs, keys = [], []
     for rank, seq in zip(ranks, per_rank):
         # spawn once: a SeedSequence hands out new children at every call
         run_seeds, heldout_seeds, permute_seed = seq.spawn(3)
-        permuted_seeds[rank] = permute_seed
         for r, s in enumerate(run_seeds.spawn(n_runs) if need_runs else []):
             jobs.append(delayed(_fit)(X, rank, s, nmf_params))
             keys.append((rank, "run", r))
@@ -196,8 +195,7 @@ def select_rank(
                 jobs.append(delayed(_heldout)(X, rank, s, nmf_params))
                 keys.append((rank, "heldout", r))
         if "error" in criteria:
-            Xp = _permuted(X, permute_seed)
-            jobs.append(delayed(_fit)(Xp, rank, permute_seed, nmf_params))
+            jobs.append(delayed(_permuted_error)(X, rank, permute_seed, nmf_params))
             keys.append((rank, "permuted", 0))
     results = []
     for result in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
@@ -234,11 +232,15 @@ def select_rank(
             best = int(np.argmin(errors))
             row["error"] = errors[best]
             row["explained_variance"] = explained_variance(X, *runs[best])
-            Wp, Hp = by[(rank, "permuted")][0]
-            Xp = _permuted(X, permuted_seeds[rank])
-            row["error_permuted"] = relative_error(Xp, Wp, Hp)
+            row["error_permuted"] = by[(rank, "permuted")][0]
         rows.append(row)
     return RankSurvey(rows, _suggest(rows))
+
+
+def _permuted_error(X, k, seed, params):
+    """Relative error of a fit to X with each column shuffled (shuffled in the worker)."""
+    Xp = _permuted(X, seed)
+    return relative_error(Xp, *_fit(Xp, k, seed, params))
 
 
 def _permuted(X, seed):
