@@ -4,6 +4,7 @@
 """
 
 from ._api import non_negative_factorization
+from ._checkpoint import Checkpoint
 from ._coherence import topic_coherence
 from ._consensus import ConsensusNMF
 from ._estimator import NMF
@@ -30,6 +31,7 @@ __all__ = [
     "rating_metrics",
     "cross_validate_ratings",
     "load",
+    "Checkpoint",
     "__version__",
 ]
 

@@ -97,6 +97,10 @@ def cmd_topics(args):
     """``nmfkit topics``: fit, print the topics, and the similar documents or a report."""
     from . import TopicModel
     from ._corpus import read_corpus
+    from .cli import writable
+
+    writable(args.report, "report")
+    writable(args.output, "model")
     from ._report import topic_report
 
     docs = read_corpus(args.corpus, text_field=args.text_field, encoding=args.encoding)
@@ -153,8 +157,12 @@ def _snippet(text, width=70):
 
 def cmd_images(args):
     """``nmfkit images``: the parts (basis images) of an image stack, drawn to a PNG."""
+    from .cli import writable
     from .images import fit_images, normalize_contrast, read_images
     from .metrics import hoyer_sparseness
+
+    writable(args.out, "image")
+    writable(args.output, "model")
 
     images = read_images(args.input)
     if args.normalize:
@@ -214,8 +222,9 @@ def _ranks(text):
 def cmd_rank(args):
     """``nmfkit rank``: the rank criteria as a table, and optionally a plot."""
     from . import select_rank
-    from .cli import read_matrix
+    from .cli import read_matrix, writable
 
+    writable(args.plot, "plot")
     X = read_matrix(args.input)
     criteria = tuple(args.criteria.split(","))
     if hasattr(X, "nnz") and "heldout" in criteria:
@@ -250,7 +259,9 @@ def cmd_rank(args):
 def cmd_consensus(args):
     """``nmfkit consensus``: a consensus factorization from many random starts."""
     from . import ConsensusNMF
-    from .cli import read_matrix
+    from .cli import read_matrix, writable
+
+    writable(args.output, "model")
 
     X = read_matrix(args.input)
     start = time.perf_counter()

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._checkpoint import LoopControl
 from ._init import initialize
 from ._loop import run
 from ._masked import needs_mask, observe
@@ -273,13 +274,20 @@ class NMF(_FactorizationMixin):
             validate_data(self, X, reset=False, skip_check_array=True)
         return Xc, engine, params
 
-    def _fit_transform(self, X, W=None, H=None, update_H=True, caller="NMF.fit", weights=None):
+    def _fit_transform(
+        self, X, W=None, H=None, update_H=True, caller="NMF.fit", weights=None, control=None
+    ):
         """Fit (or, with update_H=False, solve for W given H); return W and the result."""
         original = X
+        if control is not None and not isinstance(control, LoopControl):
+            raise TypeError(
+                f"{caller}: checkpoint must be an nmfkit.Checkpoint, got "
+                f"{type(control).__name__}; pass checkpoint=nmfkit.Checkpoint('folder')."
+            )
         X, engine, params = self._check(X, reset=update_H, caller=caller, weights=weights)
         plan, W, H = resolve(params, X, engine, W, H, update_H=update_H, caller=caller)
         W, H = initialize(X, plan, engine, W, H)
-        W, H, result = run(X, W, H, plan, engine, callback=self.callback, caller=caller)
+        W, H, result = run(X, W, H, plan, engine, self.callback, caller, control)
         if update_H and not (plan.l1_W or plan.l2_W or plan.l1_H or plan.l2_H):
             W, H = balance(W, H, engine)
             result.stats = {}  # Gram products of the unbalanced pair
@@ -296,7 +304,7 @@ class NMF(_FactorizationMixin):
         return X, W, H, plan, engine, result
 
     # -- public API ------------------------------------------------------------------
-    def fit_transform(self, X, y=None, W=None, H=None, weights=None):
+    def fit_transform(self, X, y=None, W=None, H=None, weights=None, checkpoint=None):
         """Learn the factorization of X and return W.
 
         Parameters
@@ -313,13 +321,17 @@ class NMF(_FactorizationMixin):
             Non-negative weight of each entry in the loss (0: unknown), for example
             inverse measurement variances. A sparse ``weights`` gives weight 0 to the
             entries it does not store.
+        checkpoint : Checkpoint, optional
+            Saves the fit's progress to a folder at intervals and resumes from it: a
+            killed fit, run again with the same data, parameters and checkpoint, ends
+            with the factors it would have reached uninterrupted.
 
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
         """
         X, W, H, plan, engine, result = self._fit_transform(
-            X, W, H, caller="NMF.fit", weights=weights
+            X, W, H, caller="NMF.fit", weights=weights, control=checkpoint
         )
         data_fit = beta_divergence(X, W, H, plan.beta, engine, result.data, result.stats)
         self.components_ = engine.to_output(H, like=X)
@@ -341,7 +353,8 @@ class NMF(_FactorizationMixin):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : Ignored
         **params
-            ``W`` and ``H`` for ``init='custom'``; ``weights`` (see ``fit_transform``).
+            ``W`` and ``H`` for ``init='custom'``; ``weights`` and ``checkpoint`` (see
+            ``fit_transform``).
 
         Returns
         -------

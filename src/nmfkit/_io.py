@@ -16,7 +16,7 @@ import numpy as np
 from ._version import __version__
 from .engines._ops import to_host
 
-__all__ = ["save", "load", "FORMAT_VERSION"]
+__all__ = ["save", "load", "write_npz", "read_npz", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 # MiniBatchNMF's running statistics travel with it, so partial_fit resumes after load
@@ -107,8 +107,17 @@ def save(model, path):
         "estimator": type(model).__name__,
         "params": {k: _json_param(v) for k, v in model.get_params(deep=False).items()},
         "attributes": {n: getattr(model, n) for n in _SCALARS if hasattr(model, n)},
-        "sha256": _digest(arrays),
     }
+    write_npz(path, arrays, meta)
+
+
+def write_npz(path, arrays, meta):
+    """Write arrays and JSON ``meta`` (plus their SHA-256) to an .npz atomically.
+
+    Temp file, fsync, rename: a crash at any moment leaves either the old file or the
+    new one, never a torn one.
+    """
+    meta = {**meta, "sha256": _digest(arrays)}
     path = os.fspath(path)
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
@@ -116,6 +125,51 @@ def save(model, path):
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def read_npz(path, kind, version, caller, fix):
+    """Read and check a file of ``write_npz``; return (meta, arrays).
+
+    Refuses pickled content, another ``kind`` or format version, and a SHA-256 mismatch,
+    with messages that end with ``fix``.
+    """
+    path = os.fspath(path)
+    label = "an " + kind.replace("-", " ")
+    try:
+        f = np.load(path, allow_pickle=False)
+        if not hasattr(f, "files"):  # an .npy: one bare array, no metadata
+            raise ValueError("it holds one bare array")
+        with f:
+            contents = {name: f[name] for name in f.files}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{caller}: no such file: {path!r}") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{caller}: {path!r} is not {label} file ({exc}); {fix}") from None
+    if "__meta__" not in contents:
+        raise ValueError(f"{caller}: {path!r} has no nmfkit metadata; {fix}")
+    try:
+        meta = json.loads(str(contents.pop("__meta__")))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{caller}: {path!r} has corrupt metadata ({exc}); {fix}") from None
+    if meta.get("format") != kind:
+        raise ValueError(f"{caller}: {path!r} is a {meta.get('format')!r} file, not {label}; {fix}")
+    if meta.get("format_version") != version:
+        raise ValueError(
+            f"{caller}: {path!r} has format version {meta.get('format_version')!r}; this "
+            f"nmfkit ({__version__}) reads version {version}. {fix}"
+        )
+    if _digest(contents) != meta.get("sha256"):
+        raise ValueError(
+            f"{caller}: {path!r} failed its SHA-256 check: the arrays were changed or "
+            f"damaged after saving. {fix}"
+        )
+    return meta, contents
 
 
 def load(path):
@@ -132,33 +186,9 @@ def load(path):
     """
     import nmfkit
 
-    path = os.fspath(path)
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            contents = {name: f[name] for name in f.files}
-    except FileNotFoundError:
-        raise FileNotFoundError(f"nmfkit.load: no such file: {path!r}") from None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(
-            f"nmfkit.load: {path!r} is not an nmfkit model file ({exc}); "
-            "write model files with NMF.save."
-        ) from None
-    if "__meta__" not in contents:
-        raise ValueError(f"nmfkit.load: {path!r} has no nmfkit metadata; write it with NMF.save.")
-    try:
-        meta = json.loads(str(contents.pop("__meta__")))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"nmfkit.load: {path!r} has corrupt metadata ({exc}).") from None
-    if meta.get("format") != "nmfkit-model" or meta.get("format_version") != FORMAT_VERSION:
-        raise ValueError(
-            f"nmfkit.load: {path!r} has format version {meta.get('format_version')!r}; this "
-            f"nmfkit ({__version__}) reads version {FORMAT_VERSION}. Refit and save it again."
-        )
-    if _digest(contents) != meta.get("sha256"):
-        raise ValueError(
-            f"nmfkit.load: {path!r} failed its SHA-256 check: the arrays were changed or "
-            "damaged after saving. Refit and save it again."
-        )
+    meta, contents = read_npz(
+        path, "nmfkit-model", FORMAT_VERSION, "nmfkit.load", "Refit and save it with NMF.save."
+    )
     cls = getattr(nmfkit, meta["estimator"]) if meta.get("estimator") in _ESTIMATORS else None
     if cls is None:
         raise ValueError(f"nmfkit.load: unknown estimator {meta['estimator']!r} in {path!r}.")

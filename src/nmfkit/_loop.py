@@ -4,7 +4,8 @@ Stopping rule (the one meaning of ``tol`` for every solver): the objective is ev
 every ``plan.check_every`` iterations; the fit stops as converged at the first check
 where it decreased by less than ``tol`` times its current value since the previous
 check (or reached zero). Otherwise it stops at ``max_iter`` with a ConvergenceWarning,
-or when the callback returns True.
+when the callback returns True, or when the LoopControl asks to stop (Ctrl-C in the
+CLI): then after the current iteration, never inside one.
 """
 
 import time
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sklearn.exceptions import ConvergenceWarning
 
+from ._checkpoint import LoopControl
 from ._init import make_rng
 from .losses import describe_data, objective
 from .solvers import SOLVERS
@@ -33,7 +35,7 @@ class FitResult:
     times: list = field(default_factory=list)  # seconds since the start, at each check
 
 
-def run(X, W, H, plan, engine, callback=None, caller="NMF"):
+def run(X, W, H, plan, engine, callback=None, caller="NMF", control=None):
     """Iterate the Plan's solver step from (W, H) until the stopping rule fires.
 
     Parameters
@@ -49,6 +51,9 @@ def run(X, W, H, plan, engine, callback=None, caller="NMF"):
         ``callback(n_iter, loss, W, H)`` at every check; returning True stops the fit.
     caller : str
         Named in the ConvergenceWarning.
+    control : LoopControl, optional
+        Resumes from and saves checkpoints (``nmfkit.Checkpoint``); its
+        ``stop_requested``, read after every iteration, stops the fit cleanly.
 
     Returns
     -------
@@ -57,11 +62,12 @@ def run(X, W, H, plan, engine, callback=None, caller="NMF"):
     """
     solver = SOLVERS[plan.solver]
     step = solver.masked_step if plan.masked else solver.step
+    control = control if control is not None else LoopControl()
     with engine.threads(pooled=getattr(solver, "POOLED", False)):
-        return _iterate(X, W, H, plan, engine, step, callback, caller)
+        return _iterate(X, W, H, plan, engine, step, callback, caller, control)
 
 
-def _iterate(X, W, H, plan, engine, step, callback, caller):
+def _iterate(X, W, H, plan, engine, step, callback, caller, control):
     """The body of ``run``, inside the engine's thread context."""
     state = {
         "data": describe_data(X, engine),
@@ -69,18 +75,41 @@ def _iterate(X, W, H, plan, engine, step, callback, caller):
         "update_H": plan.update_H,
         "rng": make_rng(plan.random_state) if plan.shuffle else None,
     }
-    loss = objective(X, W, H, plan, engine, state["data"])
-    curve, times = [loss], [0.0]
-    previous = loss
-    start = time.perf_counter()
+    saved = control.start(X, plan, engine)
+    if saved is None:
+        first, offset = 1, 0.0
+        loss = objective(X, W, H, plan, engine, state["data"])
+        curve, times, previous = [loss], [0.0], loss
+    else:
+        W, H, curve, times = saved["W"], saved["H"], saved["curve"], saved["times"]
+        first, offset, previous = saved["n_iter"] + 1, times[-1], saved["previous"]
+        state.update(saved["state"])
+        loss = objective(X, W, H, plan, engine, state["data"])
+    start = time.perf_counter() - offset
+
+    def snapshot():
+        # what the Loop and the solver need to go on from here; caches are rebuilt
+        progress = {k: v for k, v in state.items() if k != "data" and not k.startswith("_")}
+        return dict(
+            plan=plan, n_iter=it, W=W, H=H, curve=curve, times=times, previous=previous,
+            state=progress,
+        )  # fmt: skip
+
     if plan.verbose:
         print(f"{'iter':>6} {'loss':>14} {'rel. change':>12} {'time (s)':>9}")
-        print(f"{0:>6} {loss:>14.6e} {'':>12} {0.0:>9.3f}")
-    reason, it = "max_iter", 0
-    for it in range(1, plan.max_iter + 1):
+        print(f"{first - 1:>6} {loss:>14.6e} {'':>12} {offset:>9.3f}")
+    reason, it = "max_iter", first - 1
+    for it in range(first, plan.max_iter + 1):
         W, H = step(X, W, H, state, plan, engine)
         # lazy engines (Dask) materialise the factors here, so graphs never grow
         W, H = engine.persist(W, H)
+        if control.stop_requested:
+            # a clean stop between iterations: save where the fit is, then report it
+            control.save(snapshot, final=True)
+            loss = objective(X, W, H, plan, engine, state["data"], state["stats"])
+            curve, times = curve + [loss], times + [time.perf_counter() - start]
+            reason = "interrupted"
+            break
         if it % plan.check_every and it != plan.max_iter:
             continue
         loss = objective(X, W, H, plan, engine, state["data"], state["stats"])
@@ -97,6 +126,7 @@ def _iterate(X, W, H, plan, engine, step, callback, caller):
             reason = "converged"
             break
         previous = loss
+        control.save(snapshot)
     if reason == "max_iter" and plan.tol > 0:
         warnings.warn(
             f"{caller}: maximum number of iterations max_iter={plan.max_iter} reached "

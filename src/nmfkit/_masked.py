@@ -263,7 +263,7 @@ def mu_terms(obs, W, H, beta, for_W):
 
 def l2_per_line(obs, plan, state):
     """L2 weights of each row of W and each column of H (the kernels take arrays)."""
-    if "masked_l2" not in state:
+    if "_masked_l2" not in state:
         n, m = obs.shape
-        state["masked_l2"] = (np.full(n, plan.l2_W), np.full(m, plan.l2_H))
-    return state["masked_l2"]
+        state["_masked_l2"] = (np.full(n, plan.l2_W), np.full(m, plan.l2_H))
+    return state["_masked_l2"]

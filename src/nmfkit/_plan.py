@@ -5,6 +5,7 @@
 checked. Every error that depends only on parameters, shapes or dtypes is raised here.
 """
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,27 @@ class Plan:
     masked: bool = False
 
 
+def _memory():
+    """Bytes of physical memory, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_memory(n_samples, n_features, k, dtype, caller):
+    """Refuse an n_components whose factors (W, H, their Gram products and the few
+    copies a solver keeps: about 4 of each) cannot fit in this machine's memory."""
+    need = 4 * (n_samples + n_features + k) * k * dtype.itemsize
+    have = _memory()
+    if have is not None and need > have:
+        raise ValueError(
+            f"{caller}: n_components={k} needs about {need / 2**30:.3g} GiB for W, H and "
+            f"their products (X is {n_samples} x {n_features}), more than this machine's "
+            f"{have / 2**30:.3g} GiB; use fewer components."
+        )
+
+
 def _check_factor(A, shape, name, caller, engine):
     if A is None:
         raise ValueError(
@@ -150,6 +172,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         else:
             k = n_features
 
+    _check_memory(n_samples, n_features, k, np.dtype(engine.dtype_of(X)), caller)
     if not update_H:
         H = _check_factor(H, (k, n_features), "H", caller, engine)
         if init == "custom" and W is not None:

@@ -5,9 +5,12 @@ one line on stderr; ``--debug`` shows the traceback instead.
 """
 
 import argparse
+import contextlib
 import importlib.metadata
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
 
@@ -85,9 +88,24 @@ def read_matrix(path):
     )
 
 
+def writable(path, what="output"):
+    """Raise CLIError now, before any work, when ``path`` cannot be written."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CLIError(f"cannot write the {what} {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise CLIError(f"cannot write the {what} {path}: it is a folder; name a file")
+    if not os.access(folder, os.W_OK):
+        raise CLIError(f"cannot write the {what} {path}: no permission to write in {folder}")
+
+
 def _cmd_fit(args):
     from . import NMF, MiniBatchNMF
 
+    writable(args.output, "model")
+    writable(args.W, "W file")
     common = dict(
         n_components=args.n_components,
         init=args.init,
@@ -99,7 +117,11 @@ def _cmd_fit(args):
         l1_ratio=args.l1_ratio,
         verbose=args.verbose,
     )
-    if args.batch_size:
+    if args.resume and not args.checkpoint:
+        raise CLIError("--resume needs --checkpoint DIR: the folder to resume from")
+    if args.batch_size is not None:
+        if args.checkpoint:
+            raise CLIError("--checkpoint is for full-batch fits: drop --batch-size or --checkpoint")
         if args.engine != "auto" or args.device or args.solver != "auto":
             raise CLIError("--batch-size streams on the CPU: drop --engine, --device and --solver")
         if args.observed != "all":
@@ -117,10 +139,20 @@ def _cmd_fit(args):
             observed=args.observed,
             **common,
         )
+    control, fit_args = None, {}
+    if args.batch_size is None:
+        from ._checkpoint import Checkpoint, LoopControl, parse_duration
+
+        if args.checkpoint:
+            every = parse_duration(args.checkpoint_every)
+            control = Checkpoint(args.checkpoint, every=every, resume=args.resume)
+        else:
+            control = LoopControl()
+        fit_args["checkpoint"] = control
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _stop_on_sigint(control):
         warnings.simplefilter("always")
-        W = model.fit_transform(X)
+        W = model.fit_transform(X, **fit_args)
     elapsed = time.perf_counter() - start
     model.save(args.output)
     if args.W:
@@ -133,9 +165,40 @@ def _cmd_fit(args):
     err = model.reconstruction_err_
     print(f"loss        {model.loss_curve_[-1]:.6g} (reconstruction error {err:.6g})")
     print(f"saved       {args.output}")
+    if args.resume and control.resumed_from is not None:
+        print(f"resumed     from iteration {control.resumed_from} ({control.path})")
+    elif args.resume:
+        print(f"resumed     nothing: no checkpoint in {args.checkpoint}, started afresh")
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
+    if getattr(model, "stop_reason_", None) == "interrupted":
+        again = f"; continue with --checkpoint {args.checkpoint} --resume" * bool(args.checkpoint)
+        print(
+            f"warning: interrupted after iteration {model.n_iter_}: the factors reached so far "
+            f"are saved in {args.output}{again}",
+            file=sys.stderr,
+        )
+        return 130
     return 0
+
+
+@contextlib.contextmanager
+def _stop_on_sigint(control):
+    """Ctrl-C asks the fit to stop after the current iteration; a second one aborts."""
+    if control is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        control.stop_requested = True
+        signal.signal(signal.SIGINT, previous)
+        print("\nstopping after the current iteration (Ctrl-C again to abort)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _loss(name):
@@ -148,6 +211,7 @@ def _loss(name):
 def _cmd_transform(args):
     from . import load
 
+    writable(args.output, "W file")
     model = load(args.model)
     X = read_matrix(args.input)
     W = model.transform(X)
@@ -160,6 +224,8 @@ def _cmd_demo(args):
     from . import NMF
     from .datasets import make_swimmer, match_parts
 
+    if args.restarts < 1:
+        raise CLIError(f"--restarts must be at least 1, got {args.restarts}")
     X, _ = make_swimmer()
     print(f"Swimmer (Donoho & Stodden 2003): {X.shape[0]} images of 32 x 32, built in code.")
     print("Each image is a torso plus 4 limbs in one of 4 positions: 17 parts in all.")
@@ -305,6 +371,22 @@ def _parser():
         choices=("all", "stored"),
         help="sparse input: 'stored' counts only the stored entries as known, the others "
         "are left out of the loss (default: all; NaN in dense input is always unknown)",
+    )
+    f.add_argument(
+        "--checkpoint",
+        metavar="DIR",
+        help="save the fit's progress to DIR/checkpoint.npz now and then (atomically)",
+    )
+    f.add_argument(
+        "--checkpoint-every",
+        default="60s",
+        metavar="TIME",
+        help="time between checkpoints: 60s, 5m, 1h (default: 60s)",
+    )
+    f.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint in --checkpoint DIR (same data and parameters)",
     )
     f.add_argument("--alpha-W", type=float, default=0.0, help="penalty weight (default: 0)")
     f.add_argument(
@@ -465,6 +547,11 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"nmfkit {args.command}: interrupted", file=sys.stderr)
+        return 130
     except (CLIError, ValueError, TypeError, OSError, KeyError, ImportError) as exc:
         if args.debug:
             raise

@@ -133,7 +133,11 @@ def read_images(path):
             raise ValueError(f"{path}: no .png images in this folder.")
         stack = []
         for name in names:
-            img = np.asarray(mpimg.imread(os.path.join(path, name)), dtype=np.float64)
+            file = os.path.join(path, name)
+            try:
+                img = np.asarray(mpimg.imread(file), dtype=np.float64)
+            except (OSError, SyntaxError, ValueError) as exc:  # PIL: SyntaxError for bad PNG
+                raise ValueError(f"{file}: not a readable PNG ({exc})") from None
             stack.append(img[..., :3].mean(axis=-1) if img.ndim == 3 else img)
         shapes = {s.shape for s in stack}
         if len(shapes) > 1:

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._base import Engine, missing_extra
-from ._numpy import NumpyEngine, check_counts
+from ._numpy import NumpyEngine, check_counts, check_scale
 from ._ops import copy, to_host
 
 try:
@@ -42,7 +42,7 @@ def _apply(fn, A, *rows):
 
 def _value_stats(block):
     """What one pass over a chunk tells: (NaN count, inf count, negative count, min,
-    sum of squares, sum, zeros) of its entries."""
+    sum of squares, sum, zeros, max) of its entries."""
     v = block.data if sp.issparse(block) else np.asarray(block).ravel()
     finite = np.isfinite(v)
     n_nan = int(np.isnan(v).sum())
@@ -50,9 +50,10 @@ def _value_stats(block):
     low = float(np.min(v, where=finite, initial=np.inf)) if v.size else 0.0
     zeros = NumpyEngine.count_zeros(block)
     if n_bad:
-        return n_nan, n_bad - n_nan, 0, low, 0.0, 0.0, zeros
+        return n_nan, n_bad - n_nan, 0, low, 0.0, 0.0, zeros, 0.0
     sq, total = NumpyEngine.sq_norm(block), NumpyEngine.total(block)
-    return n_nan, 0, int((v < 0).sum()), low, sq, total, zeros
+    high = float(v.max()) if v.size else 0.0
+    return n_nan, 0, int((v < 0).sum()), low, sq, total, zeros, high
 
 
 class DaskEngine(Engine):
@@ -121,6 +122,8 @@ class DaskEngine(Engine):
             "zeros": sum(p[6] for p in parts),
         }
         check_counts(caller, name, n_nan, n_inf, n_neg, low)
+        high = max(p[7] for p in parts)
+        check_scale(caller, name, high, X.shape, NumpyEngine.dtype_of(X))
 
     # -- blocks --------------------------------------------------------------------
     def map_rows(self, fn, A, *rows):

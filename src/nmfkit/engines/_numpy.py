@@ -69,6 +69,43 @@ def check_counts(caller, name, n_nan, n_inf, n_neg, low):
         )
 
 
+def check_scale(caller, name, high, shape, dtype):
+    """Raise when the largest entry of X is too large or too small for ``dtype``.
+
+    Solvers form Gram products of the factors (sums of max(shape) products) and their
+    products again, so terms up to about s⁴ of the largest entry s appear: measured on
+    float64, Frobenius fits overflowed from s = 1e80 and were right at 1e70. So s must lie
+    in [tiny^(1/4), max^(1/4) / sqrt(max(shape))] of the dtype: about [1.2e-77, 1.2e77]
+    for float64 and [3.3e-10, 4.3e9] for float32, less the shape term. Outside, the
+    loss and the updates overflow or underflow (silently: a loss of 0 or inf would end
+    the fit on a wrong answer), so the fit is refused with the fix.
+    """
+    if name != "X" or high == 0:
+        return  # all-zero X has the exact factorization W = 0, H = 0
+    info = np.finfo(dtype)
+    upper = float(info.max) ** 0.25 / float(np.sqrt(max(shape)))
+    lower = float(info.smallest_normal) ** 0.25
+    if lower <= high <= upper:
+        return
+    if high > upper:
+        hint = (
+            "; pass X.astype(np.float64), or"
+            if info.dtype == np.float32 and high <= np.finfo(np.float64).max ** 0.25 / 1e3
+            else ":"
+        )
+        raise ValueError(
+            f"{caller}: X's largest entry {high:.3g} is too large for {info.dtype}: the "
+            f"products a fit forms would overflow (the limit for this shape is "
+            f"{upper:.3g}){hint} divide X by a constant such as X.max() and multiply W by "
+            "it afterwards."
+        )
+    raise ValueError(
+        f"{caller}: X's largest entry {high:.3g} is too small for {info.dtype}: the loss "
+        f"and its updates would underflow (the limit is {lower:.3g}); multiply X by a "
+        "constant such as 1 / X.max() and divide W by it afterwards."
+    )
+
+
 class _NumpyChecks:
     """How ``NumpyEngine._check_values_with`` counts, in NumPy."""
 
@@ -82,6 +119,14 @@ class _NumpyChecks:
     @staticmethod
     def min(values):
         return float(values.min()) if values.size else 0.0
+
+    @staticmethod
+    def max(values):
+        return float(values.max()) if values.size else 0.0
+
+    @staticmethod
+    def dtype(values):
+        return np.dtype(values.dtype)
 
 
 class NumpyEngine(Engine):
@@ -187,9 +232,8 @@ class NumpyEngine(Engine):
                     f"minimum of 1 is required; {name} needs at least one row and column."
                 )
         if allow_nan and not sp.issparse(X):
-            self._check_values(values[~np.isnan(values)], caller, name)
-        else:
-            self._check_values(values, caller, name)
+            values = values[~np.isnan(values)]
+        self._check_values_with(values, caller, name, _NumpyChecks, X.shape)
         return X
 
     def _has_duplicates(self, X):
@@ -198,12 +242,8 @@ class NumpyEngine(Engine):
         return bool(kernel("csr_has_duplicates", self)(X.indptr, X.indices, X.shape[1]))
 
     @staticmethod
-    def _check_values(values, caller, name):
-        NumpyEngine._check_values_with(values, caller, name, _NumpyChecks)
-
-    @staticmethod
-    def _check_values_with(values, caller, name, ops):
-        """Raise on NaN, inf or negative values; ``ops`` does the counting (per library)."""
+    def _check_values_with(values, caller, name, ops, shape):
+        """Raise on NaN, inf, negative or out-of-scale values; ``ops`` counts (per library)."""
         finite = ops.isfinite(values)
         if not bool(finite.all()):
             n_nan = ops.count(ops.isnan(values))
@@ -211,6 +251,7 @@ class NumpyEngine(Engine):
         low = ops.min(values)
         if low < 0:
             check_counts(caller, name, 0, 0, ops.count(values < 0), low)
+        check_scale(caller, name, ops.max(values), shape, ops.dtype(values))
 
     # -- queries ---------------------------------------------------------------
     @staticmethod

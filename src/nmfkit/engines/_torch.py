@@ -90,7 +90,7 @@ class TorchEngine(Engine):
                     f"{caller}: Found array with 0 {what} (shape={tuple(X.shape)}) while "
                     f"a minimum of 1 is required; {name} needs at least one row and column."
                 )
-        NumpyEngine._check_values_with(self.values(X), caller, name, _TorchChecks)
+        NumpyEngine._check_values_with(self.values(X), caller, name, _TorchChecks, X.shape)
         return X
 
     # -- queries -----------------------------------------------------------------
@@ -225,3 +225,11 @@ class _TorchChecks:
     @staticmethod
     def min(values):
         return float(values.min()) if values.numel() else 0.0
+
+    @staticmethod
+    def max(values):
+        return float(values.max()) if values.numel() else 0.0
+
+    @staticmethod
+    def dtype(values):
+        return _TO_NUMPY[values.dtype]

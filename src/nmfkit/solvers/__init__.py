@@ -7,6 +7,12 @@ valid for the returned factors, so the Loop can evaluate a Frobenius objective w
 forming W H. A module may set ``POOLED = True`` when its work is row-wise: the engine
 then runs it on one pool of threads (``NumpyEngine.threads``). ``SOLVERS`` is the
 registry the Plan checks and the tests loop over.
+
+``state`` is the solver's memory between steps. Keys that start with ``_`` hold caches
+derived from X and the Plan alone (rebuilt when needed); every other key (besides the
+Loop's ``data``) is part of the fit's progress and must hold only arrays, numbers,
+strings, None, NumPy Generators, and dicts, lists or tuples of those: checkpoints
+(``nmfkit.Checkpoint``) save it so that a resumed fit continues exactly.
 """
 
 from . import bpp, ccd, hals, mu

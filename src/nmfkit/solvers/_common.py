@@ -7,11 +7,11 @@ from ..engines._ops import namespace
 
 def h_stats(X, H, state, engine):
     """X Hᵀ and H Hᵀ for the current H, cached in ``state`` while H is held fixed."""
-    if "fixed_H" in state:
-        return state["fixed_H"]
+    if "_fixed_H" in state:
+        return state["_fixed_H"]
     stats = {"XHt": engine.XHt(X, H), "HHt": H @ H.T}
     if not state["update_H"]:
-        state["fixed_H"] = stats
+        state["_fixed_H"] = stats
     return stats
 
 

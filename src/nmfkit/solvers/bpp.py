@@ -144,9 +144,9 @@ def masked_step(obs, W, H, state, plan, engine):
     solved exactly with its own Gram."""
     W = masked_solve_W(obs, W, H, plan, engine, state)
     if plan.update_H:
-        if "masked_t" not in state:
-            state["masked_t"] = (obs.values[obs.perm], obs.weights[obs.perm])
-        values_t, weights_t = state["masked_t"]
+        if "_masked_t" not in state:
+            state["_masked_t"] = (obs.values[obs.perm], obs.weights[obs.perm])
+        values_t, weights_t = state["_masked_t"]
         l2 = l2_per_line(obs, plan, state)
         Ht = np.ascontiguousarray(H.T)
         solve = kernel("masked_nnls_rows", engine)

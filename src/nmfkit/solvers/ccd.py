@@ -28,9 +28,9 @@ _NEWTON = 2
 
 def _layout(X, state, engine):
     """CSR parts of X and of Xᵀ, and where each entry of Xᵀ sits in X's (cached)."""
-    if "ccd" not in state:
-        state["ccd"] = engine.csr_pair(X)
-    return state["ccd"]
+    if "_ccd" not in state:
+        state["_ccd"] = engine.csr_pair(X)
+    return state["_ccd"]
 
 
 def step(X, W, H, state, plan, engine):

@@ -172,8 +172,8 @@ def masked_step(obs, W, H, state, plan, engine):
     HALS's order. The residual is formed afresh at every iteration, so it never drifts.
     """
     res = (obs.values - obs.wh(W, H)).astype(np.float64)
-    if "identity" not in state:
-        state["identity"] = np.arange(obs.nnz, dtype=obs.perm.dtype)
+    if "_identity" not in state:
+        state["_identity"] = np.arange(obs.nnz, dtype=obs.perm.dtype)
     orders = _orders(W.shape[1], state["rng"] if plan.shuffle else None)
     l2_W, l2_H = l2_per_line(obs, plan, state)
     sweep = kernel("masked_hals_rows", engine)
@@ -181,7 +181,7 @@ def masked_step(obs, W, H, state, plan, engine):
     sweep(
         obs.indptr,
         obs.indices,
-        state["identity"],
+        state["_identity"],
         res,
         obs.weights,
         W,
