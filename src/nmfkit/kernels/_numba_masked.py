@@ -5,16 +5,17 @@ from numba import njit
 
 from ._numba_nnls import _nnls_rows
 from ._rows import csr_blocks, map_blocks
-from .masked import _POLISH_SWEEPS
+from .masked import _FLAT, _POLISH_SWEEPS, held_share
 
 
 def masked_nnls_rows(indptr, indices, target, weight, A, B, l1, l2):
     """Solve every row of A ≥ 0 over its observed entries. See ``_masked_rows``."""
     k = A.shape[1]
+    held = held_share(B.dtype)
 
     def run(lo, hi):
         ptr = indptr[lo : hi + 1]
-        _masked_rows(ptr, indices, target, weight, A[lo:hi], B, l1, l2[lo:hi])
+        _masked_rows(ptr, indices, target, weight, A[lo:hi], B, l1, l2[lo:hi], held)
 
     # an entry costs about k² flops (its Gram update), a row about k³ (its solve)
     map_blocks(run, csr_blocks(indptr, k * k))
@@ -22,7 +23,7 @@ def masked_nnls_rows(indptr, indices, target, weight, A, B, l1, l2):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _masked_rows(indptr, indices, target, weight, A, B, l1, l2):
+def _masked_rows(indptr, indices, target, weight, A, B, l1, l2, held):
     """Row i: build Σ w B[j] B[j]ᵀ and Σ w t B[j] over its entries, solve exactly.
 
     The system is scaled to a unit diagonal (as ``solvers.bpp._scaling`` does for the
@@ -55,11 +56,15 @@ def _masked_rows(indptr, indices, target, weight, A, B, l1, l2):
                 for q in range(p + 1):
                     G[p, q] += wb * B[j, q]
         big = 0.0
+        trace = 0.0
         for p in range(k):
             G[p, p] += l2[i]
             b[0, p] -= l1
+            trace += G[p, p]
+        for p in range(k):
             diag = G[p, p]
-            d[p] = 1.0 / np.sqrt(diag) if diag > 0.0 else 0.0
+            # a coordinate barely touched solves to 0 (see kernels.masked.held_share)
+            d[p] = 1.0 / np.sqrt(diag) if diag > 0.0 and diag > held * trace else 0.0
         for p in range(k):
             for q in range(p + 1):
                 v = G[p, q] * d[p] * d[q]
@@ -161,6 +166,10 @@ def _masked_hals(indptr, indices, pos, res, weight, A, B, l1, l2, order):
             j = indices[lo + q]
             for t in range(k):
                 Bt[t, q] = B[j, t]
+        trace = l2[i]
+        for q in range(size):
+            for t in range(k):
+                trace += w[q] * Bt[t, q] * Bt[t, q]
         for t in order:
             old = A[i, t]
             num = 0.0
@@ -169,7 +178,12 @@ def _masked_hals(indptr, indices, pos, res, weight, A, B, l1, l2, order):
                 c = w[q] * Bt[t, q]
                 num += c * (r[q] + old * Bt[t, q])
                 den += c * Bt[t, q]
-            new = max(0.0, (num - l1) / den) if den > 0.0 else 0.0
+            if den <= 0.0:
+                new = 0.0  # the coordinate touches no observed entry
+            elif den <= _FLAT * trace:
+                continue  # see kernels.masked._FLAT
+            else:
+                new = max(0.0, (num - l1) / den)
             step = new - old
             if step != 0.0:
                 for q in range(size):

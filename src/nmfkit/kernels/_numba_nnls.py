@@ -92,10 +92,12 @@ def _nnls_rows(G, B, X, small):
     b = np.empty(k)
     passive = np.empty(k, dtype=np.bool_)
     bad = np.empty(k, dtype=np.bool_)
+    x0 = np.empty(k)
     for i in range(n):
         for j in range(k):
             passive[j] = X[i, j] > 0
             b[j] = B[i, j]
+            x0[j] = X[i, j]
         if not _solve_passive_row(G, b, passive, x, L, z):
             _lstsq_passive(G, b, passive, x)
         n_bad = _violations(G, b, passive, x, y, bad, small)
@@ -124,8 +126,26 @@ def _nnls_rows(G, B, X, small):
                 _lstsq_passive(G, b, passive, x)
             n_bad = _violations(G, b, passive, x, y, bad, small)
         for j in range(k):
-            X[i, j] = max(x[j], 0.0)
+            x[j] = max(x[j], 0.0)
+        # safeguard: a degenerate problem (G singular, as when k exceeds the rank of X)
+        # can end the exchanges on a worse point than the warm start; keep the better
+        if _quadratic(G, b, x) <= _quadratic(G, b, x0):
+            for j in range(k):
+                X[i, j] = x[j]
     return X
+
+
+@njit(cache=True, nogil=True)
+def _quadratic(G, b, x):
+    """½ xᵀ G x − b·x."""
+    k = x.size
+    total = 0.0
+    for j in range(k):
+        s = 0.0
+        for t in range(k):
+            s += G[j, t] * x[t]
+        total += x[j] * (0.5 * s - b[j])
+    return total
 
 
 @njit(cache=True, nogil=True)

@@ -146,5 +146,13 @@ def nnls_rows(G, B, X, small):
     """
     for s in range(0, B.shape[0], _NNLS_ROWS):
         e = min(s + _NNLS_ROWS, B.shape[0])
-        X[s:e] = _nnls_block(G, B[s:e], X[s:e], small)
+        new = _nnls_block(G, B[s:e], X[s:e], small)
+        # the numba kernel's safeguard: keep the warm start where it is the better point
+        better = _quadratic(G, B[s:e], new) <= _quadratic(G, B[s:e], X[s:e])
+        X[s:e] = torch.where(better[:, None], new, X[s:e])
     return X
+
+
+def _quadratic(G, B, Y):
+    """½ yᵀ G y − b·y for each row y of Y (b the row of B)."""
+    return 0.5 * ((Y @ G) * Y).sum(1) - (B * Y).sum(1)

@@ -19,12 +19,26 @@ from .nnls import nnls_rows_xp
 _POLISH_SWEEPS = 200
 
 
+# A coordinate whose curvature is below this share of its row's total (Σ over the row's
+# observed entries of w·‖b‖²) is left as it is: its exact minimiser divides rounding
+# noise by a near-zero curvature (a float32 fit once put 1e34 in W that way).
+_FLAT = 1e-12
+
+
+def held_share(dtype):
+    """Diagonal share of a row's trace at or below which a coordinate is held at 0 in
+    the exact row solves: eps² of the fit's dtype. Such a coordinate's exact value
+    divides by a curvature the dtype cannot resolve, and overflows it (a float32 fit
+    once solved an entry of H of 3e-37 into a W of 1.7e39, inf in float32)."""
+    return float(np.finfo(dtype).eps) ** 2
+
+
 def row_system(indptr, indices, target, weight, B, i, l1, l2):
     """Gram and right-hand side of row i, scaled to a unit diagonal.
 
     Returns ``(G, b, d)`` with the problem in the variables x / d; a coordinate that no
-    observed entry of the row touches (zero diagonal) gets a unit diagonal and a zero
-    right-hand side, so it solves to 0.
+    observed entry of the row touches, or barely (diagonal at most ``held_share`` of the
+    trace), gets a unit diagonal and a zero right-hand side, so it solves to 0.
     """
     s = slice(indptr[i], indptr[i + 1])
     Bi = B[indices[s]]
@@ -33,7 +47,7 @@ def row_system(indptr, indices, target, weight, B, i, l1, l2):
     G[np.diag_indices_from(G)] += l2
     b = wB.T @ target[s] - l1
     diag = np.diag(G).copy()
-    live = diag > 0
+    live = (diag > 0) & (diag > held_share(B.dtype) * diag.sum())
     d = np.where(live, 1.0 / np.sqrt(np.where(live, diag, 1.0)), 1.0)
     G = G * d[:, None] * d[None, :]
     G[~live, :] = 0.0
@@ -133,14 +147,20 @@ def masked_hals_rows_xp(indptr, indices, pos, res, weight, A, B, l1, l2, order):
     delta = 0.0
     for i in range(A.shape[0]):
         q = pos[indptr[i] : indptr[i + 1]]
-        Bi = B[indices[indptr[i] : indptr[i + 1]]]
+        Bi = np.asarray(B[indices[indptr[i] : indptr[i + 1]]], dtype=np.float64)
         w = weight[q]
+        trace = float(w @ (Bi * Bi).sum(axis=1)) + l2[i]
         for t in order:
             b = Bi[:, t]
             old = A[i, t]
             r = res[q] + old * b
             den = float(w @ (b * b)) + l2[i]
-            new = max(0.0, (float(w @ (b * r)) - l1) / den) if den > 0 else 0.0
+            if den <= 0:
+                new = 0.0  # the coordinate touches no observed entry
+            elif den <= _FLAT * trace:
+                continue  # a coordinate this row barely sees: its minimiser is noise
+            else:
+                new = max(0.0, (float(w @ (b * r)) - l1) / den)
             res[q] = r - new * b
             A[i, t] = new
             delta += (new - old) ** 2

@@ -93,9 +93,15 @@ def nnls_rows_xp(G, B, X, small):
     small : float
         Magnitudes below this count as zero in the feasibility tests.
     """
-    X[...] = _nnls_columns(
-        np.asarray(G, dtype=np.float64), np.asarray(B, np.float64).T, X.T > 0, small
-    ).T
+    G64, B64 = np.asarray(G, dtype=np.float64), np.asarray(B, np.float64)
+    new = _nnls_columns(G64, B64.T, X.T > 0, small).T
+
+    # the kernel's safeguard: keep the warm start where it is the better point
+    def quadratic(Y):
+        return 0.5 * np.einsum("ij,jk,ik->i", Y, G64, Y) - np.einsum("ij,ij->i", B64, Y)
+
+    better = quadratic(new) <= quadratic(np.asarray(X, dtype=np.float64))
+    X[better] = new[better]
     return X
 
 

@@ -34,10 +34,12 @@ def balance(W, H, engine):
     Components with a zero column or row are left as they are.
     """
     xp = namespace(H)
-    w2 = xp.linalg.diagonal(engine.gram(W))
-    h2 = xp.sum(H * H, axis=1)
+    # squared norms in float64: float32 squares of a drifted component overflow
+    w2 = xp.linalg.diagonal(engine.gram(xp.astype(W, xp.float64)))
+    H64 = xp.astype(H, xp.float64)
+    h2 = xp.sum(H64 * H64, axis=1)
     live = (w2 > 0) & (h2 > 0)
     s = xp.where(live, (xp.where(live, w2, 1.0) / xp.where(live, h2, 1.0)) ** 0.25, 1.0)
-    s = xp.astype(s, H.dtype)
+    s = xp.astype(s, H.dtype)  # ratios of norms: finite in float32 when both are
     W = engine.map_rows(lambda Wb: (Wb / s, 0.0), W)[0]
     return W, H * s[:, None]

@@ -13,6 +13,7 @@ import numpy as np
 from .._masked import l2_per_line
 from ..engines._ops import empty, float64_copy, namespace
 from ..kernels import kernel
+from ..kernels.masked import held_share
 from ._common import h_stats, penalised
 
 SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2"), "masked": True}
@@ -22,7 +23,7 @@ SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2"), "masked":
 _SOLVE_ROWS = 2048
 
 
-def _scaling(G):
+def _scaling(G, dtype=np.float64):
     """d with d·G·d of unit diagonal (1 where G's diagonal is 0), and that d·G·d.
 
     A factor whose rows differ in scale by many orders (HALS can let one component's W
@@ -33,14 +34,27 @@ def _scaling(G):
     xp = namespace(G)
     G = float64_copy(G)
     diag = xp.linalg.diagonal(G)
-    d = xp.where(diag > 0, 1.0 / xp.sqrt(xp.where(diag > 0, diag, 1.0)), 1.0)
-    return d, G * d[:, None] * d[None, :]
+    # a component whose Gram diagonal is 0, or at most eps² of the trace in the fit's
+    # dtype (kernels.masked.held_share), is held at 0: d = 0 zeroes its row, column and
+    # right-hand side, and a unit diagonal keeps the system regular
+    live = (diag > 0) & (diag > held_share(dtype) * xp.sum(diag))
+    d = xp.where(live, 1.0 / xp.sqrt(xp.where(live, diag, 1.0)), 0.0)
+    Gs = G * d[:, None] * d[None, :]
+    Gs = Gs + xp.diag(xp.astype(~live, Gs.dtype))
+    return d, Gs
 
 
 def _threshold(B, d):
-    """Magnitudes below this count as zero in the feasibility tests (all of B, scaled)."""
+    """Magnitudes below this count as zero in the feasibility tests (all of B, scaled).
+
+    1e-12 of B's largest entry, or its rounding error when B is float32 (its products
+    carry errors of k·eps that the tests would otherwise chase around a degenerate
+    problem, such as k above the rank of X, and end on a worse vertex).
+    """
     xp = namespace(B)
-    return 1e-12 * max(float(xp.max(xp.abs(B * d))), 1e-300)
+    k = B.shape[1]
+    rel = max(1e-12, 10.0 * k * float(np.finfo(np.float32).eps)) if B.dtype == xp.float32 else 1e-12
+    return rel * max(float(xp.max(xp.abs(B * d))), 1e-300)
 
 
 def nnls_bpp(G, B, X0, engine, dtype, small=None):
@@ -64,30 +78,47 @@ def nnls_bpp(G, B, X0, engine, dtype, small=None):
     -------
     X : array of shape (r, k), non-negative
     """
-    d, Gs = _scaling(G)
+    d, Gs = _scaling(G, dtype)
     small = _threshold(B, d) if small is None else small
     solve = kernel("nnls_rows", engine)
+    xp = namespace(d)
+    inverse = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)  # held components: 0
     out = empty(B, B.shape, dtype)
     for lo in range(0, out.shape[0], _SOLVE_ROWS):
         hi = lo + _SOLVE_ROWS
         Bs = float64_copy(B[lo:hi])
         Bs *= d
-        # X0 seeds the passive sets only through its support, which scaling keeps
-        Xs = solve(Gs, Bs, float64_copy(X0[lo:hi]), small)
+        # X0, in the scaled variables, seeds the passive sets and is the safeguard
+        Xs = solve(Gs, Bs, float64_copy(X0[lo:hi]) * inverse, small)
         Xs *= d
         out[lo:hi] = Xs
     return out
 
 
-def _exact_W(hs, W, plan, engine):
+def _gram64(A, gram, engine, rows):
+    """The Gram of A's rows (``rows``) or columns in float64: ``gram`` when A is float64.
+
+    A float32 Gram is off by rounding in every direction, so the Gram of a factor whose
+    rank is below k (k larger than a side of X) is not singular any more, and its
+    solution runs off along the spurious directions; in float64 the rank deficit stays
+    visible to the solver, which then takes the least-squares solution.
+    """
+    if engine.dtype_of(A) == np.float64:
+        return gram
+    A64 = float64_copy(A) if rows else namespace(A).astype(A, namespace(A).float64)
+    return A64 @ A64.T if rows else engine.gram(A64)
+
+
+def _exact_W(hs, W, plan, engine, H=None):
     """The W ≥ 0 that minimises the objective for the H behind ``hs``, from W's support."""
-    HHt, XHt = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W)
+    HHt = hs["HHt"] if H is None else _gram64(H, hs["HHt"], engine, rows=True)
+    HHt, XHt = penalised(HHt, hs["XHt"], plan.l1_W, plan.l2_W)
     small, block = _threshold(XHt, _scaling(HHt)[0]), engine.block
 
     def solve(Wb, Rb):
         return nnls_bpp(HHt, Rb, Wb, block, plan.dtype, small), 0.0
 
-    return engine.map_rows(solve, W, XHt)[0]
+    return engine.map_rows(solve, W, XHt, whole=True)[0]
 
 
 def solve_W(X, W, H, plan, engine):
@@ -110,18 +141,18 @@ def solve_W(X, W, H, plan, engine):
         ``XHt`` and ``HHt`` of H.
     """
     hs = h_stats(X, H, {"update_H": False}, engine)
-    return _exact_W(hs, W, plan, engine), hs
+    return _exact_W(hs, W, plan, engine, H), hs
 
 
 def step(X, W, H, state, plan, engine):
     """One ANLS sweep: W exactly given H, then H exactly given W."""
     hs = h_stats(X, H, state, engine)
-    W = _exact_W(hs, W, plan, engine)
+    W = _exact_W(hs, W, plan, engine, H)
     if not plan.update_H:
         state["stats"] = hs
         return W, H
     WtW, WtX = engine.gram(W), engine.WtX(W, X)
-    G, R = penalised(WtW, WtX, plan.l1_H, plan.l2_H)
+    G, R = penalised(_gram64(W, WtW, engine, rows=False), WtX, plan.l1_H, plan.l2_H)
     H = nnls_bpp(G, R.T, H.T, engine.block, plan.dtype).T
     state["stats"] = {"WtX": WtX, "WtW": WtW}
     return W, H
