@@ -234,7 +234,7 @@ CLI = [
      "could not read the duration 'soon'"),
     ("transform: corrupt model", "transform {d}/junk.npz {d}/X.npy", "not an nmfkit model"),
     ("transform: data as model", "transform {d}/X.npy {d}/X.npy", "one bare array"),
-    ("transform: other features", "transform {d}/model.npz {d}/X5.npy", "X has 5 features, but NMF"),
+    ("transform: other features", "transform {d}/model.npz {d}/X5.npy", "X has 5 features"),
     ("recommend: missing file", "recommend {d}/none.tsv --user 1", "ratings file not found"),
     ("recommend: word for a rating", "recommend {d}/ratings.tsv --user 1",
      "ratings.tsv:2: rating 'good' is not a number"),

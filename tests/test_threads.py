@@ -147,3 +147,46 @@ def test_bad_nmfkit_num_threads_says_what_to_set(monkeypatch):
     monkeypatch.setenv("NMFKIT_NUM_THREADS", "two")
     with pytest.raises(ValueError, match="NMFKIT_NUM_THREADS='two' is not a whole number"):
         _rows.n_threads()
+
+
+@pytest.mark.parametrize("data", ["dense", "sparse", "unknown entries"])
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_fit_does_not_depend_on_the_number_of_blas_threads(solver, data):
+    """Issue 9, item 6: a fit holds BLAS to one thread and splits its work by size only."""
+    from threadpoolctl import threadpool_limits
+
+    if data == "unknown entries" and not SOLVERS[solver].SUPPORTS.get("masked"):
+        pytest.skip(f"{solver} does not fit unknown entries")
+    betas = SOLVERS[solver].SUPPORTS["beta"]
+    beta = 1.0 if betas == "any" else betas[0]
+    rng = np.random.default_rng(3)
+    X = rng.random((400, 20)) @ rng.random((20, 300)) + 0.01  # big enough for BLAS threads
+    if data == "sparse":
+        X = random_sparse(400, 300, density=0.2, seed=3)
+    elif data == "unknown entries":
+        X[rng.random(X.shape) < 0.2] = np.nan
+    runs = []
+    for threads in (1, 2, 4):
+        with threadpool_limits(threads, user_api="blas"):
+            model = NMF(10, solver=solver, beta_loss=beta, max_iter=20, tol=0, random_state=0)
+            runs.append((model.fit_transform(X), model.components_, model.reconstruction_err_))
+    for run in runs[1:]:
+        for a, b in zip(run, runs[0]):
+            assert np.array_equal(a, b)
+
+
+def test_mini_batch_fits_do_not_depend_on_the_number_of_blas_threads():
+    from threadpoolctl import threadpool_limits
+
+    from nmfkit import MiniBatchNMF
+
+    rng = np.random.default_rng(4)
+    X = rng.random((1200, 20)) @ rng.random((20, 300))
+    runs = []
+    for threads in (1, 2, 4):
+        with threadpool_limits(threads, user_api="blas"):
+            model = MiniBatchNMF(10, batch_size=300, max_iter=3, tol=0, random_state=0)
+            runs.append((model.fit(X).components_, model.transform(X)))
+    for run in runs[1:]:
+        for a, b in zip(run, runs[0]):
+            assert np.array_equal(a, b)

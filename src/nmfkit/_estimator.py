@@ -286,6 +286,16 @@ class NMF(_FactorizationMixin):
             )
         X, engine, params = self._check(X, reset=update_H, caller=caller, weights=weights)
         plan, W, H = resolve(params, X, engine, W, H, update_H=update_H, caller=caller)
+        with engine.threads(pooled=True):
+            W, H, result = self._solve(X, W, H, plan, engine, update_H, caller, control)
+        if update_H:
+            # n_features_in_ (and pandas column names) are recorded only once the fit has
+            # finished: an interrupted fit leaves the estimator unfitted
+            validate_data(self, original, reset=True, skip_check_array=True)
+        return X, W, H, plan, engine, result
+
+    def _solve(self, X, W, H, plan, engine, update_H, caller, control):
+        """Initialise, iterate and finish (balance, exact final W) on the engine."""
         W, H = initialize(X, plan, engine, W, H)
         W, H, result = run(X, W, H, plan, engine, self.callback, caller, control)
         if update_H and not (plan.l1_W or plan.l2_W or plan.l1_H or plan.l2_H):
@@ -297,11 +307,7 @@ class NMF(_FactorizationMixin):
             # return the W that transform(X) gives for the final H (exact NNLS), so
             # fit_transform(X) and fit(X).transform(X) agree; loss_curve_ keeps the iterates
             W, result.stats = solve_W(X, W, H, plan, engine)
-        if update_H:
-            # n_features_in_ (and pandas column names) are recorded only once the fit has
-            # finished: an interrupted fit leaves the estimator unfitted
-            validate_data(self, original, reset=True, skip_check_array=True)
-        return X, W, H, plan, engine, result
+        return W, H, result
 
     # -- public API ------------------------------------------------------------------
     def fit_transform(self, X, y=None, W=None, H=None, weights=None, checkpoint=None):
@@ -333,7 +339,8 @@ class NMF(_FactorizationMixin):
         X, W, H, plan, engine, result = self._fit_transform(
             X, W, H, caller="NMF.fit", weights=weights, control=checkpoint
         )
-        data_fit = beta_divergence(X, W, H, plan.beta, engine, result.data, result.stats)
+        with engine.threads(pooled=True):
+            data_fit = beta_divergence(X, W, H, plan.beta, engine, result.data, result.stats)
         self.components_ = engine.to_output(H, like=X)
         self.n_components_ = plan.n_components
         self._n_features_out = plan.n_components

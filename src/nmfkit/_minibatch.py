@@ -323,10 +323,12 @@ class MiniBatchNMF(_FactorizationMixin):
         """One mini-batch: W for its rows, then H; returns (batch objective, rows)."""
         first = not hasattr(self, "components_") or not hasattr(self, "_stats_B")
         Xb, engine = self._check_block(X, caller, first)
-        if first:
-            self._start(Xb, engine, caller)
-        W, loss = self._solve_W(Xb, self.components_, engine, caller)
-        self._update_H(Xb, W, rho, engine)
+        # BLAS on one thread, the work split by size: the same bits on any machine
+        with engine.threads():
+            if first:
+                self._start(Xb, engine, caller)
+            W, loss = self._solve_W(Xb, self.components_, engine, caller)
+            self._update_H(Xb, W, rho, engine)
         return loss, Xb.shape[0]
 
     # -- public API ------------------------------------------------------------------
@@ -435,8 +437,9 @@ class MiniBatchNMF(_FactorizationMixin):
         total, parts = 0.0, []
         for batch in self._batches(blocks):
             Xb, engine = self._check_block(batch, "MiniBatchNMF.fit", False)
-            W, _ = self._solve_W(Xb, self.components_, engine, "MiniBatchNMF.fit")
-            total += beta_divergence(Xb, W, self.components_, self._beta, engine)
+            with engine.threads():
+                W, _ = self._solve_W(Xb, self.components_, engine, "MiniBatchNMF.fit")
+                total += beta_divergence(Xb, W, self.components_, self._beta, engine)
             if keep_W:
                 parts.append(W)
         self.reconstruction_err_ = float(np.sqrt(2.0 * total))
@@ -461,7 +464,9 @@ class MiniBatchNMF(_FactorizationMixin):
         parts = []
         for batch in _rows(X, self.batch_size):
             Xb, engine = self._check_block(batch, "MiniBatchNMF.transform", False)
-            parts.append(self._solve_W(Xb, self.components_, engine, "MiniBatchNMF.transform")[0])
+            with engine.threads():
+                W, _ = self._solve_W(Xb, self.components_, engine, "MiniBatchNMF.transform")
+            parts.append(W)
         return np.concatenate(parts) if parts else np.zeros((0, self.n_components_))
 
     def fit_transform(self, X, y=None, W=None, H=None):

@@ -55,11 +55,13 @@ class Engine:
         return fn(*rows)
 
     @staticmethod
-    def map_rows(fn, A, *rows):
+    def map_rows(fn, A, *rows, whole=False):
         """Apply ``fn(A, *rows) -> (A_new, value)`` over blocks of rows; sum the values.
 
-        ``rows`` are arrays with A's rows (X Hᵀ for W). In memory this is one call; the
-        Dask engine runs it on each chunk where the chunk lives.
+        ``rows`` are arrays with A's rows (X Hᵀ for W). In memory this is one call (the
+        NumPy engine splits it over its pool unless ``whole``: for a ``fn`` that runs a
+        kernel, which splits its work itself); the Dask engine runs it on each chunk
+        where the chunk lives.
         """
         return fn(A, *rows)
 

@@ -126,7 +126,7 @@ class DaskEngine(Engine):
         check_scale(caller, name, high, X.shape, NumpyEngine.dtype_of(X))
 
     # -- blocks --------------------------------------------------------------------
-    def map_rows(self, fn, A, *rows):
+    def map_rows(self, fn, A, *rows, whole=False):
         """``fn`` on each chunk of rows of A (and of ``rows``) where it lives."""
         if not _is_dask(A):
             return fn(A, *rows)
@@ -199,7 +199,7 @@ class DaskEngine(Engine):
         return da.concatenate(parts).persist()
 
     def WtX(self, W, X):
-        return self.reduce_rows(NumpyEngine.WtX, W, X)
+        return self.reduce_rows(NumpyEngine().WtX, W, X)
 
     def XtW(self, X, W):
         return np.ascontiguousarray(self.reduce_rows(lambda x, w: x.T @ w, X, W))

@@ -106,6 +106,17 @@ def check_scale(caller, name, high, shape, dtype):
     )
 
 
+def _ordered_sum(parts):
+    """parts[0] + parts[1] + ..., in that order (numbers, arrays or tuples of them)."""
+    total = parts[0]
+    for part in parts[1:]:
+        if isinstance(total, tuple):
+            total = tuple(a + b for a, b in zip(total, part))
+        else:
+            total = total + part
+    return total
+
+
 class _NumpyChecks:
     """How ``NumpyEngine._check_values_with`` counts, in NumPy."""
 
@@ -143,27 +154,55 @@ class NumpyEngine(Engine):
         self._pooled = False
 
     # -- threads -----------------------------------------------------------------
-    def threads(self, pooled):
-        """Context for a fit's iterations; ``pooled`` moves all parallel work to one pool.
+    def threads(self, pooled=True):
+        """Context for a whole fit: BLAS on one thread, parallel work on nmfkit's pool.
 
-        With ``pooled`` (solvers whose work is row-wise, see ``kernels._rows``), BLAS is
-        held to one thread and the products below run over blocks of rows on nmfkit's
-        pool, as its kernels do. Otherwise BLAS's idle threads, which spin for a while
-        after each product, take the cores from the kernel that follows (on 2 cores that
-        made a HALS sweep twice as slow); scikit-learn's KMeans holds BLAS the same way.
+        Inside it the products below (and row-wise kernels, see ``kernels._rows``) run
+        over blocks of rows on nmfkit's pool. The blocks depend on the size of the work
+        only, and BLAS on one thread sums in one order, so a fit gives the same bits
+        whatever number of threads BLAS or nmfkit is given (tests/test_threads.py).
+        It also keeps BLAS's idle threads, which spin for a while after each product,
+        from taking the cores from the kernel that follows (on 2 cores that made a HALS
+        sweep twice as slow); scikit-learn's KMeans holds BLAS the same way. ``pooled``
+        is accepted for the Engine interface; the NumPy engine always pools.
         """
-        if not pooled:
-            return contextlib.nullcontext()
         return self._pooled_region()
+
+    def _row_bounds(self, A, rows):
+        """Blocks of A's rows for ``map_rows``/``reduce_rows`` (one block unless pooled)."""
+        n = A.shape[0]
+        # sparse blocks go to compiled kernels that split their work themselves
+        if not self._pooled or n < 2 or any(sp.issparse(r) for r in (A, *rows)):
+            return np.array([0, n])
+        width = max([r.shape[1] for r in rows if getattr(r, "ndim", 2) == 2] + [1])
+        k = A.shape[1] if getattr(A, "ndim", 1) == 2 else 1
+        return even_blocks(n, 2 * width * k, _GEMM_BLOCK_WORK, _GEMM_BLOCKS)
+
+    def map_rows(self, fn, A, *rows, whole=False):
+        """``fn`` over blocks of rows of A (and ``rows``) on the pool; values summed in
+        block order. See ``Engine.map_rows``."""
+        bounds = self._row_bounds(A, rows)
+        if len(bounds) == 2 or whole:
+            return fn(A, *rows)
+        parts = map_blocks(lambda lo, hi: fn(A[lo:hi], *(r[lo:hi] for r in rows)), bounds)
+        return np.concatenate([p[0] for p in parts]), _ordered_sum([p[1] for p in parts])
+
+    def reduce_rows(self, fn, *rows):
+        """Σ over blocks of rows of ``fn(*blocks)``, on the pool, added in block order."""
+        bounds = self._row_bounds(rows[-1], rows[:-1])
+        if len(bounds) == 2:
+            return fn(*rows)
+        parts = map_blocks(lambda lo, hi: fn(*(r[lo:hi] for r in rows)), bounds)
+        return _ordered_sum(parts)
 
     @contextlib.contextmanager
     def _pooled_region(self):
         with _one_blas_thread():
-            self._pooled = True
+            outer, self._pooled = self._pooled, True
             try:
                 yield
             finally:
-                self._pooled = False
+                self._pooled = outer
 
     # -- input -----------------------------------------------------------------
     def check_input(self, X, caller="NMF.fit", name="X", allow_nan=False):
@@ -285,11 +324,12 @@ class NumpyEngine(Engine):
         map_blocks(product, even_blocks(n, work, _GEMM_BLOCK_WORK, _GEMM_BLOCKS))
         return out
 
-    @staticmethod
-    def WtX(W, X):
+    def WtX(self, W, X):
         """W.T @ X of shape (k, n_features), sparse X included."""
         if sp.issparse(X):
             return np.ascontiguousarray((X.T @ W).T)
+        if self._pooled:
+            return np.ascontiguousarray(self.XtW(X, W).T)
         return W.T @ X
 
     def XtW(self, X, W):

@@ -107,6 +107,9 @@ def map_blocks(func, bounds):
     """``[func(lo, hi) for each block]``, on the pool when there is more than one block."""
     pairs = list(zip(bounds[:-1], bounds[1:]))
     threads = n_threads()
-    if len(pairs) == 1 or threads == 1:
+    # work handed out from a pool thread runs there: a pool thread waiting on the pool
+    # could wait forever once every thread does
+    inside = threading.current_thread().name.startswith("nmfkit")
+    if len(pairs) == 1 or threads == 1 or inside:
         return [func(lo, hi) for lo, hi in pairs]
     return list(_get_pool(threads).map(lambda p: func(*p), pairs))

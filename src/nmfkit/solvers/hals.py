@@ -46,7 +46,7 @@ def _sweeps(A, G, R, budget, sweep, orders, engine):
     """Up to ``budget`` sweeps over A (rows of R alongside), while they pay off."""
 
     def run(A, order):
-        return engine.map_rows(lambda a, r: (a, sweep(a, G, r, order)), A, R)
+        return engine.map_rows(lambda a, r: (a, sweep(a, G, r, order)), A, R, whole=True)
 
     A, first = run(A, next(orders))
     for _ in range(budget - 1):
