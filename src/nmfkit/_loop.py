@@ -33,6 +33,7 @@ class FitResult:
     data: dict = field(default_factory=dict)  # describe_data(X), for reuse after the fit
     stats: dict = field(default_factory=dict)  # Gram products valid for the returned pair
     times: list = field(default_factory=list)  # seconds since the start, at each check
+    data_fit: float = None  # d_β(X | W H) of the returned pair, when already known
 
 
 def run(X, W, H, plan, engine, callback=None, caller="NMF", control=None):

@@ -384,6 +384,17 @@ class MiniBatchNMF(_FactorizationMixin):
         return self
 
     def _fit(self, X, keep_W=False):
+        """``fit``, all or nothing: an exception (Ctrl-C included) midway restores the
+        estimator as it was, instead of leaving the first batches' components set."""
+        before = dict(self.__dict__)
+        try:
+            return self._fit_passes(X, keep_W)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit_passes(self, X, keep_W):
         """The body of ``fit``; with ``keep_W``, also W of every row (from the last pass)."""
         validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
         for name in ("components_", "_stats_B"):

@@ -346,6 +346,12 @@ class NumpyEngine(Engine):
         return out
 
     @staticmethod
+    def max_value(X):
+        """The largest entry of X (0 for an empty or all-zero X)."""
+        v = X.values if hasattr(X, "weights") else X.data if sp.issparse(X) else X
+        return float(v.max()) if v.size else 0.0
+
+    @staticmethod
     def sq_norm(X):
         """Squared Frobenius norm, accumulated in float64."""
         v = X.data if sp.issparse(X) else X.ravel()

@@ -103,6 +103,11 @@ class TorchEngine(Engine):
         """The stored values of sparse X (all entries of dense X), flat."""
         return X.values() if X.layout != torch.strided else X.reshape(-1)
 
+    def max_value(self, X):
+        """The largest entry of X (0 for an empty or all-zero X)."""
+        v = self.values(X)
+        return float(v.max()) if v.numel() else 0.0
+
     def count_zeros(self, X):
         v = self.values(X)
         return X.shape[0] * X.shape[1] - v.numel() + int((v == 0).sum())
