@@ -100,8 +100,9 @@ def main():
         cmd += ["--repeats", str(args.repeats)] + (["--sklearn"] if i == 0 else [])
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
-    header = f"{'data':<18}{'case':<8}" + "".join(f"{'tree ' + str(i):>10}" for i in range(len(args.tree)))
-    print(header + f"{'sklearn':>10}" + "".join(f"{'ratio ' + str(i):>9}" for i in range(len(args.tree))))
+    trees = range(len(args.tree))
+    header = f"{'data':<18}{'case':<8}" + "".join(f"{'tree ' + str(i):>10}" for i in trees)
+    print(header + f"{'sklearn':>10}" + "".join(f"{'ratio ' + str(i):>9}" for i in trees))
     for rows in zip(*results):
         sk = rows[0]["sklearn"]
         line = f"{rows[0]['data']:<18}{rows[0]['case']:<8}"

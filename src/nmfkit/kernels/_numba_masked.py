@@ -3,7 +3,7 @@
 import numpy as np
 from numba import njit
 
-from ._numba_nnls import _nnls_rows
+from ._numba_nnls import _nnls_rows, _quadratic
 from ._rows import csr_blocks, map_blocks
 from .masked import _FLAT, _POLISH_SWEEPS, held_share
 
@@ -84,19 +84,6 @@ def _masked_rows(indptr, indices, target, weight, A, B, l1, l2, held):
 
 
 @njit(cache=True, nogil=True)
-def _objective(G, b, x):
-    """½ xᵀ G x − b·x."""
-    k = x.shape[0]
-    f = 0.0
-    for p in range(k):
-        gx = 0.0
-        for q in range(k):
-            gx += G[p, q] * x[q]
-        f += x[p] * (0.5 * gx - b[p])
-    return f
-
-
-@njit(cache=True, nogil=True)
 def _safeguard(G, b, x, x0):
     """Keep the BPP solution x unless it is worse than the warm start x0 (a passive block
     so ill-conditioned that its solve broke down: rows with fewer known entries than
@@ -108,7 +95,7 @@ def _safeguard(G, b, x, x0):
     for p in range(k):
         if not np.isfinite(x[p]):
             ok = False
-    if not ok or _objective(G, b, x) > _objective(G, b, x0):
+    if not ok or _quadratic(G, b, x) > _quadratic(G, b, x0):
         for p in range(k):
             x[p] = x0[p]
     top = 0.0
