@@ -104,8 +104,8 @@ def _check(X, params):
         # updates are monotone for the floored objective, up to EPSILON·Σx (RELIABILITY.md)
         atol = max(atol, EPSILON)
     slack = rtol * curve[:-1] + atol * size
-    heuristic = params["beta_loss"] != 2 and params["alpha_W"] and params["l1_ratio"] < 1
-    if not heuristic:  # MU's L2 term for β != 2 is scikit-learn's heuristic: not monotone
+    heuristic = params["beta_loss"] not in (1, 2) and params["alpha_W"] and params["l1_ratio"] < 1
+    if not heuristic:  # MU's L2 term for β ∉ {1, 2} is scikit-learn's heuristic: not monotone
         assert (np.diff(curve) <= slack).all(), curve
     again, W2 = _fit(X, params)
     np.testing.assert_array_equal(W2, W)

@@ -41,10 +41,10 @@ def masked_step(obs, W, H, state, plan, engine):
     """One weighted MU sweep over the observed entries only (any β)."""
     gamma = losses._gamma(plan.beta)
     num, den = mu_terms(obs, W, H, plan.beta, for_W=True)
-    W = losses.mu_apply(W, num, den, plan.l1_W, plan.l2_W, gamma)
+    W = losses.mu_apply(W, num, den, plan.l1_W, plan.l2_W, gamma, plan.beta)
     if plan.update_H:
         num, den = mu_terms(obs, W, H, plan.beta, for_W=False)
-        H = losses.mu_apply(H, num, den, plan.l1_H, plan.l2_H, gamma)
+        H = losses.mu_apply(H, num, den, plan.l1_H, plan.l2_H, gamma, plan.beta)
         if plan.beta <= 1:
             H[H < np.finfo(np.float64).eps] = 0.0
     state["stats"] = {}
