@@ -35,9 +35,28 @@ def _add(a, b):
     return a + b
 
 
+def _aligned(a):
+    """An unaligned NumPy array copied to aligned memory, anything else as it is.
+
+    distributed hands out arrays received from other processes at any byte offset, and
+    NumPy does not give unaligned arrays to BLAS: its own loops sum in another order,
+    so the same fit gave other last bits depending on where its chunks had travelled.
+    """
+    return a.copy() if isinstance(a, np.ndarray) and not a.flags.aligned else a
+
+
+def _call(fn):
+    """``fn`` on aligned arguments (see ``_aligned``)."""
+
+    def run(*args):
+        return fn(*(_aligned(a) for a in args))
+
+    return run
+
+
 def _apply(fn, A, *rows):
     # a copy: the chunk may be a persisted result that other tasks still read
-    return fn(copy(A), *rows)
+    return fn(copy(A), *(_aligned(r) for r in rows))
 
 
 def _value_stats(block):
@@ -113,7 +132,8 @@ class DaskEngine(Engine):
         return X
 
     def _check_values(self, X, caller, name):
-        parts = dask.compute(*[dask.delayed(_value_stats)(b) for b in X.to_delayed().ravel()])
+        stats = dask.delayed(_call(_value_stats))
+        parts = dask.compute(*[stats(b) for b in X.to_delayed().ravel()])
         n_nan, n_inf, n_neg = (sum(p[i] for p in parts) for i in range(3))
         low = min(p[3] for p in parts)
         self._facts[X.name] = {
@@ -145,7 +165,7 @@ class DaskEngine(Engine):
         if not any(_is_dask(r) for r in rows):
             return fn(*rows)
         blocks = [r.to_delayed().ravel() for r in rows]
-        f = dask.delayed(fn, pure=True)
+        f = dask.delayed(_call(fn), pure=True)
         parts = [f(*bs) for bs in zip(*blocks)]
         while len(parts) > 1:
             pairs = [dask.delayed(_add)(a, b) for a, b in zip(parts[::2], parts[1::2])]
@@ -197,7 +217,7 @@ class DaskEngine(Engine):
     def XHt(self, X, H):
         """X Hᵀ chunked like X's rows, persisted (it is read several times per iteration)."""
         k = H.shape[0]
-        product = dask.delayed(self._numpy.XHt, pure=True)
+        product = dask.delayed(_call(self._numpy.XHt), pure=True)
         Hd = dask.delayed(H, pure=True)
         dtype = np.result_type(X.dtype, H.dtype)
         parts = [
