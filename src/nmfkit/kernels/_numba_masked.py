@@ -3,7 +3,7 @@
 import numpy as np
 from numba import njit
 
-from ._numba_nnls import _nnls_rows, _quadratic
+from ._numba_nnls import _nnls_rows
 from ._rows import csr_blocks, map_blocks
 from .masked import _FLAT, _POLISH_SWEEPS, held_share
 
@@ -34,7 +34,6 @@ def _masked_rows(indptr, indices, target, weight, A, B, l1, l2, held):
     G = np.empty((k, k))
     b = np.empty((1, k))
     x = np.empty((1, k))
-    x0 = np.empty(k)
     d = np.empty(k)
     for i in range(n):
         lo, hi = indptr[i], indptr[i + 1]
@@ -74,33 +73,24 @@ def _masked_rows(indptr, indices, target, weight, A, B, l1, l2, held):
                 G[p, p] = 1.0  # a coordinate no entry touches solves to 0
             b[0, p] *= d[p]
             big = max(big, abs(b[0, p]))
-            x0[p] = A[i, p] / d[p] if d[p] > 0.0 else 0.0
-            x[0, p] = x0[p]
+            x[0, p] = A[i, p] / d[p] if d[p] > 0.0 else 0.0
         _nnls_rows(G, b, x, 1e-12 * max(big, 1e-300))
-        _safeguard(G, b[0], x[0], x0)
+        _polish(G, b[0], x[0])
         for p in range(k):
             A[i, p] = x[0, p] * d[p]
     return A
 
 
 @njit(cache=True, nogil=True)
-def _safeguard(G, b, x, x0):
-    """Keep the BPP solution x unless it is worse than the warm start x0 (a passive block
-    so ill-conditioned that its solve broke down: rows with fewer known entries than
-    components), then polish by exact coordinate steps (G has a unit diagonal). At a true
-    solution the first sweep moves nothing; otherwise the sweeps only lower the
-    objective, so the row never ends worse than it started."""
+def _polish(G, b, x):
+    """Exact coordinate steps on x (G has a unit diagonal) until they stop moving.
+
+    x comes from ``_nnls_rows``, which already keeps the warm start when its solution
+    is worse or not finite (a passive block so ill-conditioned that its solve broke
+    down: rows with fewer known entries than components). At a true solution the first
+    sweep moves nothing; otherwise the sweeps only lower the objective, so the row never
+    ends worse than it started."""
     k = x.shape[0]
-    ok = True
-    for p in range(k):
-        if not np.isfinite(x[p]):
-            ok = False
-    if not ok or _quadratic(G, b, x) > _quadratic(G, b, x0):
-        for p in range(k):
-            x[p] = x0[p]
-    top = 0.0
-    for p in range(k):
-        top = max(top, abs(x[p]))
     for _ in range(_POLISH_SWEEPS):
         change = 0.0
         for p in range(k):

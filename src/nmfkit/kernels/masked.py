@@ -57,15 +57,10 @@ def row_system(indptr, indices, target, weight, B, i, l1, l2):
     return G, b, d
 
 
-def safeguard_xp(G, b, x, x0):
-    """x, or x0 where x is worse (a broken-down solve), polished by exact coordinate
-    steps until they stop moving (G has a unit diagonal); never worse than x0."""
-
-    def objective(v):
-        return 0.5 * float(v @ G @ v) - float(b @ v)
-
-    if not np.isfinite(x).all() or objective(x) > objective(x0):
-        x = x0.copy()
+def polish_xp(G, b, x):
+    """x polished by exact coordinate steps until they stop moving (G has a unit
+    diagonal). ``nnls_rows_xp`` has already kept the warm start where its solution was
+    worse, so the result is never worse than the warm start."""
     for _ in range(_POLISH_SWEEPS):
         change = 0.0
         for p in range(len(x)):
@@ -104,10 +99,9 @@ def masked_nnls_rows_xp(indptr, indices, target, weight, A, B, l1, l2):
             continue
         G, b, d = row_system(indptr, indices, target, weight, B, i, l1, l2[i])
         small = 1e-12 * max(float(np.max(np.abs(b))), 1e-300)
-        x0 = np.where(d > 0, A[i] / np.where(d > 0, d, 1.0), 0.0)
-        x = x0[None, :].copy()
+        x = np.where(d > 0, A[i] / np.where(d > 0, d, 1.0), 0.0)[None, :]
         nnls_rows_xp(G, b[None, :], x, small)
-        A[i] = safeguard_xp(G, b, x[0], x0) * d
+        A[i] = polish_xp(G, b, x[0]) * d
     return A
 
 
