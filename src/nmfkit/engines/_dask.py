@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from ._base import Engine, missing_extra
 from ._numpy import NumpyEngine, check_counts, check_scale
-from ._ops import copy, to_host
+from ._ops import add_parts, copy, to_host
 
 try:
     import dask
@@ -27,12 +27,6 @@ __all__ = ["DaskEngine"]
 
 def _is_dask(A):
     return isinstance(A, da.Array)
-
-
-def _add(a, b):
-    if isinstance(a, tuple):
-        return tuple(_add(x, y) for x, y in zip(a, b))
-    return a + b
 
 
 def _aligned(a):
@@ -168,7 +162,7 @@ class DaskEngine(Engine):
         f = dask.delayed(_call(fn), pure=True)
         parts = [f(*bs) for bs in zip(*blocks)]
         while len(parts) > 1:
-            pairs = [dask.delayed(_add)(a, b) for a, b in zip(parts[::2], parts[1::2])]
+            pairs = [dask.delayed(add_parts)(a, b) for a, b in zip(parts[::2], parts[1::2])]
             parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
         return dask.compute(parts[0])[0]
 

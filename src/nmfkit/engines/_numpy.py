@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from ..kernels._rows import even_blocks, map_blocks
 from ._base import Engine
+from ._ops import add_parts
 
 __all__ = ["NumpyEngine"]
 
@@ -106,17 +107,6 @@ def check_scale(caller, name, high, shape, dtype):
     )
 
 
-def _ordered_sum(parts):
-    """parts[0] + parts[1] + ..., in that order (numbers, arrays or tuples of them)."""
-    total = parts[0]
-    for part in parts[1:]:
-        if isinstance(total, tuple):
-            total = tuple(a + b for a, b in zip(total, part))
-        else:
-            total = total + part
-    return total
-
-
 class _NumpyChecks:
     """How ``NumpyEngine._check_values_with`` counts, in NumPy."""
 
@@ -181,11 +171,12 @@ class NumpyEngine(Engine):
     def map_rows(self, fn, A, *rows, whole=False):
         """``fn`` over blocks of rows of A (and ``rows``) on the pool; values summed in
         block order. See ``Engine.map_rows``."""
-        bounds = self._row_bounds(A, rows)
-        if len(bounds) == 2 or whole:
+        bounds = None if whole else self._row_bounds(A, rows)
+        if bounds is None or len(bounds) == 2:
             return fn(A, *rows)
         parts = map_blocks(lambda lo, hi: fn(A[lo:hi], *(r[lo:hi] for r in rows)), bounds)
-        return np.concatenate([p[0] for p in parts]), _ordered_sum([p[1] for p in parts])
+        value = functools.reduce(add_parts, [p[1] for p in parts])  # in block order
+        return np.concatenate([p[0] for p in parts]), value
 
     def reduce_rows(self, fn, *rows):
         """Σ over blocks of rows of ``fn(*blocks)``, on the pool, added in block order."""
@@ -193,7 +184,7 @@ class NumpyEngine(Engine):
         if len(bounds) == 2:
             return fn(*rows)
         parts = map_blocks(lambda lo, hi: fn(*(r[lo:hi] for r in rows)), bounds)
-        return _ordered_sum(parts)
+        return functools.reduce(add_parts, parts)  # in block order
 
     @contextlib.contextmanager
     def _pooled_region(self):

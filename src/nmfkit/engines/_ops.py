@@ -20,6 +20,7 @@ __all__ = [
     "float64_copy",
     "empty",
     "to_host",
+    "add_parts",
 ]
 
 
@@ -107,3 +108,10 @@ def to_host(A):
     if hasattr(A, "compute"):
         return np.asarray(A.compute())
     return np.asarray(A)
+
+
+def add_parts(a, b):
+    """a + b for the per-block results of ``reduce_rows``: numbers, arrays or tuples."""
+    if isinstance(a, tuple):
+        return tuple(add_parts(x, y) for x, y in zip(a, b))
+    return a + b
