@@ -22,7 +22,7 @@ from ._validation import (
     validate_params,
 )
 from .engines import ENGINES, NumpyEngine, select_engine
-from .losses import beta_divergence, describe_data
+from .losses import beta_divergence
 from .solvers import SOLVERS
 from .solvers._common import balance
 from .solvers.bpp import masked_solve_W, solve_W
@@ -327,15 +327,17 @@ class NMF(_FactorizationMixin):
         Xs = X.scaled(factor) if isinstance(X, Observed) else X * factor
         W = None if W is None else W * factor
         W, H, result = self._solve(Xs, W, H, plan, engine, update_H, caller, control)
-        data_fit = beta_divergence(Xs, W, H, plan.beta, engine, result.data)
+        # as fit_transform evaluates an unscaled fit: from the final pair's Gram products
+        data_fit = beta_divergence(Xs, W, H, plan.beta, engine, result.data, result.stats)
         W = W / factor
         if update_H:
             W, H = balance(W, H, engine)
         scale = factor**-plan.beta  # d_β(c·x | c·y) = c^β d_β(x | y)
         result.loss_curve = [loss * scale for loss in result.loss_curve]
         result.loss = result.loss * scale
-        result.data, result.stats = describe_data(X, engine), {}
-        result.data_fit = data_fit * scale
+        # describe_data(X) without another pass over X: powers of 2 scale exactly
+        result.data = {**result.data, "normX2": result.data["normX2"] * factor**-2}
+        result.stats, result.data_fit = {}, data_fit * scale
         return W, H, result
 
     def _solve(self, X, W, H, plan, engine, update_H, caller, control):
