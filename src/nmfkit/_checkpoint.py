@@ -15,7 +15,7 @@ from dataclasses import fields
 
 import numpy as np
 
-from ._io import read_npz, write_npz
+from ._io import _digest, read_npz, write_npz
 from ._masked import Observed
 from ._version import __version__
 from .engines._ops import to_host
@@ -172,22 +172,18 @@ def _describe(plan):
 
 def _fingerprint(X, plan):
     """SHA-256 of the data and of the Plan fields that change the iterates."""
-    h = hashlib.sha256(_describe(plan).encode())
     if isinstance(X, Observed):
-        parts = (X.indptr, X.indices, X.values, X.weights)
+        parts = dict(indptr=X.indptr, indices=X.indices, values=X.values, weights=X.weights)
     elif hasattr(X, "indptr"):
-        parts = (X.indptr, X.indices, X.data)
+        parts = dict(indptr=X.indptr, indices=X.indices, data=X.data)
     elif hasattr(X, "dask"):
-        parts = ()  # hashing would compute all of X: the shape and chunks stand in for it
-        h.update(repr(X.chunks).encode())
+        parts = {}  # hashing would compute all of X: the shape and chunks stand in for it
     else:
-        parts = (X,)
-    h.update(repr(tuple(X.shape)).encode())
-    for part in parts:
-        a = np.ascontiguousarray(to_host(part))
-        h.update(a.dtype.str.encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+        parts = dict(X=X)
+    arrays = _digest({name: to_host(part) for name, part in parts.items()})
+    chunks = repr(X.chunks) if hasattr(X, "dask") else ""
+    text = f"{_describe(plan)}|{tuple(X.shape)}|{chunks}|{arrays}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # -- the snapshot as JSON plus arrays -----------------------------------------------
