@@ -31,8 +31,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from nmfkit import NMF
-from nmfkit.engines import NumpyEngine
-from nmfkit.losses import beta_divergence
+from nmfkit.arrays.engines import NumpyEngine
+from nmfkit.core.losses import beta_divergence
 
 CASES = [("hals", 2.0), ("bpp", 2.0), ("mu", 2.0), ("ccd", 1.0), ("mu", 1.0), ("mu", 0.5)]
 

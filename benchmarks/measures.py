@@ -99,7 +99,7 @@ def peak_memory(lib):
 
 def loop_overhead(X, k, max_iter=200):
     """Share of a default nmfkit fit spent in the Loop's own objective checks."""
-    import nmfkit._loop as loop
+    import nmfkit.core.loop as loop
     from nmfkit import NMF
 
     spent = [0.0]

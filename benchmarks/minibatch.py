@@ -28,9 +28,9 @@ from sklearn.decomposition import MiniBatchNMF as SkMiniBatchNMF
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import load_news_tfidf  # noqa: E402
 
-from nmfkit import NMF, MiniBatchNMF  # noqa: E402
-from nmfkit.engines import NumpyEngine  # noqa: E402
-from nmfkit.losses import beta_divergence  # noqa: E402
+from nmfkit import NMF, MiniBatchNMF
+from nmfkit.arrays.engines import NumpyEngine
+from nmfkit.core.losses import beta_divergence
 
 K = 20
 

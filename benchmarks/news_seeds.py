@@ -14,8 +14,8 @@ from run import load_news_tfidf
 from sklearn.decomposition import NMF as SkNMF
 
 from nmfkit import NMF
-from nmfkit.engines import NumpyEngine
-from nmfkit.losses import beta_divergence
+from nmfkit.arrays.engines import NumpyEngine
+from nmfkit.core.losses import beta_divergence
 
 
 def final(make, X):

@@ -31,9 +31,9 @@ from sklearn.decomposition import NMF as SkNMF
 
 import nmfkit
 from nmfkit import NMF
-from nmfkit._plan import beta_from_loss
-from nmfkit.engines import NumpyEngine
-from nmfkit.losses import beta_divergence
+from nmfkit.arrays.engines import NumpyEngine
+from nmfkit.core.losses import beta_divergence
+from nmfkit.core.plan import beta_from_loss
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -40,7 +40,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from sklearn.preprocessing import normalize
 
 from nmfkit import TopicModel, topic_coherence
-from nmfkit._topics import _shares
+from nmfkit.applications.topics.model import _shares
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "20newsgroups"
 K = 20

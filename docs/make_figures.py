@@ -21,10 +21,10 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, cross_val_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
-from nmfkit import NMF, TopicModel  # noqa: E402
-from nmfkit.images import normalize_contrast  # noqa: E402
-from nmfkit.metrics import hoyer_sparseness  # noqa: E402
-from nmfkit.plot import components_as_images, loss_curve, top_features  # noqa: E402
+from nmfkit import NMF, TopicModel
+from nmfkit.images import normalize_contrast
+from nmfkit.metrics import hoyer_sparseness
+from nmfkit.plot import components_as_images, loss_curve, top_features
 
 DOCS = Path(__file__).resolve().parent
 DATA = DOCS.parents[1] / "shared" / "data"

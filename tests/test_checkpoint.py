@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from nmfkit import NMF, Checkpoint, load
-from nmfkit._checkpoint import parse_duration
 from nmfkit.cli import main
-from nmfkit.solvers import SOLVERS
+from nmfkit.core.solvers import SOLVERS
+from nmfkit.estimators.checkpoint import parse_duration
 
 CASES = [
     (solver, beta, shuffle)
@@ -176,7 +176,16 @@ def test_ctrl_c_outside_a_fit_exits_130_in_one_line(tmp_path):
     fifo = tmp_path / "X.csv"
     os.mkfifo(fifo)  # reading it blocks until the signal comes
     p = _cli("fit", fifo, "-k", 2)
-    time.sleep(1.0)
+    # wait until the CLI is reading the file (a fixed sleep raced a slow first import)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # fails until a reader opens
+            break
+        except OSError:
+            assert time.monotonic() < deadline and p.poll() is None, "the CLI never read X"
+            time.sleep(0.05)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
+    os.close(writer)
     assert p.returncode == 130 and err.strip() == "nmfkit fit: interrupted", err

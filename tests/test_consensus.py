@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nmfkit import ConsensusNMF
-from nmfkit._consensus import consensus_matrix, cophenetic_correlation, dispersion
+from nmfkit.applications.consensus import consensus_matrix, cophenetic_correlation, dispersion
 from nmfkit.datasets import make_planted, make_swimmer, swimmer_parts
 from nmfkit.metrics import match_components
 

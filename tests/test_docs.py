@@ -7,12 +7,12 @@ import pytest
 
 MODULES = [
     "nmfkit",
-    "nmfkit._estimator",
-    "nmfkit._minibatch",
-    "nmfkit._api",
-    "nmfkit.datasets",
-    "nmfkit._recommender",
-    "nmfkit._topics",
+    "nmfkit.estimators.nmf",
+    "nmfkit.estimators.minibatch",
+    "nmfkit.estimators.api",
+    "nmfkit.applications.datasets",
+    "nmfkit.applications.recommender.model",
+    "nmfkit.applications.topics.model",
 ]
 
 

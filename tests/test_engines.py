@@ -15,8 +15,8 @@ from conftest import planted, random_sparse
 
 import nmfkit
 from nmfkit import NMF
-from nmfkit.engines import ENGINES, available_engines, load_engine, select_engine
-from nmfkit.solvers import SOLVERS
+from nmfkit.arrays.engines import ENGINES, available_engines, load_engine, select_engine
+from nmfkit.core.solvers import SOLVERS
 
 BETAS = [2.0, 1.0, 0.5, 0.0]
 OTHER_ENGINES = [e for e in ENGINES if e != "numpy"]
@@ -238,12 +238,13 @@ def test_gpu_check_script_runs_on_the_cpu(tmp_path):
 def test_torch_device_svd_matches_the_host_one(shape, gram_max, monkeypatch):
     """The SVD a GPU fit runs for NNDSVD (Gram eigh or svd_lowrank), run here on the CPU."""
     torch = pytest.importorskip("torch")
-    from nmfkit.engines import _torch
+    from nmfkit.arrays import linalg
+    from nmfkit.arrays.engines import _torch
 
     X = planted(*shape, 5, seed=6)[0] + 0.01
     host = _torch.TorchEngine("cpu").top_svd(torch.as_tensor(X), 5, np.random.default_rng(0))
     monkeypatch.setattr(_torch.TorchEngine, "_svd_on_host", staticmethod(lambda X: False))
-    monkeypatch.setattr(_torch, "_GRAM_SVD_MAX", gram_max)
+    monkeypatch.setattr(linalg, "GRAM_SVD_MAX", gram_max)
     dev = _torch.TorchEngine("cpu").top_svd(torch.as_tensor(X), 5, np.random.default_rng(0))
     np.testing.assert_allclose(dev[1], host[1], rtol=1e-6)
     # singular vectors up to sign

@@ -14,7 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import nmfkit
 from nmfkit import NMF, non_negative_factorization
-from nmfkit.solvers import SOLVERS
+from nmfkit.core.solvers import SOLVERS
 
 SK_EXAMPLE = np.array([[1, 2], [2, 2], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
 
@@ -148,7 +148,7 @@ def test_every_init(init):
 
 @pytest.mark.parametrize("shape", [(30, 70), (70, 30)])
 def test_exact_truncated_svd_of_short_dense_data(shape):
-    from nmfkit._init import _top_svd
+    from nmfkit.arrays.linalg import top_svd as _top_svd
 
     rng = np.random.default_rng(11)
     X = rng.random(shape)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from nmfkit.engines import NumpyEngine
-from nmfkit.kernels import KERNELS, kernel
+from nmfkit.arrays.engines import NumpyEngine
+from nmfkit.arrays.kernels import KERNELS, kernel
 
 
 def hals_case(rng, dtype, order, n=37, m=23, k=6):
@@ -170,7 +170,7 @@ def test_kl_sweep_keeps_wh_exact_and_descends():
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_compiled_result_does_not_depend_on_the_number_of_threads(name, monkeypatch):
     pytest.importorskip("numba")
-    from nmfkit.kernels import _rows
+    from nmfkit.arrays.kernels import _rows
 
     monkeypatch.setattr(_rows, "_MIN_WORK", 1000)  # several blocks even for small cases
     rng = np.random.default_rng(3)

@@ -5,9 +5,9 @@ import pytest
 import scipy.sparse as sp
 from conftest import random_sparse
 
-from nmfkit._plan import beta_from_loss
-from nmfkit.engines import NumpyEngine
-from nmfkit.losses import EPSILON, beta_divergence, describe_data, mu_update_H, mu_update_W
+from nmfkit.arrays.engines import NumpyEngine
+from nmfkit.core.losses import EPSILON, beta_divergence, describe_data, mu_update_H, mu_update_W
+from nmfkit.core.plan import beta_from_loss
 
 BETAS = [2.0, 1.0, 0.0, 0.5, 1.5, 3.0, -0.5]
 
@@ -94,7 +94,7 @@ def test_wh_at_matches_dense_product():
 @pytest.mark.parametrize("beta", [2.0, 1.0, 0.5, 1.5, 3.0])
 def test_mu_updates_sparse_equal_dense(beta):
     """The MU step on sparse X equals the step on its dense copy."""
-    from nmfkit._plan import Plan
+    from nmfkit.core.plan import Plan
 
     X = random_sparse(15, 11, density=0.4, seed=9)
     W, H = factors(15, 11, 3, 10)

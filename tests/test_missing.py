@@ -6,12 +6,12 @@ import scipy.sparse as sp
 from scipy.optimize import nnls
 
 from nmfkit import NMF
-from nmfkit._masked import Observed, observe
-from nmfkit._plan import resolve
-from nmfkit.engines import NumpyEngine
-from nmfkit.kernels import kernel
-from nmfkit.losses import beta_divergence
-from nmfkit.solvers import SOLVERS
+from nmfkit.arrays.engines import NumpyEngine
+from nmfkit.arrays.kernels import kernel
+from nmfkit.core.losses import beta_divergence
+from nmfkit.core.masked import Observed, observe
+from nmfkit.core.plan import resolve
+from nmfkit.core.solvers import SOLVERS
 
 MASKED = sorted(name for name, mod in SOLVERS.items() if mod.SUPPORTS["masked"])
 BETAS = [2.0, 1.0, 0.5, 0.0]

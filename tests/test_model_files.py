@@ -130,14 +130,14 @@ def test_an_interrupted_fit_leaves_the_estimator_unfitted(monkeypatch):
 
     X, _, _ = make_planted(30, 20, 3, random_state=0)
     docs = ["cats purr", "dogs bark loudly", "cats and dogs", "birds sing"] * 3
-    import nmfkit._minibatch as minibatch
+    import nmfkit.estimators.minibatch as minibatch
 
     cases = [
         (NMF(3, callback=stop), lambda m: m.fit(X)),
         (MiniBatchNMF(3, batch_size=10), lambda m: m.fit(X)),
         (TopicModel(2, min_df=1, callback=stop), lambda m: m.fit(docs)),
     ]
-    import nmfkit._consensus as consensus
+    import nmfkit.applications.consensus as consensus
 
     cases.append((ConsensusNMF(3, n_runs=3), lambda m: m.fit(X)))
     monkeypatch.setattr(consensus, "consensus_matrix", stop)
@@ -152,7 +152,7 @@ def test_an_interrupted_fit_leaves_the_estimator_unfitted(monkeypatch):
         return update(self, *args)
 
     monkeypatch.setattr(minibatch.MiniBatchNMF, "_update_H", update_then_stop)
-    import nmfkit._recommender as recommender
+    import nmfkit.applications.recommender.model as recommender
 
     monkeypatch.setattr(recommender, "kernel", lambda *a: stop)
     users, items = np.repeat(np.arange(5), 3), np.tile(np.arange(3), 5)

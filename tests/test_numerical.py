@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from nmfkit import NMF
-from nmfkit.solvers import SOLVERS
+from nmfkit.core.solvers import SOLVERS
 
 LOSSES = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
 PAIRS = [

@@ -9,7 +9,12 @@ import scipy.sparse as sp
 
 from nmfkit import NMF
 from nmfkit.datasets import make_planted, make_swimmer, swimmer_parts
-from nmfkit.metrics import explained_variance, hoyer_sparseness, match_components, relative_error
+from nmfkit.metrics import (
+    explained_variance,
+    hoyer_sparseness,
+    match_components,
+    relative_error,
+)
 
 
 def test_import_nmfkit_imports_no_matplotlib():

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from nmfkit import NMF  # noqa: E402
-from nmfkit.losses import EPSILON  # noqa: E402
-from nmfkit.solvers import SOLVERS  # noqa: E402
+from nmfkit.core.losses import EPSILON  # noqa: E402
+from nmfkit.core.solvers import SOLVERS  # noqa: E402
 
 settings.register_profile(
     "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -10,11 +10,11 @@ from conftest import planted, random_sparse
 from sklearn.decomposition import non_negative_factorization as sk_nnf
 
 from nmfkit import NMF, non_negative_factorization
-from nmfkit._init import initialize
-from nmfkit._loop import run
-from nmfkit._plan import resolve
-from nmfkit.losses import objective
-from nmfkit.solvers import SOLVERS
+from nmfkit.core.init import initialize
+from nmfkit.core.loop import run
+from nmfkit.core.losses import objective
+from nmfkit.core.plan import resolve
+from nmfkit.core.solvers import SOLVERS
 
 BETAS = [2.0, 1.0, 0.0, 0.5, 1.5, 3.0]
 
@@ -220,8 +220,8 @@ def test_recorded_loss_is_that_of_the_returned_pair(solver, seed):
 def test_hals_keeps_its_best_pair_intact_across_restarts():
     """Extrapolated HALS returns its best pair; later steps (restarts included) must not
     write into that memory, or the pair no longer has the loss recorded for it."""
-    from nmfkit.losses import describe_data
-    from nmfkit.solvers import hals
+    from nmfkit.core.losses import describe_data
+    from nmfkit.core.solvers import hals
 
     kept, restarts = [], 0
     for seed in range(3):
@@ -288,8 +288,8 @@ def test_returned_factors_are_balanced_and_exact_on_exact_data(solver):
 
 
 def test_exact_solve_survives_badly_scaled_components():
-    from nmfkit.engines import NumpyEngine
-    from nmfkit.solvers.bpp import nnls_bpp
+    from nmfkit.arrays.engines import NumpyEngine
+    from nmfkit.core.solvers.bpp import nnls_bpp
 
     rng = np.random.default_rng(1)
     A = rng.random((30, 3))

@@ -6,9 +6,9 @@ import pytest
 from conftest import random_sparse
 
 from nmfkit import NMF
-from nmfkit.engines import _numpy
-from nmfkit.kernels import _rows
-from nmfkit.solvers import SOLVERS
+from nmfkit.arrays.engines import _numpy
+from nmfkit.arrays.kernels import _rows
+from nmfkit.core.solvers import SOLVERS
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from conftest import shared_file
 
 from nmfkit import TopicModel, load, topic_coherence
-from nmfkit._corpus import read_corpus
-from nmfkit._report import topic_report
+from nmfkit.applications.topics.corpus import read_corpus
+from nmfkit.applications.topics.report import topic_report
 from nmfkit.cli import main
 
 THEMES = {
@@ -258,7 +258,7 @@ def test_20newsgroups_topics_match_scikit_learn_and_similar_documents_reach_60_p
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics import normalized_mutual_info_score as nmi
 
-    from nmfkit._topics import _shares
+    from nmfkit.applications.topics.model import _shares
 
     path = shared_file("20newsgroups", "20news_bydate.jsonl.gz")
     with gzip.open(path, "rt", encoding="utf-8") as f:

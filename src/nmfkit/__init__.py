@@ -3,19 +3,19 @@
 >>> from nmfkit import NMF
 """
 
-from ._api import non_negative_factorization
-from ._checkpoint import Checkpoint
-from ._coherence import topic_coherence
-from ._consensus import ConsensusNMF
-from ._estimator import NMF
-from ._evaluation import cross_validate_ratings, rating_metrics
-from ._io import load
-from ._minibatch import MiniBatchNMF
-from ._rank import RankSurvey, select_rank
-from ._ratings import read_ratings
-from ._recommender import Recommender
-from ._topics import TopicModel
 from ._version import __version__
+from .applications.consensus import ConsensusNMF
+from .applications.rank import RankSurvey, select_rank
+from .applications.recommender.evaluation import cross_validate_ratings, rating_metrics
+from .applications.recommender.model import Recommender
+from .applications.recommender.ratings import read_ratings
+from .applications.topics.coherence import topic_coherence
+from .applications.topics.model import TopicModel
+from .core.io import load
+from .estimators.api import non_negative_factorization
+from .estimators.checkpoint import Checkpoint
+from .estimators.minibatch import MiniBatchNMF
+from .estimators.nmf import NMF
 
 __all__ = [
     "NMF",

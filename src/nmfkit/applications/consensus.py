@@ -1,0 +1,289 @@
+"""``ConsensusNMF``: many random starts, one stable factorization.
+
+NMF's result depends on its start. ``ConsensusNMF`` runs ``n_runs`` starts and keeps
+what they agree on:
+
+1. Run r starts from ``numpy.random.default_rng(child_r)``, where ``child_r`` is the r-th
+   child of ``numpy.random.SeedSequence(random_state)``. Any run can be replayed alone
+   (``replay``), and the results do not depend on ``n_jobs`` (joblib, processes).
+2. Consensus matrix (Brunet et al. 2004, doi:10.1073/pnas.0308531101): entry (i, j) is the
+   share of runs in which samples i and j have the same dominant component (the largest
+   entry of their W row; ``axis='features'`` uses H's columns). Its cophenetic
+   correlation (average linkage on 1 − C) and its dispersion (Kim & Park 2007,
+   doi:10.1093/bioinformatics/btm134) are 1 for a perfectly stable clustering.
+3. Components across runs (Kotliar et al. 2019, cNMF, doi:10.7554/eLife.43803): every
+   run's H rows, scaled to unit norm, are pooled. A row whose mean distance to its
+   nearest neighbours exceeds ``density_threshold`` is an outlier and is dropped. The
+   rest are clustered into k groups (k-means); the consensus H is each group's median,
+   and W is refitted with that H held fixed. ``stability_`` is the silhouette of the
+   grouping (1: every run found the same components).
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..core.validation import NONE, RANDOM_STATE, Interval, Options, validate_params
+from ..estimators.nmf import NMF, with_components
+
+__all__ = [
+    "ConsensusNMF",
+    "consensus_matrix",
+    "cophenetic_correlation",
+    "dispersion",
+    "unit_rows",
+    "group_components",
+]
+
+
+def _run(X, k, seed, params):
+    model = NMF(k, init="random", random_state=np.random.default_rng(seed), **params)
+    W = model.fit_transform(X)
+    return np.asarray(W), np.asarray(model.components_), float(model.loss_curve_[-1])
+
+
+def unit_rows(A):
+    """A with every row scaled to unit Euclidean norm (zero rows stay zero)."""
+    return A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-300)
+
+
+def group_components(U, k, random_state):
+    """k-means of unit-norm components into k groups; (labels, silhouette), the
+    silhouette None where it is undefined (fewer than 2 groups, or one per component)."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    labels = KMeans(k, n_init=10, random_state=random_state).fit_predict(U)
+    n_groups = len(set(labels))
+    silhouette = float(silhouette_score(U, labels)) if 1 < n_groups < len(U) else None
+    return labels, silhouette
+
+
+def consensus_matrix(labelings):
+    """Share of labelings in which each pair of items has the same label.
+
+    Parameters
+    ----------
+    labelings : array-like of shape (n_runs, n_items), int
+
+    Returns
+    -------
+    ndarray of shape (n_items, n_items), float64
+    """
+    labelings = np.asarray(labelings)
+    C = np.zeros((labelings.shape[1],) * 2)
+    for labels in labelings:
+        C += labels[:, None] == labels[None, :]
+    return C / len(labelings)
+
+
+def cophenetic_correlation(C):
+    """Correlation between 1 − C and the cophenetic distances of its average-linkage
+    tree (1 when C is a perfect block matrix)."""
+    from scipy.cluster.hierarchy import cophenet, linkage
+    from scipy.spatial.distance import squareform
+
+    D = squareform(1.0 - C, checks=False)
+    if np.allclose(D, D[0]):
+        return 1.0  # all distances equal: one cluster or all apart, no ambiguity
+    return float(cophenet(linkage(D, method="average"), D)[0])
+
+
+def dispersion(C):
+    """Kim & Park's dispersion: mean of 4 (C_ij − ½)², 1 for a matrix of 0s and 1s."""
+    return float(np.mean(4.0 * (np.asarray(C) - 0.5) ** 2))
+
+
+class ConsensusNMF(TransformerMixin, BaseEstimator):
+    """NMF from many random starts, combined into a consensus (see the module docstring).
+
+    Parameters
+    ----------
+    n_components : int
+    n_runs : int, default=50
+    density_threshold : float, default=0.5
+        Largest mean distance (between unit-norm components) to the nearest neighbours
+        for a component to be kept; 2 keeps everything.
+    n_neighbors : int or None, default=None
+        Neighbours in the density test (default: a third of ``n_runs``, at least 1).
+    axis : {'samples', 'features'}, default='samples'
+        What the consensus matrix clusters: samples (rows of X, by W) or features (by H).
+    beta_loss, solver, max_iter, tol, alpha_W, alpha_H, l1_ratio
+        Passed to every run's :class:`nmfkit.NMF`.
+    random_state : int or None, default=None
+        Root of the ``SeedSequence`` the runs' seeds come from.
+    n_jobs : int or None, default=None
+        Parallel runs (joblib processes; -1: every CPU). Results do not depend on it.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Consensus H.
+    W_ : ndarray of shape (n_samples, n_components)
+        W refitted with ``components_`` fixed.
+    consensus_matrix_ : ndarray of shape (n_items, n_items)
+    cophenetic_ : float
+    dispersion_ : float
+    stability_ : float
+        Silhouette of the components grouped across runs.
+    n_outliers_ : int
+        Components dropped by the density test.
+    run_losses_ : ndarray of shape (n_runs,)
+        Each run's final objective.
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(numbers.Integral, 1, None, "left")],
+        "n_runs": [Interval(numbers.Integral, 2, None, "left")],
+        "density_threshold": [Interval(numbers.Real, 0, 2, "both")],
+        "n_neighbors": [Interval(numbers.Integral, 1, None, "left"), NONE],
+        "axis": [Options(["samples", "features"])],
+        "random_state": [RANDOM_STATE],
+    }
+
+    def __init__(
+        self,
+        n_components,
+        *,
+        n_runs=50,
+        density_threshold=0.5,
+        n_neighbors=None,
+        axis="samples",
+        beta_loss="frobenius",
+        solver="auto",
+        max_iter=200,
+        tol=1e-4,
+        alpha_W=0.0,
+        alpha_H="same",
+        l1_ratio=0.0,
+        random_state=None,
+        n_jobs=None,
+    ):
+        self.n_components = n_components
+        self.n_runs = n_runs
+        self.density_threshold = density_threshold
+        self.n_neighbors = n_neighbors
+        self.axis = axis
+        self.beta_loss = beta_loss
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _nmf_params(self):
+        return dict(
+            beta_loss=self.beta_loss,
+            solver=self.solver,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            alpha_W=self.alpha_W,
+            alpha_H=self.alpha_H,
+            l1_ratio=self.l1_ratio,
+        )
+
+    def _seeds(self):
+        root = self.random_state if isinstance(self.random_state, numbers.Integral) else None
+        return np.random.SeedSequence(root).spawn(self.n_runs)
+
+    def replay(self, run):
+        """Refit run ``run`` alone, exactly as ``fit`` ran it; return its NMF."""
+        seed = self._seeds()[run]
+        model = NMF(
+            self.n_components,
+            init="random",
+            random_state=np.random.default_rng(seed),
+            **self._nmf_params(),
+        )
+        return model.fit(self._X_fit)
+
+    def fit(self, X, y=None):
+        """Run every start and build the consensus.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        self : ConsensusNMF
+        """
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and return the refitted W of shape (n_samples, n_components)."""
+        from joblib import Parallel, delayed
+
+        validate_params("ConsensusNMF", self.get_params(), self._parameter_constraints)
+        k = self.n_components
+        runs = Parallel(n_jobs=self.n_jobs)(
+            delayed(_run)(X, k, seed, self._nmf_params()) for seed in self._seeds()
+        )
+        Ws, Hs, losses = zip(*runs)
+        if self.axis == "samples":
+            labelings = [W.argmax(axis=1) for W in Ws]
+        else:
+            labelings = [H.argmax(axis=0) for H in Hs]
+        C = consensus_matrix(labelings)
+        H, n_outliers, stability = self._consensus_components(np.vstack(Hs), k)
+        model = with_components(H, **self._nmf_params())
+        W = model.transform(X)
+        # every attribute is set only now: an interrupted fit leaves nothing behind
+        self._X_fit, self.run_losses_ = X, np.array(losses)
+        self.consensus_matrix_ = C
+        self.cophenetic_, self.dispersion_ = cophenetic_correlation(C), dispersion(C)
+        self.n_outliers_, self.stability_ = n_outliers, stability
+        self.components_, self.W_, self._model = H, W, model
+        self.n_features_in_ = H.shape[1]
+        return W
+
+    def _consensus_components(self, H_all, k):
+        """Drop low-density components, group the rest into k, take each group's median;
+        return (H, number dropped, silhouette of the grouping)."""
+        U = unit_rows(H_all)
+        L = self.n_neighbors or max(1, self.n_runs // 3)
+        D = np.sqrt(np.maximum(2.0 - 2.0 * (U @ U.T), 0.0))
+        np.fill_diagonal(D, np.inf)
+        local = np.sort(D, axis=1)[:, : min(L, len(U) - 1)].mean(axis=1)
+        keep = local <= self.density_threshold
+        if keep.sum() < k:
+            keep = np.argsort(local)[: max(k, int(keep.sum()))]
+            keep = np.isin(np.arange(len(U)), keep)
+        n_outliers = int((~keep).sum())
+        kept = U[keep]
+        seed = int(self._seeds()[0].generate_state(1)[0])
+        labels, silhouette = group_components(kept, k, seed)
+        stability = 1.0 if silhouette is None else silhouette
+        H = np.vstack(
+            [
+                np.median(kept[labels == c], axis=0)
+                if np.any(labels == c)
+                else np.zeros(U.shape[1])
+                for c in range(k)
+            ]
+        )
+        return np.maximum(H, 0.0), n_outliers, stability
+
+    def transform(self, X):
+        """W for new data with the consensus components held fixed."""
+        check_is_fitted(self)
+        if getattr(self, "_model", None) is None:  # after load
+            self._model = with_components(self.components_, **self._nmf_params())
+        return self._model.transform(X)
+
+    def save(self, path):
+        """Write the fitted consensus to ``path`` (.npz of plain arrays plus JSON).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        from ..core.io import save
+
+        save(self, path)

@@ -1,0 +1,156 @@
+"""Parts of images: NMF on image stacks or patches, and the basis images it finds."""
+
+import os
+
+import numpy as np
+
+__all__ = ["extract_patches", "fit_images", "read_images", "normalize_contrast"]
+
+
+def _stack(images):
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 3:
+        raise ValueError(
+            f"expected a stack of grey images of shape (n_images, height, width), got shape "
+            f"{images.shape}."
+        )
+    if images.min() < 0:
+        raise ValueError(
+            f"the images have negative pixels (min {images.min():.3g}); NMF needs values >= 0: "
+            "shift them (images - images.min())."
+        )
+    return images
+
+
+def normalize_contrast(images, mean=0.25, std=0.25):
+    """Scale each image to a given pixel mean and standard deviation, then clip to [0, 1].
+
+    The preprocessing of Lee & Seung (1999), doi:10.1038/44565, for their faces: dark
+    regions become exactly 0 and each image gets the same contrast, so NMF spends its
+    parts on the features that differ, not on overall brightness. A constant image
+    becomes all ``mean``.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, height, width)
+    mean, std : float, default=0.25
+
+    Returns
+    -------
+    ndarray of the same shape, float64, in [0, 1]
+    """
+    images = np.asarray(images, dtype=np.float64)
+    flat = images.reshape(len(images), -1)
+    mu = flat.mean(axis=1, keepdims=True)
+    sd = flat.std(axis=1, keepdims=True)
+    z = np.divide(flat - mu, sd, out=np.zeros_like(flat), where=sd > 0)
+    return np.clip(mean + std * z, 0.0, 1.0).reshape(images.shape)
+
+
+def extract_patches(images, patch_size, max_patches=None, random_state=None):
+    """Patches of every image of a stack, as rows (scikit-learn's ``extract_patches_2d``).
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, height, width)
+    patch_size : tuple (ph, pw)
+    max_patches : int, optional
+        Patches drawn at random per image (all of them by default).
+    random_state : int or None
+
+    Returns
+    -------
+    ndarray of shape (n_patches, ph * pw)
+    """
+    from sklearn.feature_extraction.image import extract_patches_2d
+
+    images = _stack(images)
+    rows = [
+        extract_patches_2d(
+            img, tuple(patch_size), max_patches=max_patches, random_state=random_state
+        )
+        for img in images
+    ]
+    patches = np.concatenate(rows)
+    return patches.reshape(len(patches), -1)
+
+
+def fit_images(images, n_components, patch_size=None, max_patches=None, **nmf_params):
+    """NMF of an image stack (or of its patches); return the model and basis images.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, height, width)
+    n_components : int
+    patch_size : tuple (ph, pw), optional
+        Factorize patches of this size instead of whole images.
+    max_patches : int, optional
+        Patches per image (with ``patch_size``).
+    **nmf_params
+        Passed to :class:`nmfkit.NMF` (for example ``random_state``, ``solver``).
+
+    Returns
+    -------
+    model : NMF
+    basis : ndarray of shape (n_components, height, width) or (n_components, ph, pw)
+    """
+    from ..estimators.nmf import NMF
+
+    images = _stack(images)
+    if patch_size is None:
+        X, shape = images.reshape(len(images), -1), images.shape[1:]
+    else:
+        X = extract_patches(images, patch_size, max_patches, nmf_params.get("random_state"))
+        shape = tuple(patch_size)
+    model = NMF(n_components, **nmf_params).fit(X)
+    return model, model.components_.reshape((n_components, *shape))
+
+
+def read_images(path):
+    """An image stack from an .npz/.npy file or a folder of same-size images.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.npy`` (an array of shape (n, h, w)); ``.npz`` (its array ``images``, else its
+        only array; 2-D arrays of flattened images need ``images`` of 3-D shape); or a
+        folder of PNG images (read by matplotlib; colour is averaged to grey).
+
+    Returns
+    -------
+    ndarray of shape (n_images, height, width), float64
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        try:
+            import matplotlib.image as mpimg
+        except ImportError:
+            raise ImportError(
+                "reading a folder of images needs matplotlib; pip install 'nmfkit[plot]'."
+            ) from None
+        names = sorted(n for n in os.listdir(path) if n.lower().endswith(".png"))
+        if not names:
+            raise ValueError(f"{path}: no .png images in this folder.")
+        stack = []
+        for name in names:
+            file = os.path.join(path, name)
+            try:
+                img = np.asarray(mpimg.imread(file), dtype=np.float64)
+            except (OSError, SyntaxError, ValueError) as exc:  # PIL: SyntaxError for bad PNG
+                raise ValueError(f"{file}: not a readable PNG ({exc})") from None
+            stack.append(img[..., :3].mean(axis=-1) if img.ndim == 3 else img)
+        shapes = {s.shape for s in stack}
+        if len(shapes) > 1:
+            raise ValueError(f"{path}: the images differ in size ({sorted(shapes)}); resize them.")
+        return np.stack(stack)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    if path.endswith(".npy"):
+        return _stack(np.load(path, allow_pickle=False))
+    if path.endswith(".npz"):
+        with np.load(path, allow_pickle=False) as f:
+            name = "images" if "images" in f.files else (f.files[0] if len(f.files) == 1 else None)
+            if name is None:
+                raise ValueError(f"{path} holds {f.files}; name the image stack 'images'.")
+            return _stack(f[name])
+    raise ValueError(f"unsupported image input {path}; use a folder of .png, .npy or .npz.")

@@ -1,0 +1,1 @@
+"""Recommendations from ratings: the ``Recommender``, ratings input, and evaluation."""

@@ -1,0 +1,518 @@
+r"""``Recommender``: biased non-negative matrix factorization of explicit ratings.
+
+A rating of item i by user u is predicted as
+
+.. math::
+
+    \hat r_{ui} = \mu + b_u + b_i + w_u \cdot h_i, \qquad w_u, h_i \ge 0,
+
+with μ the mean rating, b_u and b_i user and item biases of any sign, and w_u, h_i the
+non-negative factors: each user's preference is a sum of parts (latent "tastes") and
+each item's appeal to a taste is non-negative, which is what makes a recommendation
+explainable (``explain``). Only the observed ratings enter the loss
+
+.. math::
+
+    \tfrac12 \sum_{(u,i)} (r_{ui} - \hat r_{ui})^2
+    + \tfrac12 \lambda \big(\sum_u n_u \|w_u\|^2 + \sum_i n_i \|h_i\|^2\big)
+    + \tfrac12 \lambda_b \big(\sum_u b_u^2 + \sum_i b_i^2\big),
+
+where n_u, n_i are the numbers of ratings of each user and item (the weighted-λ
+regularisation of Zhou et al. 2008, doi:10.1007/978-3-540-68880-8_32). An iteration
+sets the user biases, then the item biases, to their exact minimisers, then runs one
+HALS sweep over W and one over H on the observed entries (the ``masked_hals_rows``
+kernel, also behind ``NMF`` with missing entries). Every update is exact, so the loss
+never increases; the fit stops when an iteration lowers it by less than ``tol`` times
+its value, as ``NMF``'s stopping rule does (checked at every iteration here). A fit costs
+O(n_ratings · n_components) per iteration and never forms the users × items matrix.
+"""
+
+import numbers
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
+
+from ...arrays.engines._numpy import NumpyEngine
+from ...arrays.kernels import kernel
+from ...core.init import make_rng
+from ...core.validation import BOOLEAN, RANDOM_STATE, Interval, Options, validate_params
+from .ratings import check_ratings, ratings_arrays
+
+__all__ = ["Recommender"]
+
+
+class Recommender(BaseEstimator):
+    """Rating prediction and top-n recommendation by biased NMF.
+
+    See the module docstring for the model and its fit.
+
+    Parameters
+    ----------
+    n_components : int, default=200
+        Number of latent tastes (k). Most of them end up small for most users: the
+        weighted regularisation shrinks what the data do not support.
+    reg : float, default=0.06
+        λ: L2 weight on the factors, per rating of the user or item.
+    reg_bias : float, default=5.0
+        λ_b: L2 weight on each bias.
+    max_iter : int, default=100
+    tol : float, default=1e-3
+        Stop at the first iteration that lowers the loss by less than ``tol`` times its
+        value (the loss costs O(n_ratings) here, so it is checked at every iteration,
+        where ``NMF`` checks every 10).
+    random_state : int, Generator, RandomState or None, default=None
+        Seed of the random initial factors.
+    clip : bool, default=True
+        Clip predictions to the range of the ratings seen in fit.
+    duplicates : {'mean', 'last', 'raise'}, default='mean'
+        Policy for a (user, item) pair rated more than once: the mean of its ratings,
+        the last one listed, or an error.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    user_ids_, item_ids_ : ndarray
+        The distinct ids seen in fit, sorted; row u of ``user_factors_`` belongs to
+        ``user_ids_[u]``.
+    global_mean_ : float
+    user_bias_ : ndarray of shape (n_users,)
+    item_bias_ : ndarray of shape (n_items,)
+    user_factors_ : ndarray of shape (n_users, n_components)
+        W, non-negative.
+    components_ : ndarray of shape (n_components, n_items)
+        H, non-negative (``item_factors_`` is its transpose).
+    rating_range_ : list of float
+        [min, max] of the ratings seen in fit.
+    n_iter_ : int
+    loss_curve_ : list of float
+    stop_reason_ : {'converged', 'max_iter'}
+
+    Notes
+    -----
+    Unknown ids: ``predict`` falls back to the biases it has (μ + b_i for a new user,
+    μ + b_u for a new item, μ for both), the usual cold-start rule; ``recommend``,
+    ``similar_items`` and ``explain`` raise ``KeyError`` naming the id.
+
+    Examples
+    --------
+    >>> from nmfkit import Recommender
+    >>> users = [1, 1, 2, 2, 3, 3, 3]
+    >>> items = ["a", "b", "a", "c", "a", "b", "c"]
+    >>> ratings = [5, 3, 4, 2, 5, 4, 1]
+    >>> rec = Recommender(n_components=2, random_state=0).fit((users, items, ratings))
+    >>> rec.predict([1], ["c"]).shape
+    (1,)
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(numbers.Integral, 1, None, "left")],
+        "reg": [Interval(numbers.Real, 0, None, "left")],
+        "reg_bias": [Interval(numbers.Real, 0, None, "left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, "left")],
+        "tol": [Interval(numbers.Real, 0, None, "left")],
+        "random_state": [RANDOM_STATE],
+        "clip": [BOOLEAN],
+        "duplicates": [Options(["mean", "last", "raise"])],
+        "verbose": [Interval(numbers.Integral, 0, None, "left")],
+    }
+
+    def __init__(
+        self,
+        n_components=200,
+        *,
+        reg=0.06,
+        reg_bias=5.0,
+        max_iter=100,
+        tol=1e-3,
+        random_state=None,
+        clip=True,
+        duplicates="mean",
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.reg = reg
+        self.reg_bias = reg_bias
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.clip = clip
+        self.duplicates = duplicates
+        self.verbose = verbose
+
+    # -- fit --------------------------------------------------------------------------
+    def fit(self, ratings, y=None):
+        """Learn biases and factors from explicit ratings.
+
+        Parameters
+        ----------
+        ratings : DataFrame, tuple of three arrays, ndarray of shape (n, >=3) or sparse matrix
+            A DataFrame with columns ``user``, ``item``, ``rating`` (else its first three
+            columns); a tuple ``(users, items, ratings)``; an array whose first three
+            columns are those; or a sparse users × items matrix whose stored entries are
+            the ratings (ids are then row and column numbers). Ids may be any integers
+            or strings.
+        y : Ignored
+
+        Returns
+        -------
+        self : Recommender
+        """
+        caller = "Recommender.fit"
+        validate_params("Recommender", self.get_params(deep=False), self._parameter_constraints)
+        users, items, values = ratings_arrays(ratings, caller)
+        values = check_ratings(values, caller)
+        if len(values) == 0:
+            raise ValueError(f"{caller}: no ratings given; pass at least one rating.")
+        user_ids, u = np.unique(users, return_inverse=True)
+        item_ids, i = np.unique(items, return_inverse=True)
+        R = self._matrix(u.ravel(), i.ravel(), values, (len(user_ids), len(item_ids)), caller)
+        self._fit_matrix(R, caller)
+        # set last: an interrupted fit leaves the estimator as it was
+        self.user_ids_, self.item_ids_ = user_ids, item_ids
+        return self
+
+    def _matrix(self, u, i, values, shape, caller):
+        """CSR users × items of the ratings, duplicates resolved by the policy."""
+        key = u * shape[1] + i
+        order = np.argsort(key, kind="stable")
+        key, u, i, values = key[order], u[order], i[order], values[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        if not first.all():
+            n_dup = int((~first).sum())
+            if self.duplicates == "raise":
+                raise ValueError(
+                    f"{caller}: {n_dup} (user, item) pairs are rated more than once; set "
+                    "duplicates='mean' or 'last', or remove them."
+                )
+            starts = np.flatnonzero(first)
+            if self.duplicates == "mean":
+                values = np.add.reduceat(values, starts) / np.diff(np.append(starts, len(key)))
+            else:  # 'last' as listed: the stable sort keeps listing order within a pair
+                values = values[np.append(starts[1:], len(key)) - 1]
+            u, i = u[starts], i[starts]
+        R = sp.csr_matrix((values, (u, i)), shape=shape)
+        R.sort_indices()
+        return R
+
+    def _fit_matrix(self, R, caller):
+        n_users, n_items = R.shape
+        k = self.n_components
+        rows, cols, r = np.repeat(np.arange(n_users), np.diff(R.indptr)), R.indices, R.data
+        carrier = sp.csr_matrix((np.arange(R.nnz), cols, R.indptr), shape=R.shape).T.tocsr()
+        n_u, n_i = np.diff(R.indptr).astype(np.float64), np.diff(carrier.indptr).astype(np.float64)
+        mu = float(r.mean())
+        rng = make_rng(self.random_state)
+        # random factors of the size of a small share of the rating spread
+        scale = np.sqrt(max(float(r.std()), 1e-12) / k) * 0.5
+        W = rng.random((n_users, k)) * scale
+        Ht = rng.random((n_items, k)) * scale
+        engine = NumpyEngine()
+        wh = kernel("wh_at", engine)(R.indptr, cols, W, Ht, np.empty(R.nnz))
+        res = r - mu - wh
+        bu, bi = np.zeros(n_users), np.zeros(n_items)
+        sweep = kernel("masked_hals_rows", engine)
+        ones, ident = np.ones(R.nnz), np.arange(R.nnz)
+        l2_u, l2_i = self.reg * n_u, self.reg * n_i
+        order = np.arange(k)
+
+        def loss():
+            return 0.5 * (
+                float(res @ res)
+                + float(l2_u @ np.einsum("ij,ij->i", W, W))
+                + float(l2_i @ np.einsum("ij,ij->i", Ht, Ht))
+                + self.reg_bias * (float(bu @ bu) + float(bi @ bi))
+            )
+
+        curve = [loss()]
+        reason, it, start = "max_iter", 0, time.perf_counter()
+        with engine.threads(pooled=True):
+            for it in range(1, self.max_iter + 1):
+                res += bu[rows]
+                bu = np.bincount(rows, res, n_users) / (n_u + self.reg_bias)
+                res -= bu[rows]
+                res += bi[cols]
+                bi = np.bincount(cols, res, n_items) / (n_i + self.reg_bias)
+                res -= bi[cols]
+                sweep(R.indptr, cols, ident, res, ones, W, Ht, 0.0, l2_u, order)
+                sweep(
+                    carrier.indptr,
+                    carrier.indices,
+                    carrier.data,
+                    res,
+                    ones,
+                    Ht,
+                    W,
+                    0.0,
+                    l2_i,
+                    order,
+                )
+                curve.append(loss())
+                if self.verbose:
+                    print(f"{it:>5} {curve[-1]:>14.6e} {time.perf_counter() - start:>8.3f}s")
+                if curve[-2] - curve[-1] < self.tol * curve[-1]:
+                    reason = "converged"
+                    break
+        if reason == "max_iter" and self.tol > 0:
+            warnings.warn(
+                f"{caller}: maximum number of iterations max_iter={self.max_iter} reached "
+                f"before convergence (tol={self.tol:g}); increase max_iter or tol.",
+                ConvergenceWarning,
+            )
+        self.global_mean_ = mu
+        self.user_bias_, self.item_bias_ = bu, bi
+        self.user_factors_, self.components_ = W, np.ascontiguousarray(Ht.T)
+        self.rating_range_ = [float(r.min()), float(r.max())]
+        self.n_iter_, self.loss_curve_, self.stop_reason_ = it, curve, reason
+        self._seen_indptr, self._seen_indices, self._seen_ratings = R.indptr, R.indices, R.data
+
+    # -- ids --------------------------------------------------------------------------
+    def _lookup(self, ids, known, what, strict):
+        """Positions of ``ids`` in the sorted ``known`` (-1 where unknown, or KeyError)."""
+        ids = np.asarray(ids)
+        scalar = ids.ndim == 0
+        ids = np.atleast_1d(ids)
+        if known.dtype.kind in "US" and ids.dtype.kind not in "US":
+            ids = ids.astype(str)
+        try:
+            pos = np.searchsorted(known, ids)
+            pos = np.clip(pos, 0, len(known) - 1)
+            hit = known[pos] == ids
+        except (TypeError, np.exceptions.DTypePromotionError):
+            pos, hit = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+        if strict and not hit.all():
+            raise KeyError(f"{what} {ids[~hit][0].item()!r} was not in the ratings given to fit.")
+        pos = np.where(hit, pos, -1)
+        return (pos[0] if scalar else pos), scalar
+
+    @property
+    def item_factors_(self):
+        """Hᵀ, of shape (n_items, n_components)."""
+        return self.components_.T
+
+    # -- predictions --------------------------------------------------------------------
+    def predict(self, users, items):
+        """Predicted ratings for (user, item) pairs.
+
+        Parameters
+        ----------
+        users, items : array-like of ids, of the same length
+            Ids not seen in fit fall back to the biases (see Notes).
+
+        Returns
+        -------
+        ndarray of float
+        """
+        check_is_fitted(self)
+        u, _ = self._lookup(users, self.user_ids_, "user", strict=False)
+        i, _ = self._lookup(items, self.item_ids_, "item", strict=False)
+        u, i = np.atleast_1d(u), np.atleast_1d(i)
+        if u.shape != i.shape:
+            raise ValueError(
+                f"Recommender.predict: {u.size} users and {i.size} items; pass one item per user."
+            )
+        ku, ki = u >= 0, i >= 0
+        pred = np.full(u.shape, self.global_mean_)
+        pred[ku] += self.user_bias_[u[ku]]
+        pred[ki] += self.item_bias_[i[ki]]
+        both = ku & ki
+        pred[both] += np.einsum(
+            "ij,ji->i", self.user_factors_[u[both]], self.components_[:, i[both]]
+        )
+        return self._clip(pred)
+
+    def _clip(self, pred):
+        return np.clip(pred, *self.rating_range_) if self.clip else pred
+
+    def _top_items(self, bias, factor, seen, n):
+        """The n best items for a user of this bias and factor, ``seen`` left out."""
+        scores = self._clip(self.global_mean_ + bias + self.item_bias_ + factor @ self.components_)
+        # unclipped scores break the ties that clipping makes at the top of the range
+        raw = self.item_bias_ + factor @ self.components_
+        raw[seen] = -np.inf
+        top = np.argsort(-raw, kind="stable")[: int(n)]
+        top = top[np.isfinite(raw[top])]
+        return [(self.item_ids_[j].item(), float(scores[j])) for j in top]
+
+    def recommend(self, user, n=10, exclude_seen=True):
+        """The n items with the highest predicted rating for a user.
+
+        Parameters
+        ----------
+        user : id
+        n : int, default=10
+        exclude_seen : bool, default=True
+            Leave out the items the user rated in fit.
+
+        Returns
+        -------
+        list of (item id, predicted rating), best first
+        """
+        check_is_fitted(self)
+        u, _ = self._lookup(user, self.user_ids_, "user", strict=True)
+        seen = self._seen_indices[self._seen_indptr[u] : self._seen_indptr[u + 1]]
+        seen = seen if exclude_seen else seen[:0]
+        return self._top_items(self.user_bias_[u], self.user_factors_[u], seen, n)
+
+    def fold_in(self, items, ratings, max_iter=50):
+        """Bias and factors of a new user from their ratings, the items held fixed.
+
+        The user's part of the loss is minimised exactly, alternating the bias and the
+        non-negative factor (an exact NNLS over the rated items), with the fit's
+        penalties; nothing is refitted.
+
+        Parameters
+        ----------
+        items : array-like of item ids
+            Items the user rated; ids not seen in fit are ignored.
+        ratings : array-like of float
+        max_iter : int, default=50
+
+        Returns
+        -------
+        bias : float
+        factor : ndarray of shape (n_components,)
+        """
+        check_is_fitted(self)
+        caller = "Recommender.fold_in"
+        ratings = check_ratings(ratings, caller)
+        i, _ = self._lookup(np.asarray(items), self.item_ids_, "item", strict=False)
+        i = np.atleast_1d(i)
+        if i.shape != ratings.shape:
+            raise ValueError(f"{caller}: {i.size} items and {ratings.size} ratings; pass one each.")
+        known = i >= 0
+        i, r = i[known], ratings[known]
+        order = np.argsort(i, kind="stable")
+        i, r = i[order], r[order]
+        factor = np.zeros((1, self.n_components))
+        bias = 0.0
+        if len(i) == 0:
+            return bias, factor[0]
+        target = r - self.global_mean_ - self.item_bias_[i]
+        Ht = np.ascontiguousarray(self.components_.T)
+        indptr = np.array([0, len(i)])
+        solve = kernel("masked_nnls_rows", NumpyEngine())
+        l2 = np.array([self.reg * len(i)])
+        for _ in range(int(max_iter)):
+            previous = bias
+            bias = float((target - Ht[i] @ factor[0]).sum()) / (len(i) + self.reg_bias)
+            solve(indptr, i, target - bias, np.ones(len(i)), factor, Ht, 0.0, l2)
+            if abs(bias - previous) <= 1e-10 * max(1.0, abs(bias)):
+                break
+        return bias, factor[0]
+
+    def recommend_for(self, items, ratings, n=10, exclude_seen=True):
+        """Recommendations for a user not seen in fit, from their ratings (``fold_in``).
+
+        Parameters
+        ----------
+        items, ratings : array-like
+            The new user's rated items and ratings.
+        n : int, default=10
+        exclude_seen : bool, default=True
+            Leave out the items given.
+
+        Returns
+        -------
+        list of (item id, predicted rating), best first
+        """
+        bias, factor = self.fold_in(items, ratings)
+        i, _ = self._lookup(np.asarray(items), self.item_ids_, "item", strict=False)
+        seen = np.atleast_1d(i)
+        seen = seen[seen >= 0] if exclude_seen else seen[:0]
+        return self._top_items(bias, factor, seen, n)
+
+    def similar_items(self, item, n=10):
+        """Items closest to ``item`` by cosine similarity of their non-negative factors.
+
+        Parameters
+        ----------
+        item : id
+        n : int, default=10
+
+        Returns
+        -------
+        list of (item id, cosine similarity), most similar first (the item itself left out)
+        """
+        check_is_fitted(self)
+        i, _ = self._lookup(item, self.item_ids_, "item", strict=True)
+        F = self.item_factors_
+        norms = np.linalg.norm(F, axis=1)
+        if norms[i] == 0:
+            return []  # an item with no factor weight is similar to nothing
+        sims = (F @ F[i]) / np.where(norms > 0, norms * norms[i], np.inf)
+        sims[i] = -np.inf
+        top = np.argsort(-sims, kind="stable")[: int(n)]
+        return [(self.item_ids_[j].item(), float(sims[j])) for j in top if np.isfinite(sims[j])]
+
+    def explain(self, user, item, n_factors=3, n_items=3):
+        """Why ``user`` gets ``item``'s predicted rating: the terms of the prediction.
+
+        Because the factors are non-negative, the prediction's interaction part is a
+        sum of non-negative contributions w_uf·h_if, one per latent taste f; the
+        largest ones are the reason. For each of them, the items the user rated that
+        load most on that taste are listed as the evidence.
+
+        Parameters
+        ----------
+        user, item : ids
+        n_factors : int, default=3
+        n_items : int, default=3
+
+        Returns
+        -------
+        dict
+            ``prediction``, ``global_mean``, ``user_bias``, ``item_bias``, ``interaction``
+            and ``factors``: a list of dicts (``factor``, ``contribution``, ``share`` of
+            the interaction, ``because``: the user's rated items with the largest weight
+            on that factor, as (item id, rating)).
+        """
+        check_is_fitted(self)
+        u, _ = self._lookup(user, self.user_ids_, "user", strict=True)
+        i, _ = self._lookup(item, self.item_ids_, "item", strict=True)
+        contrib = self.user_factors_[u] * self.components_[:, i]
+        total = float(contrib.sum())
+        seen = self._seen_indices[self._seen_indptr[u] : self._seen_indptr[u + 1]]
+        rated = self._seen_ratings[self._seen_indptr[u] : self._seen_indptr[u + 1]]
+        factors = []
+        for f in np.argsort(-contrib, kind="stable")[: int(n_factors)]:
+            if contrib[f] <= 0:
+                break
+            load = self.components_[f, seen] * rated
+            best = np.argsort(-load, kind="stable")[: int(n_items)]
+            factors.append(
+                {
+                    "factor": int(f),
+                    "contribution": float(contrib[f]),
+                    "share": float(contrib[f] / total) if total > 0 else 0.0,
+                    "because": [
+                        (self.item_ids_[seen[j]].item(), float(rated[j]))
+                        for j in best
+                        if load[j] > 0
+                    ],
+                }
+            )
+        return {
+            "prediction": float(self.predict([self.user_ids_[u]], [self.item_ids_[i]])[0]),
+            "global_mean": self.global_mean_,
+            "user_bias": float(self.user_bias_[u]),
+            "item_bias": float(self.item_bias_[i]),
+            "interaction": total,
+            "factors": factors,
+        }
+
+    def save(self, path):
+        """Write the fitted recommender to ``path`` (.npz of plain arrays plus JSON).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        from ...core.io import save
+
+        save(self, path)

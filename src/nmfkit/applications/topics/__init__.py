@@ -1,0 +1,1 @@
+"""Topics of documents: ``TopicModel``, corpora, coherence and the HTML report."""

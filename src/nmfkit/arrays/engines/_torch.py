@@ -1,0 +1,237 @@
+"""The Torch engine: dense and sparse (CSR) tensors on any device PyTorch supports.
+
+X is moved to the engine's device once; the factors live there too, and every product
+runs there. Outputs go back to where the input came from: a tensor's device, or NumPy
+for host input (``NMF(engine='torch', device='cuda').fit(numpy_X)``).
+"""
+
+import warnings
+
+import numpy as np
+
+from .. import linalg
+from ._base import Engine, missing_extra
+from ._numpy import NumpyEngine
+
+try:
+    import torch
+except ImportError as exc:  # pragma: no cover - exercised without torch installed
+    raise missing_extra("torch", "PyTorch", "torch") from exc
+
+__all__ = ["TorchEngine"]
+
+_TO_TORCH = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+_TO_NUMPY = {v: k for k, v in _TO_TORCH.items()}
+
+
+def _csr(indptr, indices, values, shape):
+    with warnings.catch_warnings():  # "sparse CSR support is in beta"
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(indptr, indices, values, size=shape)
+
+
+class TorchEngine(Engine):
+    """Run on torch tensors; ``device`` None keeps a tensor's device (host data: CUDA if
+    available, else the CPU)."""
+
+    name = "torch"
+
+    def __init__(self, device=None):
+        self.device = None if device is None else torch.device(device)
+        self._host_output = False
+        self._out_device = None
+        self._t_cache = None  # (X, CSR of Xᵀ) for sparse X
+
+    # -- input -------------------------------------------------------------------
+    def _target(self, X):
+        if self.device is None:
+            if torch.is_tensor(X):
+                self.device = X.device
+            else:
+                self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return self.device
+
+    def check_input(self, X, caller="NMF.fit", name="X"):
+        """Return X as a float32/float64 tensor (strided or sparse CSR) on the device."""
+        if name == "X":
+            self._host_output = not torch.is_tensor(X)
+            self._out_device = X.device if torch.is_tensor(X) else None
+        device = self._target(X)
+        if not torch.is_tensor(X):
+            # the NumPy engine's checks and messages, then one move to the device
+            X = NumpyEngine().check_input(X, caller=caller, name=name)
+            if hasattr(X, "tocsr"):
+                return _csr(
+                    torch.as_tensor(X.indptr, dtype=torch.int64, device=device),
+                    torch.as_tensor(X.indices, dtype=torch.int64, device=device),
+                    torch.as_tensor(X.data, device=device),
+                    X.shape,
+                )
+            return torch.as_tensor(X, device=device)
+        X = X.detach().to(device)
+        if X.ndim != 2:
+            raise ValueError(
+                f"{caller}: Expected a 2-D {name} but got a {X.ndim}-D tensor of shape "
+                f"{tuple(X.shape)}."
+            )
+        if X.is_complex():
+            raise ValueError(f"{caller}: Complex data not supported: {name} is {X.dtype}.")
+        if X.dtype not in (torch.float32, torch.float64):
+            X = X.to(torch.float32 if X.is_floating_point() else torch.float64)
+        if X.layout != torch.strided:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                # duplicates are summed (coalesce), as scipy.sparse does
+                X = X.to_sparse_coo().coalesce().to_sparse_csr()
+        for axis, what in ((0, "sample(s)"), (1, "feature(s)")):
+            if X.shape[axis] == 0:
+                raise ValueError(
+                    f"{caller}: Found array with 0 {what} (shape={tuple(X.shape)}) while "
+                    f"a minimum of 1 is required; {name} needs at least one row and column."
+                )
+        NumpyEngine._check_values_with(self.values(X), caller, name, _TorchChecks, X.shape)
+        return X
+
+    # -- queries -----------------------------------------------------------------
+    @staticmethod
+    def is_sparse(X):
+        return X.layout != torch.strided
+
+    @staticmethod
+    def values(X):
+        """The stored values of sparse X (all entries of dense X), flat."""
+        return X.values() if X.layout != torch.strided else X.reshape(-1)
+
+    def max_value(self, X):
+        """The largest entry of X (0 for an empty or all-zero X)."""
+        v = self.values(X)
+        return float(v.max()) if v.numel() else 0.0
+
+    def count_zeros(self, X):
+        v = self.values(X)
+        return X.shape[0] * X.shape[1] - v.numel() + int((v == 0).sum())
+
+    @staticmethod
+    def dtype_of(X):
+        return _TO_NUMPY[X.dtype]
+
+    def sq_norm(self, X):
+        v = self.values(X).to(torch.float64)
+        return float(v @ v)
+
+    def total(self, X):
+        return float(self.values(X).sum(dtype=torch.float64))
+
+    # -- products ----------------------------------------------------------------
+    @staticmethod
+    def XHt(X, H):
+        return X @ H.T
+
+    def _transpose(self, X):
+        """Xᵀ as a CSR tensor, built once per X with index operations every device has
+        (sparse products with CSR are the ones cuSPARSE supports everywhere)."""
+        if self._t_cache is None or self._t_cache[0] is not X:
+            _, (indptr, indices, data), _ = self.csr_pair(X)
+            self._t_cache = (X, _csr(indptr, indices, data, (X.shape[1], X.shape[0])))
+        return self._t_cache[1]
+
+    def WtX(self, W, X):
+        if X.layout != torch.strided:
+            return (self._transpose(X) @ W).T
+        return W.T @ X
+
+    def XtW(self, X, W):
+        return self._transpose(X) @ W if X.layout != torch.strided else X.T @ W
+
+    def wh_at(self, X, W, H):
+        """Values of W @ H at the stored entries of CSR X, in storage order."""
+        from ..kernels import kernel
+
+        out = torch.empty(X.values().shape[0], dtype=W.dtype, device=W.device)
+        return kernel("wh_at", self)(X.crow_indices(), X.col_indices(), W, H.T, out)
+
+    @staticmethod
+    def with_values(X, values):
+        return _csr(X.crow_indices(), X.col_indices(), values, X.shape)
+
+    def csr_pair(self, X):
+        """CSR parts of X and of Xᵀ, and the position in X's values of each entry of Xᵀ."""
+        if X.layout == torch.strided:
+            rows, cols = X.nonzero(as_tuple=True)
+            data = X[rows, cols]
+        else:
+            indptr, cols, data = X.crow_indices(), X.col_indices(), X.values()
+            rows = torch.repeat_interleave(
+                torch.arange(X.shape[0], device=X.device), indptr[1:] - indptr[:-1]
+            )
+        n, m = X.shape
+        indptr = torch.zeros(n + 1, dtype=torch.int64, device=X.device)
+        indptr[1:] = torch.cumsum(torch.bincount(rows, minlength=n), 0)
+        perm = torch.argsort(cols * n + rows, stable=True)
+        indptr_t = torch.zeros(m + 1, dtype=torch.int64, device=X.device)
+        indptr_t[1:] = torch.cumsum(torch.bincount(cols, minlength=m), 0)
+        return (indptr, cols, data), (indptr_t, rows[perm], data[perm]), perm
+
+    @staticmethod
+    def _svd_on_host(X):
+        """Sparse X and X on the CPU take the NumPy engine's SVD (the same start)."""
+        return X.layout != torch.strided or X.device.type == "cpu"
+
+    def top_svd(self, X, k, rng):
+        """The k leading singular triplets of X, as host arrays (the NNDSVD input)."""
+        if self._svd_on_host(X):
+            # the NumPy engine's SVD on the host: the same start as a NumPy fit
+            Xh = X.to_sparse_coo() if X.layout != torch.strided else X
+            if X.layout != torch.strided:
+                import scipy.sparse as sp
+
+                idx = Xh.indices().cpu().numpy()
+                Xh = sp.csr_matrix((Xh.values().cpu().numpy(), idx), shape=tuple(X.shape))
+            else:
+                Xh = X.cpu().numpy()
+            return linalg.top_svd(Xh, k, rng)
+        seed = int(rng.integers(2**31 - 1))
+        n, m = X.shape
+        if min(n, m) <= linalg.GRAM_SVD_MAX and k < min(n, m):
+            A = (X if n <= m else X.T).to(torch.float64)
+            evals, evecs = torch.linalg.eigh(A @ A.T)
+            U, S, V = linalg.svd_from_gram(A, evals.flip(0)[:k], evecs.flip(1)[:, :k], n <= m)
+        else:
+            torch.manual_seed(seed)
+            U, S, Vt = torch.svd_lowrank(X, q=min(k + 10, n, m), niter=7)
+            U, S, V = U[:, :k], S[:k], Vt[:, :k].T
+        return tuple(A.detach().cpu().numpy().astype(np.float64) for A in (U, S, V))
+
+    # -- movement ----------------------------------------------------------------
+    def asarray(self, a, dtype, rows=False):
+        """``a`` (host array or tensor) as a contiguous tensor on the device."""
+        return torch.as_tensor(a, dtype=_TO_TORCH[np.dtype(dtype)], device=self.device).contiguous()
+
+    def to_output(self, A, like=None):
+        """A as NumPy for host input, else as a tensor on the input's device."""
+        if self._host_output:
+            return A.detach().cpu().numpy()
+        return A.to(self._out_device) if self._out_device is not None else A
+
+
+class _TorchChecks:
+    """The value checks of ``NumpyEngine`` in torch ops."""
+
+    isfinite = staticmethod(torch.isfinite)
+    isnan = staticmethod(torch.isnan)
+
+    @staticmethod
+    def count(mask):
+        return int(mask.sum())
+
+    @staticmethod
+    def min(values):
+        return float(values.min()) if values.numel() else 0.0
+
+    @staticmethod
+    def max(values):
+        return float(values.max()) if values.numel() else 0.0
+
+    @staticmethod
+    def dtype(values):
+        return _TO_NUMPY[values.dtype]

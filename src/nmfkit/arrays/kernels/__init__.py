@@ -1,0 +1,76 @@
+"""Kernels: the hot inner loops, looked up by name for an engine.
+
+Each kernel has an array-API form (``*_xp``) that is the test oracle; the NumPy engine
+uses a compiled Numba form and the Torch engine a vectorised torch form, each imported
+on first use (``import nmfkit`` imports neither Numba nor torch), falling back to the
+array-API form when the library is not installed.
+"""
+
+import importlib
+
+from .hals import hals_sweep_xp
+from .kl import kl_ccd_sweep_xp
+from .masked import masked_hals_rows_xp, masked_nnls_rows_xp
+from .nnls import nnls_rows_xp
+from .products import csr_dense_xp, csr_has_duplicates_xp, wh_at_xp
+
+__all__ = ["KERNELS", "kernel"]
+
+# name -> {"xp": array-API form, engine name: "module:function" of a compiled form}
+KERNELS = {
+    "hals_sweep": {"xp": hals_sweep_xp, "numpy": "nmfkit.arrays.kernels._numba:hals_sweep"},
+    "kl_ccd_sweep": {
+        "xp": kl_ccd_sweep_xp,
+        "numpy": "nmfkit.arrays.kernels._numba:kl_ccd_sweep",
+        "torch": "nmfkit.arrays.kernels._torch:kl_ccd_sweep",
+    },
+    "wh_at": {
+        "xp": wh_at_xp,
+        "numpy": "nmfkit.arrays.kernels._numba:wh_at",
+        "torch": "nmfkit.arrays.kernels._torch:wh_at",
+    },
+    "nnls_rows": {
+        "xp": nnls_rows_xp,
+        "numpy": "nmfkit.arrays.kernels._numba_nnls:nnls_rows",
+        "torch": "nmfkit.arrays.kernels._torch:nnls_rows",
+    },
+    "masked_nnls_rows": {
+        "xp": masked_nnls_rows_xp,
+        "numpy": "nmfkit.arrays.kernels._numba_masked:masked_nnls_rows",
+    },
+    "masked_hals_rows": {
+        "xp": masked_hals_rows_xp,
+        "numpy": "nmfkit.arrays.kernels._numba_masked:masked_hals_rows",
+    },
+    "csr_dense": {"xp": csr_dense_xp, "numpy": "nmfkit.arrays.kernels._numba:csr_dense"},
+    "csr_has_duplicates": {
+        "xp": csr_has_duplicates_xp,
+        "numpy": "nmfkit.arrays.kernels._numba:csr_has_duplicates",
+    },
+}
+
+_loaded = {}
+
+
+def kernel(name, engine, compiled=True):
+    """The fastest available implementation of kernel ``name`` for ``engine``.
+
+    Parameters
+    ----------
+    name : str
+        Key of ``KERNELS``.
+    engine : Engine
+    compiled : bool, default=True
+        False returns the array-API form (what the tests compare against).
+    """
+    impls = KERNELS[name]
+    target = impls.get(engine.kernels) if compiled else None
+    if target is None:
+        return impls["xp"]
+    if target not in _loaded:
+        module, func = target.split(":")
+        try:
+            _loaded[target] = getattr(importlib.import_module(module), func)
+        except ImportError:
+            _loaded[target] = impls["xp"]
+    return _loaded[target]

@@ -1,0 +1,50 @@
+"""Linear algebra the engines share: the leading singular triplets of X.
+
+NNDSVD needs the k leading singular triplets of X. When one side of X is at most
+``GRAM_SVD_MAX``, they come exactly from the eigenvectors of the small Gram matrix
+(X Xᵀ or Xᵀ X); larger X goes through scikit-learn's randomized SVD.
+"""
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from array_api_compat import device
+from sklearn.utils.extmath import randomized_svd
+
+from .ops import namespace
+
+__all__ = ["GRAM_SVD_MAX", "top_svd", "svd_from_gram"]
+
+# X with a side this short gets an exact truncated SVD through its small Gram matrix
+# (a fraction of the time of the randomized SVD, and exact); others the randomized SVD
+# (Halko et al. 2011), as scikit-learn does.
+GRAM_SVD_MAX = 2048
+
+
+def top_svd(X, k, rng):
+    """The k leading singular triplets (U, S, V) of in-memory X (ndarray or CSR)."""
+    seed = int(rng.integers(2**31 - 1))
+    n, m = X.shape
+    if min(n, m) > GRAM_SVD_MAX or k >= min(n, m):
+        return randomized_svd(X, k, random_state=seed)
+    A = X if n <= m else X.T
+    gram = A @ A.T
+    gram = np.asarray(gram.toarray() if sp.issparse(gram) else gram, dtype=np.float64)
+    r = gram.shape[0]
+    evals, evecs = scipy.linalg.eigh(gram, subset_by_index=[r - k, r - 1])
+    return svd_from_gram(A, evals[::-1], evecs[:, ::-1], n <= m)
+
+
+def svd_from_gram(A, evals, evecs, short_rows):
+    """(U, S, V) of X from the top eigenpairs (descending, float64) of A Aᵀ.
+
+    A is X (``short_rows``) or Xᵀ, in NumPy or torch. Directions whose singular value
+    is lost in rounding carry no information: they get zero vectors and S = 0.
+    """
+    xp = namespace(evecs)
+    S = xp.sqrt(xp.clip(evals, min=0))
+    live = S > A.shape[0] * np.sqrt(np.finfo(np.float64).eps) * S[0]
+    other = xp.zeros((evecs.shape[1], A.shape[1]), dtype=xp.float64, device=device(evecs))
+    other[live] = xp.asarray(A.T @ evecs[:, live]).T / S[live, None]
+    S = xp.where(live, S, 0.0)
+    return (evecs, S, other) if short_rows else (other.T, S, evecs.T)

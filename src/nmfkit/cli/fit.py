@@ -1,0 +1,199 @@
+"""``nmfkit fit``: factorize a matrix file and save the model."""
+
+import contextlib
+import signal
+import sys
+import threading
+import time
+import warnings
+
+import numpy as np
+
+from ..core.io import read_matrix
+from ..core.loop import LoopControl
+from ..estimators.checkpoint import Checkpoint, parse_duration
+from ..estimators.minibatch import MiniBatchNMF
+from ..estimators.nmf import NMF
+from ._common import CLIError, parse_loss, writable
+
+_LOSSES = ("frobenius", "kullback-leibler", "itakura-saito")
+
+
+def add_parser(sub):
+    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    f = sub.add_parser("fit", help="factorize a matrix file and save the model")
+    f.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv (samples x features)")
+    f.add_argument("-k", "--n-components", type=int, required=True, help="number of components")
+    f.add_argument(
+        "-o", "--output", default="model.npz", help="model file to write (default: model.npz)"
+    )
+    f.add_argument("--W", metavar="PATH", help="also write W (samples x k) to this .npy file")
+    f.add_argument(
+        "--loss",
+        default="frobenius",
+        help=f"beta-divergence: one of {', '.join(_LOSSES)} or a number (default: frobenius)",
+    )
+    f.add_argument(
+        "--solver",
+        default="auto",
+        choices=("auto", "hals", "cd", "mu", "bpp", "ccd"),
+        help="solver (default: auto)",
+    )
+    f.add_argument(
+        "--init",
+        default=None,
+        choices=("random", "nndsvd", "nndsvda", "nndsvdar"),
+        help="initialisation (default: nndsvda)",
+    )
+    f.add_argument("--max-iter", type=int, default=200, help="maximum iterations (default: 200)")
+    f.add_argument(
+        "--tol",
+        type=float,
+        default=1e-4,
+        help="relative decrease per 10 iterations to stop at (default: 1e-4)",
+    )
+    f.add_argument("--seed", type=int, default=None, help="random seed")
+    f.add_argument(
+        "--engine",
+        default="auto",
+        choices=("auto", "numpy", "torch"),
+        help="array library to fit on (default: auto; torch needs nmfkit[torch])",
+    )
+    f.add_argument(
+        "--device", default=None, help="torch device such as cuda or cpu (implies --engine torch)"
+    )
+    f.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fit from mini-batches of N rows (MiniBatchNMF); a .npy input is then read "
+        "memory-mapped, a batch at a time",
+    )
+    f.add_argument(
+        "--observed",
+        default="all",
+        choices=("all", "stored"),
+        help="sparse input: 'stored' counts only the stored entries as known, the others "
+        "are left out of the loss (default: all; NaN in dense input is always unknown)",
+    )
+    f.add_argument(
+        "--checkpoint",
+        metavar="DIR",
+        help="save the fit's progress to DIR/checkpoint.npz now and then (atomically)",
+    )
+    f.add_argument(
+        "--checkpoint-every",
+        default="60s",
+        metavar="TIME",
+        help="time between checkpoints: 60s, 5m, 1h (default: 60s)",
+    )
+    f.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint in --checkpoint DIR (same data and parameters)",
+    )
+    f.add_argument("--alpha-W", type=float, default=0.0, help="penalty weight (default: 0)")
+    f.add_argument(
+        "--l1-ratio", type=float, default=0.0, help="L1 share of the penalty (default: 0)"
+    )
+    f.add_argument(
+        "-v", "--verbose", action="count", default=0, help="print the loss at each check"
+    )
+    return f
+
+
+def run(args):
+    writable(args.output, "model")
+    writable(args.W, "W file")
+    common = dict(
+        n_components=args.n_components,
+        init=args.init,
+        beta_loss=parse_loss(args.loss),
+        tol=args.tol,
+        max_iter=args.max_iter,
+        random_state=args.seed,
+        alpha_W=args.alpha_W,
+        l1_ratio=args.l1_ratio,
+        verbose=args.verbose,
+    )
+    if args.resume and not args.checkpoint:
+        raise CLIError("--resume needs --checkpoint DIR: the folder to resume from")
+    if args.batch_size is not None:
+        if args.checkpoint:
+            raise CLIError("--checkpoint is for full-batch fits: drop --batch-size or --checkpoint")
+        if args.engine != "auto" or args.device or args.solver != "auto":
+            raise CLIError("--batch-size streams on the CPU: drop --engine, --device and --solver")
+        if args.observed != "all":
+            raise CLIError("--batch-size needs every entry known: drop --observed")
+        # a .npy file is read a batch at a time (memory-mapped), never whole
+        streamed = str(args.input).endswith(".npy")
+        X = np.load(args.input, mmap_mode="r") if streamed else read_matrix(args.input)
+        model = MiniBatchNMF(batch_size=args.batch_size, **common)
+    else:
+        X = read_matrix(args.input)
+        model = NMF(
+            solver=args.solver,
+            engine=args.engine,
+            device=args.device,
+            observed=args.observed,
+            **common,
+        )
+    control, fit_args = None, {}
+    if args.batch_size is None:
+        if args.checkpoint:
+            every = parse_duration(args.checkpoint_every)
+            control = Checkpoint(args.checkpoint, every=every, resume=args.resume)
+        else:
+            control = LoopControl()
+        fit_args["checkpoint"] = control
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught, _stop_on_sigint(control):
+        warnings.simplefilter("always")
+        W = model.fit_transform(X, **fit_args)
+    elapsed = time.perf_counter() - start
+    model.save(args.output)
+    if args.W:
+        np.save(args.W, W)
+    print(f"data        {X.shape[0]} x {X.shape[1]} ({'sparse' if hasattr(X, 'nnz') else 'dense'})")
+    how = f"batch size {args.batch_size}" if args.batch_size else f"solver={args.solver}"
+    print(f"model       k={model.n_components_}, loss={args.loss}, {how}")
+    steps = "passes" if args.batch_size else "iterations"
+    print(f"fit         {model.n_iter_} {steps} in {elapsed:.2f} s ({model.stop_reason_})")
+    err = model.reconstruction_err_
+    print(f"loss        {model.loss_curve_[-1]:.6g} (reconstruction error {err:.6g})")
+    print(f"saved       {args.output}")
+    if args.resume and control.resumed_from is not None:
+        print(f"resumed     from iteration {control.resumed_from} ({control.path})")
+    elif args.resume:
+        print(f"resumed     nothing: no checkpoint in {args.checkpoint}, started afresh")
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    if getattr(model, "stop_reason_", None) == "interrupted":
+        again = f"; continue with --checkpoint {args.checkpoint} --resume" * bool(args.checkpoint)
+        print(
+            f"warning: interrupted after iteration {model.n_iter_}: the factors reached so far "
+            f"are saved in {args.output}{again}",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+@contextlib.contextmanager
+def _stop_on_sigint(control):
+    """Ctrl-C asks the fit to stop after the current iteration; a second one aborts."""
+    if control is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        control.stop_requested = True
+        signal.signal(signal.SIGINT, previous)
+        print("\nstopping after the current iteration (Ctrl-C again to abort)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

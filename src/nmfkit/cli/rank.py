@@ -1,0 +1,73 @@
+"""``nmfkit rank``: criteria for choosing the number of components."""
+
+import time
+
+from ..applications.rank import select_rank
+from ..core.io import read_matrix
+from ._common import CLIError, bar, writable
+
+
+def add_parser(sub):
+    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    rk = sub.add_parser("rank", help="criteria for choosing the number of components")
+    rk.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv")
+    rk.add_argument("--ranks", default="2-10", help="ranks: 2-10, 5-30:5 or 2,3,5 (default: 2-10)")
+    rk.add_argument("--runs", type=int, default=30, help="random starts per rank (default: 30)")
+    rk.add_argument(
+        "--criteria",
+        default="consensus,stability,heldout,error",
+        help="comma-separated, from consensus, stability, heldout, error (default: all)",
+    )
+    rk.add_argument("--plot", metavar="PNG", help="draw every criterion against rank (matplotlib)")
+    rk.add_argument("--jobs", type=int, default=None, help="parallel processes (-1: all CPUs)")
+    rk.add_argument("--max-iter", type=int, default=200, help="maximum iterations per fit")
+    rk.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    return rk
+
+
+def _ranks(text):
+    """'2-10', '5-30:5' or '2,3,5' as a list of ranks."""
+    try:
+        if "-" in text:
+            span, _, step = text.partition(":")
+            lo, hi = (int(v) for v in span.split("-"))
+            return list(range(lo, hi + 1, int(step) if step else 1))
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise CLIError(
+            f"--ranks {text!r}: write a range like 2-10 (or 5-30:5) or a list 2,3,5"
+        ) from None
+
+
+def run(args):
+    """``nmfkit rank``: the rank criteria as a table, and optionally a plot."""
+    writable(args.plot, "plot")
+    X = read_matrix(args.input)
+    criteria = tuple(args.criteria.split(","))
+    if hasattr(X, "nnz") and "heldout" in criteria:
+        criteria = tuple(c for c in criteria if c != "heldout")
+        print("sparse input: the held-out criterion (which needs dense X) is left out")
+    start = time.perf_counter()
+    survey = select_rank(
+        X,
+        ranks=_ranks(args.ranks),
+        n_runs=args.runs,
+        criteria=criteria,
+        random_state=args.seed,
+        n_jobs=args.jobs,
+        max_iter=args.max_iter,
+        progress=bar("fits"),
+    )
+    keys = [k for k in survey.rows[0] if k != "rank"]
+    print(f"{'rank':>4} " + " ".join(f"{k:>18}" for k in keys))
+    for row in survey.rows:
+        print(f"{row['rank']:>4} " + " ".join(f"{row[k]:>18.4f}" for k in keys))
+    print(f"suggested rank: {survey.suggested_rank} ({time.perf_counter() - start:.1f} s)")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        fig, _ = survey.plot()
+        fig.savefig(args.plot, dpi=90, bbox_inches="tight")
+        print(f"plot        {args.plot}")
+    return 0

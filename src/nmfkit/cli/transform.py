@@ -1,0 +1,25 @@
+"""``nmfkit transform``: W for new data with a saved model."""
+
+import numpy as np
+
+from ..core.io import load, read_matrix
+from ._common import writable
+
+
+def add_parser(sub):
+    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    t = sub.add_parser("transform", help="compute W for new data with a saved model")
+    t.add_argument("model", help="model file written by 'nmfkit fit'")
+    t.add_argument("input", help="data file with the model's number of features")
+    t.add_argument("-o", "--output", default="W.npy", help=".npy file for W (default: W.npy)")
+    return t
+
+
+def run(args):
+    writable(args.output, "W file")
+    model = load(args.model)
+    X = read_matrix(args.input)
+    W = model.transform(X)
+    np.save(args.output, W)
+    print(f"W {W.shape[0]} x {W.shape[1]} written to {args.output}")
+    return 0

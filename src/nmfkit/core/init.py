@@ -1,0 +1,102 @@
+"""Initial factors: random, NNDSVD and its variants, or user-supplied.
+
+Random draws come from ``numpy.random.default_rng(seed)`` on the host and are then
+moved to the engine, so every engine starts from the same W and H.
+"""
+
+import numpy as np
+
+from .masked import Observed
+
+__all__ = ["initialize", "make_rng"]
+
+
+def make_rng(random_state):
+    """A ``numpy.random.Generator`` from an int, None, Generator or RandomState."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    return np.random.default_rng(random_state)
+
+
+def _mean(X, engine):
+    if isinstance(X, Observed):  # the mean of the known entries
+        return X.mean()
+    return engine.total(X) / (X.shape[0] * X.shape[1])
+
+
+def _random(X, k, rng, dtype, engine):
+    avg = np.sqrt(_mean(X, engine) / k)
+    H = np.abs(rng.standard_normal((k, X.shape[1]))) * avg
+    W = np.abs(rng.standard_normal((X.shape[0], k))) * avg
+    return W.astype(dtype, copy=False), H.astype(dtype, copy=False)
+
+
+def _nndsvd(X, k, rng, variant, dtype, engine):
+    """NNDSVD (Boutsidis & Gallopoulos 2008), doi:10.1016/j.patcog.2007.09.010."""
+    # with unknown entries (an Observed), the SVD of X with them as zeros
+    U, S, V = engine.top_svd(X.matrix() if isinstance(X, Observed) else X, k, rng)
+    W = np.zeros_like(U)
+    H = np.zeros_like(V)
+    W[:, 0] = np.sqrt(S[0]) * np.abs(U[:, 0])
+    H[0] = np.sqrt(S[0]) * np.abs(V[0])
+    for j in range(1, k):
+        x, y = U[:, j], V[j]
+        xp, yp = np.maximum(x, 0), np.maximum(y, 0)
+        xn, yn = np.maximum(-x, 0), np.maximum(-y, 0)
+        xpn, ypn = np.linalg.norm(xp), np.linalg.norm(yp)
+        xnn, ynn = np.linalg.norm(xn), np.linalg.norm(yn)
+        mp, mn = xpn * ypn, xnn * ynn
+        if max(mp, mn) == 0:  # a direction X does not have (rank below k)
+            continue
+        if mp > mn:
+            u, v, sigma = xp / xpn, yp / ypn, mp
+        else:
+            u, v, sigma = xn / xnn, yn / ynn, mn
+        lbd = np.sqrt(S[j] * sigma)
+        W[:, j] = lbd * u
+        H[j] = lbd * v
+    W[W < 1e-6] = 0
+    H[H < 1e-6] = 0
+    if variant == "nndsvda":
+        avg = _mean(X, engine)
+        W[W == 0] = avg
+        H[H == 0] = avg
+    elif variant == "nndsvdar":
+        avg = _mean(X, engine)
+        W[W == 0] = np.abs(avg * rng.standard_normal(int((W == 0).sum())) / 100)
+        H[H == 0] = np.abs(avg * rng.standard_normal(int((H == 0).sum())) / 100)
+    return W.astype(dtype), H.astype(dtype)
+
+
+def initialize(X, plan, engine, W=None, H=None):
+    """Return the starting (W, H) on the engine, in the Plan's dtype.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+    plan : Plan
+    engine : Engine
+    W : ndarray of shape (n_samples, k), optional
+        Used as is when ``plan.init == 'custom'`` (or to hold W when only H is fit).
+    H : ndarray of shape (k, n_features), optional
+        Used as is when ``plan.init == 'custom'`` or when ``plan.update_H`` is False.
+    """
+    k, dtype = plan.n_components, plan.dtype
+    rng = make_rng(plan.random_state)
+    if not plan.update_H:
+        # transform / update_H=False: H is given, W starts as in scikit-learn
+        if plan.init == "custom" and W is not None:
+            W0 = W
+        else:
+            avg = np.sqrt(_mean(X, engine) / k)
+            W0 = np.full((X.shape[0], k), avg, dtype=dtype)
+        return engine.asarray(W0, dtype, rows=True), engine.asarray(H, dtype)
+    if plan.init == "custom":
+        W0, H0 = W, H
+    elif plan.init == "random":
+        W0, H0 = _random(X, k, rng, dtype, engine)
+    else:
+        W0, H0 = _nndsvd(X, k, rng, plan.init, dtype, engine)
+    return engine.asarray(W0, dtype, rows=True), engine.asarray(H0, dtype)

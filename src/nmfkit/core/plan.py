@@ -1,0 +1,267 @@
+"""The Plan: every choice of a fit settled before the first iteration.
+
+``resolve`` turns the estimator's parameters, the data and the engine into a frozen
+``Plan``: "auto" values settled, β chosen, penalties scaled, the solver's capabilities
+checked. Every error that depends only on parameters, shapes or dtypes is raised here.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .masked import Observed
+from .solvers import SOLVERS
+
+__all__ = ["Plan", "resolve", "beta_from_loss", "CHECK_EVERY"]
+
+# Iterations between two evaluations of the objective, for every solver: what `tol`
+# compares is always the decrease over this many iterations.
+CHECK_EVERY = 10
+
+_LOSS_NAMES = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
+_SOLVER_ALIASES = {"cd": "hals"}
+
+
+def beta_from_loss(beta_loss):
+    """The β of a loss given by name or number."""
+    if isinstance(beta_loss, str):
+        return _LOSS_NAMES[beta_loss]
+    return float(beta_loss)
+
+
+def loss_name(beta):
+    """A readable name for β ('frobenius', 'kullback-leibler', ... or 'beta=1.5')."""
+    for name, b in _LOSS_NAMES.items():
+        if b == beta:
+            return name
+    return f"beta={beta:g}"
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """Everything a fit needs to know, settled and checked.
+
+    Parameters
+    ----------
+    n_components : int
+    beta : float
+        The β of the β-divergence (2 Frobenius, 1 KL, 0 IS).
+    solver : str
+        Key of ``SOLVERS``.
+    init : str
+        'random', 'nndsvd', 'nndsvda', 'nndsvdar' or 'custom'.
+    tol : float
+        Relative decrease of the objective between checks below which the fit stops.
+    max_iter : int
+    l1_W, l2_W, l1_H, l2_H : float
+        Penalty weights, already scaled by n_features (W) and n_samples (H).
+    update_H : bool
+        False when H is fixed (``transform``).
+    random_state : int, Generator, RandomState or None
+    dtype : numpy dtype
+        float32 or float64; the compute and output dtype.
+    verbose : int
+    shuffle : bool
+        Visit HALS coordinates in random order.
+    check_every : int
+        Iterations between objective checks.
+    masked : bool
+        X is an ``Observed`` (unknown entries or weights): solvers run ``masked_step``.
+    """
+
+    n_components: int
+    beta: float
+    solver: str
+    init: str
+    tol: float
+    max_iter: int
+    l1_W: float
+    l2_W: float
+    l1_H: float
+    l2_H: float
+    update_H: bool
+    random_state: Any
+    dtype: Any
+    verbose: int = 0
+    shuffle: bool = False
+    check_every: int = CHECK_EVERY
+    masked: bool = False
+
+
+def _memory():
+    """Bytes of physical memory, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_memory(n_samples, n_features, k, dtype, caller):
+    """Refuse an n_components whose factors (W, H, their Gram products and the few
+    copies a solver keeps: about 4 of each) cannot fit in this machine's memory."""
+    need = 4 * (n_samples + n_features + k) * k * dtype.itemsize
+    have = _memory()
+    if have is not None and need > have:
+        raise ValueError(
+            f"{caller}: n_components={k} needs about {need / 2**30:.3g} GiB for W, H and "
+            f"their products (X is {n_samples} x {n_features}), more than this machine's "
+            f"{have / 2**30:.3g} GiB; use fewer components."
+        )
+
+
+def _check_factor(A, shape, name, caller, engine):
+    if A is None:
+        raise ValueError(
+            f"{caller}: init='custom' needs both W and H, but {name} is None. Pass "
+            f"{name}= of shape {shape}, or use init='nndsvda' or 'random'."
+        )
+    A = engine.check_input(A, caller=caller, name=name)
+    if engine.is_sparse(A):
+        raise TypeError(f"{caller}: {name} must be a dense array, got a sparse matrix.")
+    if A.shape != shape:
+        raise ValueError(
+            f"{caller}: {name} has shape {A.shape} but {shape} is needed (X has "
+            + (
+                f"{shape[0]} rows, n_components={shape[1]}"
+                if name == "W"
+                else f"{shape[1]} columns, n_components={shape[0]}"
+            )
+            + f"); pass {name} with shape {shape}."
+        )
+    return A
+
+
+def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
+    """Settle every "auto" choice and check the combination; return (Plan, W, H).
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters (already checked against their constraints).
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Checked input (finite, non-negative, float32/float64).
+    engine : Engine
+    W, H : array-like, optional
+        User factors for ``init='custom'``; H alone when ``update_H`` is False.
+    update_H : bool, default=True
+    caller : str
+        Named first in every message.
+
+    Returns
+    -------
+    plan : Plan
+    W, H : ndarray or None
+        The user factors, checked and cast to X's dtype (None where not given).
+    """
+    n_samples, n_features = X.shape
+    beta = beta_from_loss(params["beta_loss"])
+    init = params["init"]
+
+    k = params["n_components"]
+    if k is None:
+        k = n_features
+    elif k == "auto":
+        if init == "custom" and H is not None:
+            k = np.shape(H)[0]
+        elif init == "custom" and W is not None:
+            k = np.shape(W)[1]
+        elif not update_H and H is not None:
+            k = np.shape(H)[0]
+        else:
+            k = n_features
+
+    _check_memory(n_samples, n_features, k, np.dtype(engine.dtype_of(X)), caller)
+    if not update_H:
+        H = _check_factor(H, (k, n_features), "H", caller, engine)
+        if init == "custom" and W is not None:
+            W = _check_factor(W, (n_samples, k), "W", caller, engine)
+        else:
+            W = None
+    elif init == "custom":
+        W = _check_factor(W, (n_samples, k), "W", caller, engine)
+        H = _check_factor(H, (k, n_features), "H", caller, engine)
+    else:
+        W = H = None
+    masked = isinstance(X, Observed)
+    if init is None:
+        # NNDSVD needs the whole matrix; with unknown entries it would see them as zeros
+        init = "nndsvda" if k <= min(n_samples, n_features) and not masked else "random"
+    if update_H and init.startswith("nndsvd") and k > min(n_samples, n_features):
+        raise ValueError(
+            f"{caller}: init={init!r} needs n_components <= min(n_samples, n_features) "
+            f"= {min(n_samples, n_features)}, got n_components={k}. Use init='random' or "
+            "fewer components."
+        )
+
+    if beta <= 0:
+        zeros = int((X.values == 0).sum()) if masked else engine.count_zeros(X)
+        if zeros:
+            fix = "use beta_loss='kullback-leibler'" if beta == 0 else "use beta_loss > 0"
+            shown = "'itakura-saito'" if beta == 0 else repr(params["beta_loss"])
+            raise ValueError(
+                f"{caller}: beta_loss={shown} needs X > 0 but X has {zeros} zeros; "
+                f"add a small constant or {fix}."
+            )
+
+    solver = _SOLVER_ALIASES.get(params["solver"], params["solver"])
+    if solver == "auto":
+        solver = {2.0: "hals", 1.0: "ccd"}.get(beta, "mu")
+        if engine.chunked and not SOLVERS[solver].SUPPORTS.get("chunked", True):
+            solver = "mu"
+        if masked and not SOLVERS[solver].SUPPORTS["masked"]:
+            solver = "mu"
+    check_every = CHECK_EVERY
+    if not update_H and beta == 2:
+        # With H fixed the Frobenius problem is a convex NNLS that BPP solves exactly
+        # in one step: every solver's transform gives the same, optimal W.
+        solver, check_every = "bpp", 1
+    supports = SOLVERS[solver].SUPPORTS
+    if supports["beta"] != "any" and beta not in supports["beta"]:
+        names = ", ".join(repr(loss_name(b)) for b in supports["beta"])
+        raise ValueError(
+            f"{caller}: solver={params['solver']!r} supports beta_loss={names} only, "
+            f"got beta_loss={params['beta_loss']!r}. Use solver='mu' (or 'auto') for "
+            "this loss."
+        )
+
+    if masked and not supports["masked"]:
+        raise ValueError(
+            f"{caller}: solver={params['solver']!r} does not support unknown entries or "
+            "weights (NaN in X, observed='stored' or weights=); use solver='mu' (or "
+            "'auto'), or 'hals' or 'bpp' for the Frobenius loss."
+        )
+    alpha_W = params["alpha_W"]
+    alpha_H = alpha_W if params["alpha_H"] == "same" else params["alpha_H"]
+    l1 = params["l1_ratio"]
+    if engine.chunked and not supports.get("chunked", True):
+        raise ValueError(
+            f"{caller}: solver={params['solver']!r} needs all of X in one place and does not "
+            f"run on the {engine.name} engine; use solver='mu' (or 'auto') there."
+        )
+    dtype = engine.dtype_of(X)
+    plan = Plan(
+        n_components=int(k),
+        beta=beta,
+        solver=solver,
+        init=init,
+        tol=float(params["tol"]),
+        max_iter=int(params["max_iter"]),
+        l1_W=n_features * alpha_W * l1,
+        l2_W=n_features * alpha_W * (1.0 - l1),
+        l1_H=(n_samples * alpha_H * l1) if update_H else 0.0,
+        l2_H=(n_samples * alpha_H * (1.0 - l1)) if update_H else 0.0,
+        update_H=update_H,
+        random_state=params["random_state"],
+        dtype=dtype,
+        verbose=int(params["verbose"]),
+        shuffle=bool(params.get("shuffle", False)),
+        check_every=check_every,
+        masked=masked,
+    )
+    if W is not None:
+        W = engine.asarray(W, dtype, rows=True)
+    if H is not None:
+        H = engine.asarray(H, dtype)
+    return plan, W, H

@@ -1,0 +1,2 @@
+"""The estimators: ``NMF``, ``MiniBatchNMF``, ``non_negative_factorization`` and
+checkpoints, built on the core."""
