@@ -1,7 +1,9 @@
 """Model files of every estimator: round trips, and refusals of anything unsafe or damaged."""
 
+import importlib.util
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,3 +164,76 @@ def test_an_interrupted_fit_leaves_the_estimator_unfitted(monkeypatch):
             fit(model)
         with pytest.raises(NotFittedError):
             check_is_fitted(model)
+
+
+LEGACY = Path(__file__).parent / "data" / "models-v1"
+
+
+def _writer():
+    """tests/data/write_model_files.py, which wrote the files in LEGACY."""
+    spec = importlib.util.spec_from_file_location(
+        "write_model_files", LEGACY.parent / "write_model_files.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", sorted(_writer().ANSWERS))
+def test_model_files_written_before_the_layered_package_still_load(name):
+    """Files written by nmfkit before issue 16 (they name their class as 'NMF', not
+    'module:qualname') load, and give the answers they gave then, to the bit."""
+    writer = _writer()
+    meta = json.loads(str(np.load(LEGACY / f"{name}.npz")["__meta__"]))
+    assert "class" not in meta  # the old layout
+    model = load(LEGACY / f"{name}.npz")
+    assert type(model).__name__ == meta["estimator"]
+    np.testing.assert_array_equal(
+        writer.ANSWERS[name](model, writer.inputs()), np.load(LEGACY / f"{name}.answer.npy")
+    )
+
+
+def test_a_model_file_records_its_class_as_module_and_qualname(tmp_path):
+    path = _saved(tmp_path)
+    meta = json.loads(str(np.load(path)["__meta__"]))
+    assert meta["class"] == "nmfkit.estimators.nmf:NMF" and meta["estimator"] == "NMF"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "nmfkit.__main__:main",  # importing it would run the command line
+        "os:system",
+        "builtins:dict",
+        "nmfkit.core.io:read_matrix",  # not a class
+        "nmfkit.core.io:Saveable",  # the declaration, not a model class
+        "nmfkit.core.plan:Plan",  # a class, but not a saveable one
+        "nmfkit.nowhere:NMF",
+        "nmfkit.estimators.nmf:NMF.__init__",
+        None,
+    ],
+)
+def test_load_makes_only_saveable_classes_of_nmfkit(tmp_path, target):
+    path = _saved(tmp_path)
+
+    def rename(contents):
+        meta = json.loads(str(contents["__meta__"]))
+        meta["class"] = target
+        meta["estimator"] = "Evil" if target is None else meta["estimator"]
+        contents["__meta__"] = np.array(json.dumps(meta))
+
+    _rewrite(path, rename)
+    with pytest.raises(ValueError, match=r"nmfkit.load: unknown estimator .* not a model class"):
+        load(path)
+
+
+def test_every_saveable_class_declares_what_it_saves():
+    """Each saveable class names its arrays and attributes, and a fitted one saves its
+    components (what save checks to call it fitted)."""
+    from nmfkit.core.io import Saveable
+
+    classes = [NMF, MiniBatchNMF, Recommender, TopicModel, ConsensusNMF]
+    for cls in classes:
+        assert issubclass(cls, Saveable)
+        assert "components_" in cls._saved_arrays
+        assert not set(cls._saved_arrays) & set(cls._saved_attributes)

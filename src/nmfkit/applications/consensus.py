@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..core.io import Saveable
 from ..core.validation import NONE, RANDOM_STATE, Interval, Options, validate_params
 from ..estimators.nmf import NMF, with_components
 
@@ -96,7 +97,7 @@ def dispersion(C):
     return float(np.mean(4.0 * (np.asarray(C) - 0.5) ** 2))
 
 
-class ConsensusNMF(TransformerMixin, BaseEstimator):
+class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
     """NMF from many random starts, combined into a consensus (see the module docstring).
 
     Parameters
@@ -134,6 +135,14 @@ class ConsensusNMF(TransformerMixin, BaseEstimator):
         Each run's final objective.
     """
 
+    _saved_arrays = ("components_", "W_", "consensus_matrix_", "run_losses_")
+    _saved_attributes = (
+        "n_features_in_",
+        "cophenetic_",
+        "dispersion_",
+        "stability_",
+        "n_outliers_",
+    )
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, "left")],
         "n_runs": [Interval(numbers.Integral, 2, None, "left")],
@@ -276,14 +285,3 @@ class ConsensusNMF(TransformerMixin, BaseEstimator):
         if getattr(self, "_model", None) is None:  # after load
             self._model = with_components(self.components_, **self._nmf_params())
         return self._model.transform(X)
-
-    def save(self, path):
-        """Write the fitted consensus to ``path`` (.npz of plain arrays plus JSON).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-        """
-        from ..core.io import save
-
-        save(self, path)

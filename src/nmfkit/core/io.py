@@ -1,13 +1,15 @@
 """Files: data matrices in, and model files (an .npz of plain arrays plus JSON
 metadata, never pickles) out and back.
 
-Layout: ``components_`` (and any other array attributes) as arrays, and ``__meta__``
-as a 0-d unicode array holding JSON: format version, nmfkit version, estimator class,
-parameters, scalar attributes and a SHA-256 over the arrays. ``load`` reads with
-``allow_pickle=False`` and refuses unknown formats and checksum mismatches.
+Layout: the array attributes a class declares (``Saveable._saved_arrays``) as arrays,
+and ``__meta__`` as a 0-d unicode array holding JSON: format version, nmfkit version,
+the class as ``module:qualname``, parameters, the declared scalar attributes and a
+SHA-256 over the arrays. ``load`` reads with ``allow_pickle=False``, refuses unknown
+formats and checksum mismatches, and makes only ``Saveable`` classes of nmfkit.
 """
 
 import hashlib
+import importlib
 import json
 import os
 import zipfile
@@ -17,53 +19,47 @@ import numpy as np
 from .._version import __version__
 from ..arrays.ops import to_host
 
-__all__ = ["save", "load", "write_npz", "read_npz", "read_matrix", "FORMAT_VERSION"]
+__all__ = [
+    "Saveable",
+    "save",
+    "load",
+    "write_npz",
+    "read_npz",
+    "read_matrix",
+    "FORMAT_VERSION",
+]
 
 FORMAT_VERSION = 1
-# MiniBatchNMF's running statistics travel with it, so partial_fit resumes after load
-# (a Recommender's ids, biases, factors and seen ratings, for recommend and explain)
-_ARRAYS = (
-    "components_",
-    "W_",
-    "feature_names_in_",
-    "_stats_A",
-    "_stats_B",
-    "_stats_rows",
-    "user_ids_",
-    "item_ids_",
-    "user_bias_",
-    "item_bias_",
-    "user_factors_",
-    "_seen_indptr",
-    "_seen_indices",
-    "_seen_ratings",
-    "vocabulary_",
-    "idf_",
-    "doc_topic_",
-    "topic_labels_",
-    "_X_indptr",
-    "_X_indices",
-    "consensus_matrix_",
-    "run_losses_",
-)
-_SCALARS = (
-    "n_components_",
-    "n_iter_",
-    "reconstruction_err_",
-    "loss_curve_",
-    "loss_times_",
-    "stop_reason_",
-    "n_features_in_",
-    "n_steps_",
-    "global_mean_",
-    "rating_range_",
-    "_X_shape",
-    "cophenetic_",
-    "dispersion_",
-    "stability_",
-    "n_outliers_",
-)
-_ESTIMATORS = ("NMF", "MiniBatchNMF", "Recommender", "TopicModel", "ConsensusNMF")
+# Files written before the layered package name their class by its public name only
+_LEGACY_CLASSES = ("NMF", "MiniBatchNMF", "Recommender", "TopicModel", "ConsensusNMF")
+
+
+class Saveable:
+    """What a class must declare for its fitted models to go to a file and come back.
+
+    ``_saved_arrays`` names the attributes written as plain arrays, ``_saved_attributes``
+    those written as JSON (numbers, strings, lists of them); each is written when the
+    model has it. The file records the class as ``module:qualname`` with its
+    parameters (``get_params``), and ``load`` makes it again from them: a saveable
+    class takes its parameters as keyword arguments, as scikit-learn estimators do.
+    """
+
+    _saved_arrays = ()
+    _saved_attributes = ()
+
+    def save(self, path):
+        """Write the fitted model to ``path``: an .npz of plain arrays and JSON metadata,
+        never a pickle, written atomically; ``nmfkit.load`` reads it back.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file; '.npz' is the conventional suffix.
+        """
+        save(self, path)
+
+    def _loaded(self):
+        """Called by ``load`` once the saved attributes are set: derive the others."""
 
 
 def _digest(arrays):
@@ -87,27 +83,33 @@ def _json_param(value):
 
 
 def save(model, path):
-    """Write a fitted estimator to ``path``; the write is atomic (temp file, rename).
+    """Write a fitted ``Saveable`` to ``path``; the write is atomic (temp file, rename).
 
     Parameters
     ----------
-    model : NMF, MiniBatchNMF or Recommender
-        A fitted estimator.
+    model : Saveable
+        A fitted estimator (``NMF``, ``MiniBatchNMF``, ``Recommender``, ...).
     path : str or os.PathLike
         Target file; '.npz' is the conventional suffix.
     """
+    cls = type(model)
     if not hasattr(model, "components_"):
-        raise ValueError(f"{type(model).__name__}.save: the model is not fitted; call fit first.")
-    arrays = {n: to_host(getattr(model, n)) for n in _ARRAYS if getattr(model, n, None) is not None}
+        raise ValueError(f"{cls.__name__}.save: the model is not fitted; call fit first.")
+    arrays = {
+        n: to_host(getattr(model, n))
+        for n in cls._saved_arrays
+        if getattr(model, n, None) is not None
+    }
     if "feature_names_in_" in arrays:
         arrays["feature_names_in_"] = arrays["feature_names_in_"].astype(str)
     meta = {
         "format": "nmfkit-model",
         "format_version": FORMAT_VERSION,
         "nmfkit_version": __version__,
-        "estimator": type(model).__name__,
+        "class": f"{cls.__module__}:{cls.__qualname__}",
+        "estimator": cls.__name__,
         "params": {k: _json_param(v) for k, v in model.get_params(deep=False).items()},
-        "attributes": {n: getattr(model, n) for n in _SCALARS if hasattr(model, n)},
+        "attributes": {n: getattr(model, n) for n in cls._saved_attributes if hasattr(model, n)},
     }
     write_npz(path, arrays, meta)
 
@@ -182,25 +184,49 @@ def load(path):
 
     Returns
     -------
-    model : NMF
-        A fitted estimator equal to the one saved.
+    model : Saveable
+        A fitted estimator equal to the one saved (``NMF``, ``MiniBatchNMF``, ...).
     """
-    import nmfkit
-
     meta, contents = read_npz(
         path, "nmfkit-model", FORMAT_VERSION, "nmfkit.load", "Refit and save it with NMF.save."
     )
-    cls = getattr(nmfkit, meta["estimator"]) if meta.get("estimator") in _ESTIMATORS else None
-    if cls is None:
-        raise ValueError(f"nmfkit.load: unknown estimator {meta['estimator']!r} in {path!r}.")
-    model = cls(**meta["params"])
+    model = _saved_class(meta, path)(**meta["params"])
     for name, value in contents.items():
         setattr(model, name, value)
     for name, value in meta["attributes"].items():
         setattr(model, name, value)
-    if hasattr(model, "n_components_"):
-        model._n_features_out = model.n_components_
+    model._loaded()
     return model
+
+
+def _saved_class(meta, path):
+    """The class a model file names: a ``Saveable`` in a module of nmfkit, nothing else.
+
+    The module is imported by name, so only modules under ``nmfkit.`` that define
+    things (never ``__main__``, which runs the command line) are accepted.
+    """
+    legacy = meta.get("estimator")
+    target = meta.get("class") or (f"nmfkit:{legacy}" if legacy in _LEGACY_CLASSES else None)
+    module, _, qualname = str(target).partition(":")
+    parts = module.split(".")
+    safe = (
+        parts[0] == "nmfkit"
+        and all(p.isidentifier() and not p.startswith("__") for p in parts)
+        and qualname.isidentifier()
+    )
+    cls = None
+    if safe:
+        try:
+            cls = getattr(importlib.import_module(module), qualname, None)
+        except ImportError:
+            cls = None
+    if not (isinstance(cls, type) and issubclass(cls, Saveable) and cls is not Saveable):
+        name = target if target is not None else legacy
+        raise ValueError(
+            f"nmfkit.load: unknown estimator {name!r} in {path!r}: not a model class of "
+            f"this nmfkit ({__version__}). Refit and save it with NMF.save."
+        )
+    return cls
 
 
 def read_matrix(path):

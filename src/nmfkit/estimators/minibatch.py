@@ -173,6 +173,17 @@ class MiniBatchNMF(_FactorizationMixin):
     (3, 8)
     """
 
+    # the running statistics travel with the model, so partial_fit resumes after load
+    _saved_arrays = ("components_", "feature_names_in_", "_stats_A", "_stats_B", "_stats_rows")
+    _saved_attributes = (
+        "n_components_",
+        "n_iter_",
+        "n_steps_",
+        "reconstruction_err_",
+        "loss_curve_",
+        "stop_reason_",
+        "n_features_in_",
+    )
     _parameter_constraints = {
         **{k: NMF._parameter_constraints[k] for k in ("n_components", "beta_loss", "tol")},
         "init": [Options(["random", "nndsvd", "nndsvda", "nndsvdar"]), NONE],

@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..arrays.engines import ENGINES, NumpyEngine, select_engine
 from ..core.init import initialize
+from ..core.io import Saveable
 from ..core.loop import LoopControl, run
 from ..core.losses import beta_divergence
 from ..core.masked import Observed, needs_mask, observe
@@ -31,7 +32,9 @@ __all__ = ["NMF"]
 _LOSSES = ("frobenius", "kullback-leibler", "itakura-saito")
 
 
-class _FactorizationMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _FactorizationMixin(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, Saveable
+):
     """What ``NMF`` and ``MiniBatchNMF`` share: tags, ``inverse_transform`` and ``save``."""
 
     def __sklearn_tags__(self):
@@ -62,17 +65,8 @@ class _FactorizationMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         out = X @ self.components_
         return np.asarray(out) if isinstance(self.components_, np.ndarray) else out
 
-    def save(self, path):
-        """Write the fitted model to ``path`` (.npz of plain arrays plus JSON metadata;
-        a ``MiniBatchNMF`` keeps its running statistics, so ``partial_fit`` resumes).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-        """
-        from ..core.io import save
-
-        save(self, path)
+    def _loaded(self):
+        self._n_features_out = self.n_components_
 
 
 # Outside this range of X's largest entry, a fit runs on a copy of X times a power of 2
@@ -214,6 +208,16 @@ class NMF(_FactorizationMixin):
     True
     """
 
+    _saved_arrays = ("components_", "W_", "feature_names_in_")
+    _saved_attributes = (
+        "n_components_",
+        "n_iter_",
+        "reconstruction_err_",
+        "loss_curve_",
+        "loss_times_",
+        "stop_reason_",
+        "n_features_in_",
+    )
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, "left"), NONE, Options(["auto"])],
         "init": [Options(["random", "nndsvd", "nndsvda", "nndsvdar", "custom"]), NONE],

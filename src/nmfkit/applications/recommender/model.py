@@ -40,13 +40,14 @@ from sklearn.utils.validation import check_is_fitted
 from ...arrays.engines._numpy import NumpyEngine
 from ...arrays.kernels import kernel
 from ...core.init import make_rng
+from ...core.io import Saveable
 from ...core.validation import BOOLEAN, RANDOM_STATE, Interval, Options, validate_params
 from .ratings import check_ratings, ratings_arrays
 
 __all__ = ["Recommender"]
 
 
-class Recommender(BaseEstimator):
+class Recommender(BaseEstimator, Saveable):
     """Rating prediction and top-n recommendation by biased NMF.
 
     See the module docstring for the model and its fit.
@@ -109,6 +110,18 @@ class Recommender(BaseEstimator):
     (1,)
     """
 
+    _saved_arrays = (
+        "components_",
+        "user_ids_",
+        "item_ids_",
+        "user_bias_",
+        "item_bias_",
+        "user_factors_",
+        "_seen_indptr",
+        "_seen_indices",
+        "_seen_ratings",
+    )
+    _saved_attributes = ("n_iter_", "loss_curve_", "stop_reason_", "global_mean_", "rating_range_")
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, "left")],
         "reg": [Interval(numbers.Real, 0, None, "left")],
@@ -505,14 +518,3 @@ class Recommender(BaseEstimator):
             "interaction": total,
             "factors": factors,
         }
-
-    def save(self, path):
-        """Write the fitted recommender to ``path`` (.npz of plain arrays plus JSON).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-        """
-        from ...core.io import save
-
-        save(self, path)

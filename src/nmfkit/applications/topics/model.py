@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ...core.io import Saveable
 from ...core.validation import (
     BOOLEAN,
     CALLABLE,
@@ -53,7 +54,7 @@ def _shares(W, H):
     return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
 
 
-class TopicModel(BaseEstimator):
+class TopicModel(BaseEstimator, Saveable):
     """Topics of a document collection by non-negative matrix factorization.
 
     Parameters
@@ -109,6 +110,16 @@ class TopicModel(BaseEstimator):
     2
     """
 
+    _saved_arrays = (
+        "components_",
+        "vocabulary_",
+        "idf_",
+        "doc_topic_",
+        "topic_labels_",
+        "_X_indptr",
+        "_X_indices",
+    )
+    _saved_attributes = ("_X_shape",)
     _parameter_constraints = {
         "n_topics": [Interval(numbers.Integral, 1, None, "left")],
         "loss": [Options(list(_LOSSES))],
@@ -402,14 +413,3 @@ class TopicModel(BaseEstimator):
         """
         check_is_fitted(self)
         return topic_coherence(self.components_, self._presence(), n_words, metric)
-
-    def save(self, path):
-        """Write the fitted topic model to ``path`` (.npz of plain arrays plus JSON).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-        """
-        from ...core.io import save
-
-        save(self, path)
