@@ -20,8 +20,7 @@ CASES = [
     for solver, module in SOLVERS.items()
     for beta in (2.0, 1.0)
     for shuffle in (False, True)
-    if (module.SUPPORTS["beta"] == "any" or beta in module.SUPPORTS["beta"])
-    and (not shuffle or solver in ("hals", "ccd"))
+    if module.minimises(beta) and (not shuffle or solver in ("hals", "ccd"))
 ]
 
 
@@ -41,7 +40,7 @@ def test_a_resumed_fit_ends_where_an_uninterrupted_one_does(
     X = rng.random((40, 30))
     params = dict(solver=solver, beta_loss=beta, shuffle=shuffle, init="random")
     if missing:
-        if not SOLVERS[solver].SUPPORTS.get("masked"):
+        if not SOLVERS[solver].masked:
             pytest.skip(f"{solver} does not fit unknown entries")
         X[rng.random(X.shape) < 0.2] = np.nan
     reference = _fit(X, **params)

@@ -21,8 +21,7 @@ SK_EXAMPLE = np.array([[1, 2], [2, 2], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
 
 def for_solver(solver, **kw):
     """An NMF for ``solver`` with a loss it supports (Frobenius where it can)."""
-    betas = SOLVERS[solver].SUPPORTS["beta"]
-    beta = 2.0 if betas == "any" or 2.0 in betas else betas[0]
+    beta = 2.0 if SOLVERS[solver].minimises(2.0) else SOLVERS[solver].betas[0]
     return NMF(solver=solver, beta_loss=beta, **kw)
 
 

@@ -6,8 +6,10 @@ import scipy.sparse as sp
 from conftest import random_sparse
 
 from nmfkit.arrays.engines import NumpyEngine
-from nmfkit.core.losses import EPSILON, beta_divergence, describe_data, mu_update_H, mu_update_W
-from nmfkit.core.plan import beta_from_loss
+from nmfkit.core.data import Plain
+from nmfkit.core.losses import EPSILON, beta_divergence, beta_from_loss
+from nmfkit.core.solvers.mu import update_H as mu_update_H
+from nmfkit.core.solvers.mu import update_W as mu_update_W
 
 BETAS = [2.0, 1.0, 0.0, 0.5, 1.5, 3.0, -0.5]
 
@@ -72,7 +74,7 @@ def test_frobenius_from_gram_products(which):
     X = rng.random((10, 8))
     W, H = factors(10, 8, 3, 6)
     eng = NumpyEngine()
-    data = describe_data(X, eng)
+    data = Plain(X, eng).describe()
     stats = {
         "W": {"WtX": W.T @ X, "WtW": W.T @ W},
         "H": {"XHt": X @ H.T, "HHt": H @ H.T},

@@ -8,18 +8,17 @@ from scipy.optimize import nnls
 from nmfkit import NMF
 from nmfkit.arrays.engines import NumpyEngine
 from nmfkit.arrays.kernels import kernel
-from nmfkit.core.losses import beta_divergence
+from nmfkit.core.data import Plain
 from nmfkit.core.masked import Observed, observe
 from nmfkit.core.plan import resolve
 from nmfkit.core.solvers import SOLVERS
 
-MASKED = sorted(name for name, mod in SOLVERS.items() if mod.SUPPORTS["masked"])
+MASKED = sorted(name for name, solver in SOLVERS.items() if solver.masked)
 BETAS = [2.0, 1.0, 0.5, 0.0]
 
 
 def _betas(solver):
-    b = SOLVERS[solver].SUPPORTS["beta"]
-    return BETAS if b == "any" else list(b)
+    return [b for b in BETAS if SOLVERS[solver].minimises(b)]
 
 
 CASES = [(s, b) for s in MASKED for b in _betas(s)]
@@ -63,7 +62,7 @@ def test_masked_loss_equals_a_naive_reference_that_skips_unknown_entries(beta):
     Xn = np.where(M, np.nan, X)
     weights = np.where(M, 0.0, w)
     expected = naive_loss(X, W @ H, weights, beta)
-    got = beta_divergence(observe(Xn, w), W, H, beta, NumpyEngine())
+    got = observe(Xn, w).divergence(W, H, beta)
     assert got == pytest.approx(expected, rel=1e-12)
     # the same entries given three ways: NaN, sparse stored, and 0/1 weights
     known = np.where(M, 0.0, 1.0)
@@ -81,13 +80,13 @@ def _plain_and_masked(solver, beta, X, seed=0, k=4):
     params = NMF(k, solver=solver, beta_loss=beta, init="custom").get_params()
     engine = NumpyEngine()
     out = []
-    for data in (X, observe(X, np.ones_like(X))):
+    for data in (Plain(X, engine), observe(X, np.ones_like(X))):
         plan, W, H = resolve(params, data, engine, W0.copy(), H0.copy())
-        state = {"data": {"nnz": X.size}, "stats": {}, "update_H": True, "rng": None}
+        state = {"facts": {"nnz": X.size}, "stats": {}, "update_H": True, "rng": None}
         out.append((plan, SOLVERS[solver], W, H, state, data))
-    (p0, mod, W, H, s0, _), (p1, _, Wm, Hm, s1, obs) = out
-    assert p1.masked and not p0.masked
-    Wm, Hm = mod.masked_step(obs, Wm, Hm, s1, p1, engine)
+    (p0, mod, W, H, s0, plain), (p1, _, Wm, Hm, s1, obs) = out
+    assert obs.kind == "masked" and plain.kind == "plain"
+    Wm, Hm = mod.steps["masked"](obs, Wm, Hm, s1, p1, engine)
     if solver == "hals":
         # the masked step is one HALS sweep of W, then one of H (no extrapolation)
         sweep = kernel("hals_sweep", engine)
@@ -96,7 +95,7 @@ def _plain_and_masked(solver, beta, X, seed=0, k=4):
         Ht = np.ascontiguousarray(H.T)
         sweep(Ht, W.T @ W, X.T @ W, order)
         return (W, Ht.T), (Wm, Hm)
-    W, H = mod.step(X, W, H, s0, p0, engine)
+    W, H = mod.steps["plain"](plain, W, H, s0, p0, engine)
     return (W, H), (Wm, Hm)
 
 

@@ -14,7 +14,7 @@ PAIRS = [
     (solver, loss)
     for solver, module in SOLVERS.items()
     for loss, beta in LOSSES.items()
-    if module.SUPPORTS["beta"] == "any" or beta in module.SUPPORTS["beta"]
+    if module.minimises(beta)
 ]
 
 

@@ -31,10 +31,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 BETAS = (2.0, 1.0, 0.5, 0.0, 1.5)
 PAIRS = [
-    (solver, beta)
-    for solver, module in SOLVERS.items()
-    for beta in BETAS
-    if module.SUPPORTS["beta"] == "any" or beta in module.SUPPORTS["beta"]
+    (solver, beta) for solver, module in SOLVERS.items() for beta in BETAS if module.minimises(beta)
 ]
 
 
@@ -42,7 +39,7 @@ PAIRS = [
 def problems(draw, masked=False):
     """(X, params): a small X of any shape, sparsity, dtype and scale, and a valid fit."""
     solver, beta = draw(st.sampled_from(PAIRS))
-    if masked and not SOLVERS[solver].SUPPORTS.get("masked"):
+    if masked and not SOLVERS[solver].masked:
         solver = "mu"
     n, m = draw(st.integers(1, 12)), draw(st.integers(1, 10))
     k = draw(st.integers(1, 5))

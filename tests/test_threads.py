@@ -39,8 +39,7 @@ def test_pooled_products_equal_plain_ones(small_blocks, sparse, dtype):
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("solver", sorted(SOLVERS))
 def test_fit_does_not_depend_on_the_number_of_threads(small_blocks, monkeypatch, solver, sparse):
-    betas = SOLVERS[solver].SUPPORTS["beta"]
-    beta = 2.0 if betas == "any" else betas[0]
+    beta = 2.0 if SOLVERS[solver].minimises(2.0) else SOLVERS[solver].betas[0]
     X = random_sparse(80, 60, density=0.5, seed=1)
     X = X if sparse else X.toarray() + 0.01
     runs = []
@@ -155,10 +154,9 @@ def test_fit_does_not_depend_on_the_number_of_blas_threads(solver, data):
     """Issue 9, item 6: a fit holds BLAS to one thread and splits its work by size only."""
     from threadpoolctl import threadpool_limits
 
-    if data == "unknown entries" and not SOLVERS[solver].SUPPORTS.get("masked"):
+    if data == "unknown entries" and not SOLVERS[solver].masked:
         pytest.skip(f"{solver} does not fit unknown entries")
-    betas = SOLVERS[solver].SUPPORTS["beta"]
-    beta = 1.0 if betas == "any" else betas[0]
+    beta = 1.0 if SOLVERS[solver].minimises(1.0) else SOLVERS[solver].betas[0]
     rng = np.random.default_rng(3)
     X = rng.random((400, 20)) @ rng.random((20, 300)) + 0.01  # big enough for BLAS threads
     if data == "sparse":

@@ -9,14 +9,16 @@ import warnings
 
 import numpy as np
 
+from ..arrays.engines import ENGINES
+from ..core.init import INITS
 from ..core.io import read_matrix
 from ..core.loop import LoopControl
+from ..core.losses import LOSS_NAMES
+from ..core.solvers import solver_names
 from ..estimators.checkpoint import Checkpoint, parse_duration
 from ..estimators.minibatch import MiniBatchNMF
 from ..estimators.nmf import NMF
 from ._common import CLIError, parse_loss, writable
-
-_LOSSES = ("frobenius", "kullback-leibler", "itakura-saito")
 
 
 def add_parser(sub):
@@ -31,18 +33,18 @@ def add_parser(sub):
     f.add_argument(
         "--loss",
         default="frobenius",
-        help=f"beta-divergence: one of {', '.join(_LOSSES)} or a number (default: frobenius)",
+        help=f"beta-divergence: one of {', '.join(LOSS_NAMES)} or a number (default: frobenius)",
     )
     f.add_argument(
         "--solver",
         default="auto",
-        choices=("auto", "hals", "cd", "mu", "bpp", "ccd"),
+        choices=solver_names(),
         help="solver (default: auto)",
     )
     f.add_argument(
         "--init",
         default=None,
-        choices=("random", "nndsvd", "nndsvda", "nndsvdar"),
+        choices=INITS,
         help="initialisation (default: nndsvda)",
     )
     f.add_argument("--max-iter", type=int, default=200, help="maximum iterations (default: 200)")
@@ -56,8 +58,10 @@ def add_parser(sub):
     f.add_argument(
         "--engine",
         default="auto",
-        choices=("auto", "numpy", "torch"),
-        help="array library to fit on (default: auto; torch needs nmfkit[torch])",
+        choices=("auto", *ENGINES),
+        help="array library to fit on (default: auto; "
+        + ", ".join(f"{name} needs nmfkit[{e.extra}]" for name, e in ENGINES.items() if e.extra)
+        + ")",
     )
     f.add_argument(
         "--device", default=None, help="torch device such as cuda or cpu (implies --engine torch)"

@@ -4,6 +4,7 @@ import time
 
 from ..applications.images import fit_images, normalize_contrast, read_images
 from ..applications.metrics import hoyer_sparseness
+from ..core.solvers import solver_names
 from ._common import CLIError, writable
 
 
@@ -23,7 +24,7 @@ def add_parser(sub):
     )
     im.add_argument("--max-patches", type=int, default=None, help="patches per image")
     im.add_argument(
-        "--solver", default="auto", choices=("auto", "hals", "mu", "bpp"), help="(default: auto)"
+        "--solver", default="auto", choices=solver_names(beta=2.0), help="(default: auto)"
     )
     im.add_argument("--max-iter", type=int, default=200, help="maximum iterations (default: 200)")
     im.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")

@@ -6,9 +6,10 @@ moved to the engine, so every engine starts from the same W and H.
 
 import numpy as np
 
-from .masked import Observed
+__all__ = ["INITS", "initialize", "make_rng"]
 
-__all__ = ["initialize", "make_rng"]
+# the initialisations ``init=`` names (besides 'custom': W and H given)
+INITS = ("random", "nndsvd", "nndsvda", "nndsvdar")
 
 
 def make_rng(random_state):
@@ -20,23 +21,17 @@ def make_rng(random_state):
     return np.random.default_rng(random_state)
 
 
-def _mean(X, engine):
-    if isinstance(X, Observed):  # the mean of the known entries
-        return X.mean()
-    return engine.total(X) / (X.shape[0] * X.shape[1])
-
-
-def _random(X, k, rng, dtype, engine):
-    avg = np.sqrt(_mean(X, engine) / k)
-    H = np.abs(rng.standard_normal((k, X.shape[1]))) * avg
-    W = np.abs(rng.standard_normal((X.shape[0], k))) * avg
+def _random(data, k, rng, dtype):
+    avg = np.sqrt(data.mean() / k)  # the mean of the known entries
+    H = np.abs(rng.standard_normal((k, data.shape[1]))) * avg
+    W = np.abs(rng.standard_normal((data.shape[0], k))) * avg
     return W.astype(dtype, copy=False), H.astype(dtype, copy=False)
 
 
-def _nndsvd(X, k, rng, variant, dtype, engine):
+def _nndsvd(data, k, rng, variant, dtype, engine):
     """NNDSVD (Boutsidis & Gallopoulos 2008), doi:10.1016/j.patcog.2007.09.010."""
-    # with unknown entries (an Observed), the SVD of X with them as zeros
-    U, S, V = engine.top_svd(X.matrix() if isinstance(X, Observed) else X, k, rng)
+    # with unknown entries, the SVD of X with them as zeros
+    U, S, V = engine.top_svd(data.svd_source(), k, rng)
     W = np.zeros_like(U)
     H = np.zeros_like(V)
     W[:, 0] = np.sqrt(S[0]) * np.abs(U[:, 0])
@@ -60,22 +55,22 @@ def _nndsvd(X, k, rng, variant, dtype, engine):
     W[W < 1e-6] = 0
     H[H < 1e-6] = 0
     if variant == "nndsvda":
-        avg = _mean(X, engine)
+        avg = data.mean()
         W[W == 0] = avg
         H[H == 0] = avg
     elif variant == "nndsvdar":
-        avg = _mean(X, engine)
+        avg = data.mean()
         W[W == 0] = np.abs(avg * rng.standard_normal(int((W == 0).sum())) / 100)
         H[H == 0] = np.abs(avg * rng.standard_normal(int((H == 0).sum())) / 100)
     return W.astype(dtype), H.astype(dtype)
 
 
-def initialize(X, plan, engine, W=None, H=None):
+def initialize(data, plan, engine, W=None, H=None):
     """Return the starting (W, H) on the engine, in the Plan's dtype.
 
     Parameters
     ----------
-    X : ndarray or CSR matrix of shape (n_samples, n_features)
+    data : FitData of shape (n_samples, n_features)
     plan : Plan
     engine : Engine
     W : ndarray of shape (n_samples, k), optional
@@ -90,13 +85,13 @@ def initialize(X, plan, engine, W=None, H=None):
         if plan.init == "custom" and W is not None:
             W0 = W
         else:
-            avg = np.sqrt(_mean(X, engine) / k)
-            W0 = np.full((X.shape[0], k), avg, dtype=dtype)
+            avg = np.sqrt(data.mean() / k)
+            W0 = np.full((data.shape[0], k), avg, dtype=dtype)
         return engine.asarray(W0, dtype, rows=True), engine.asarray(H, dtype)
     if plan.init == "custom":
         W0, H0 = W, H
     elif plan.init == "random":
-        W0, H0 = _random(X, k, rng, dtype, engine)
+        W0, H0 = _random(data, k, rng, dtype)
     else:
-        W0, H0 = _nndsvd(X, k, rng, plan.init, dtype, engine)
+        W0, H0 = _nndsvd(data, k, rng, plan.init, dtype, engine)
     return engine.asarray(W0, dtype, rows=True), engine.asarray(H0, dtype)

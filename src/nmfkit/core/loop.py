@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sklearn.exceptions import ConvergenceWarning
 
 from .init import make_rng
-from .losses import describe_data, objective
+from .losses import objective
 from .solvers import SOLVERS
 
 __all__ = ["run", "FitResult", "LoopControl"]
@@ -30,7 +30,7 @@ class LoopControl:
 
     stop_requested = False
 
-    def start(self, X, plan, engine):
+    def start(self, data, plan, engine):
         """The saved progress to continue from, or None to start afresh."""
         return None
 
@@ -46,18 +46,19 @@ class FitResult:
     loss: float
     loss_curve: list = field(default_factory=list)
     stop_reason: str = "max_iter"
-    data: dict = field(default_factory=dict)  # describe_data(X), for reuse after the fit
+    facts: dict = field(default_factory=dict)  # data.describe(), for reuse after the fit
     stats: dict = field(default_factory=dict)  # Gram products valid for the returned pair
     times: list = field(default_factory=list)  # seconds since the start, at each check
     data_fit: float = None  # d_β(X | W H) of the returned pair, when already known
 
 
-def run(X, W, H, plan, engine, callback=None, caller="NMF", control=None):
+def run(data, W, H, plan, engine, callback=None, caller="NMF", control=None):
     """Iterate the Plan's solver step from (W, H) until the stopping rule fires.
 
     Parameters
     ----------
-    X : ndarray or CSR matrix of shape (n_samples, n_features)
+    data : FitData
+        What the fit works on (``nmfkit.core.data``): the step for its kind runs.
     W : array of shape (n_samples, k)
         Starting W, updated (possibly in place).
     H : array of shape (k, n_features)
@@ -78,35 +79,36 @@ def run(X, W, H, plan, engine, callback=None, caller="NMF", control=None):
     result : FitResult
     """
     solver = SOLVERS[plan.solver]
-    step = solver.masked_step if plan.masked else solver.step
+    step = solver.steps[data.kind]  # the Plan checked that the solver fits this kind
     control = control if control is not None else LoopControl()
-    with engine.threads(pooled=getattr(solver, "POOLED", False)):
-        return _iterate(X, W, H, plan, engine, step, callback, caller, control)
+    with engine.threads(pooled=solver.pooled):
+        return _iterate(data, W, H, plan, engine, step, callback, caller, control)
 
 
-def _iterate(X, W, H, plan, engine, step, callback, caller, control):
+def _iterate(data, W, H, plan, engine, step, callback, caller, control):
     """The body of ``run``, inside the engine's thread context."""
     state = {
-        "data": describe_data(X, engine),
+        "facts": data.describe(),
         "stats": {},
         "update_H": plan.update_H,
         "rng": make_rng(plan.random_state) if plan.shuffle else None,
     }
-    saved = control.start(X, plan, engine)
+    facts = state["facts"]
+    saved = control.start(data, plan, engine)
     if saved is None:
         first, offset = 1, 0.0
-        loss = objective(X, W, H, plan, engine, state["data"])
+        loss = objective(data, W, H, plan, facts)
         curve, times, previous = [loss], [0.0], loss
     else:
         W, H, curve, times = saved["W"], saved["H"], saved["curve"], saved["times"]
         first, offset, previous = saved["n_iter"] + 1, times[-1], saved["previous"]
         state.update(saved["state"])
-        loss = objective(X, W, H, plan, engine, state["data"])
+        loss = objective(data, W, H, plan, facts)
     start = time.perf_counter() - offset
 
     def snapshot():
         # what the Loop and the solver need to go on from here; caches are rebuilt
-        progress = {k: v for k, v in state.items() if k != "data" and not k.startswith("_")}
+        progress = {k: v for k, v in state.items() if k != "facts" and not k.startswith("_")}
         return dict(
             plan=plan, n_iter=it, W=W, H=H, curve=curve, times=times, previous=previous,
             state=progress,
@@ -117,19 +119,19 @@ def _iterate(X, W, H, plan, engine, step, callback, caller, control):
         print(f"{first - 1:>6} {loss:>14.6e} {'':>12} {offset:>9.3f}")
     reason, it = "max_iter", first - 1
     for it in range(first, plan.max_iter + 1):
-        W, H = step(X, W, H, state, plan, engine)
+        W, H = step(data, W, H, state, plan, engine)
         # lazy engines (Dask) materialise the factors here, so graphs never grow
         W, H = engine.persist(W, H)
         if control.stop_requested:
             # a clean stop between iterations: save where the fit is, then report it
             control.save(snapshot, final=True)
-            loss = objective(X, W, H, plan, engine, state["data"], state["stats"])
+            loss = objective(data, W, H, plan, facts, state["stats"])
             curve, times = curve + [loss], times + [time.perf_counter() - start]
             reason = "interrupted"
             break
         if it % plan.check_every and it != plan.max_iter:
             continue
-        loss = objective(X, W, H, plan, engine, state["data"], state["stats"])
+        loss = objective(data, W, H, plan, facts, state["stats"])
         curve.append(loss)
         times.append(time.perf_counter() - start)
         change = (previous - loss) / loss if loss > 0 else 0.0
@@ -150,5 +152,5 @@ def _iterate(X, W, H, plan, engine, step, callback, caller, control):
             f"before convergence (tol={plan.tol:g}); increase max_iter or tol.",
             ConvergenceWarning,
         )
-    result = FitResult(it, loss, curve, reason, state["data"], state["stats"], times)
+    result = FitResult(it, loss, curve, reason, facts, state["stats"], times)
     return W, H, result

@@ -22,15 +22,15 @@ import scipy.sparse as sp
 
 from ..arrays.engines._numpy import NumpyEngine
 from ..arrays.kernels import kernel
+from .losses import EPSILON, pointwise
 
 __all__ = ["Observed", "observe", "needs_mask"]
-
-EPSILON = float(np.finfo(np.float32).eps)  # as losses.EPSILON (no import cycle)
 
 
 @dataclass(eq=False)
 class Observed:
-    """The observed entries of an (n_samples, n_features) matrix, in CSR order.
+    """The observed entries of an (n_samples, n_features) matrix, in CSR order: fit
+    data of kind ``'masked'`` (the ``nmfkit.core.data.FitData`` protocol).
 
     Attributes
     ----------
@@ -53,6 +53,10 @@ class Observed:
     indptr_t: np.ndarray = field(init=False)
     indices_t: np.ndarray = field(init=False)
     perm: np.ndarray = field(init=False)
+    _csr: object = field(init=False, default=None, repr=False)
+
+    kind = "masked"
+    all_known = False
 
     def __post_init__(self):
         carrier = sp.csr_matrix(
@@ -64,6 +68,7 @@ class Observed:
         """The same entries with values times ``factor`` (structure shared)."""
         out = copy.copy(self)
         out.values = self.values * self.values.dtype.type(factor)
+        out._csr = None
         return out
 
     @property
@@ -100,14 +105,42 @@ class Observed:
         """Weighted mean of the observed values."""
         return float(self.weights @ self.values) / max(float(self.weights.sum()), 1e-300)
 
-    def divergence(self, W, H, beta):
-        """Σ w·d_β(x | W H) over the observed entries (float64)."""
-        from .losses import _pointwise
+    @property
+    def csr(self):
+        """The observed values as a CSR matrix (cached; the structure is shared)."""
+        if self._csr is None:
+            self._csr = self.matrix()
+        return self._csr
 
+    def divergence(self, W, H, beta, facts=None, stats=None):
+        """Σ w·d_β(x | W H) over the observed entries (float64, never negative)."""
         y = self.wh(W, H)
         if beta != 2:
             y = np.maximum(y, EPSILON)
-        return _pointwise(self.values, y, beta, weights=self.weights)
+        return max(pointwise(self.values, y, beta, weights=self.weights), 0.0)
+
+    # -- the rest of the FitData protocol --------------------------------------------
+    def describe(self):
+        x = self.values.astype(np.float64)
+        return {"normX2": float(self.weights @ (x * x)), "nnz": int(np.count_nonzero(x))}
+
+    def max_value(self):
+        return float(self.values.max()) if self.values.size else 0.0
+
+    def count_zeros(self):
+        return int((self.values == 0).sum())
+
+    def total_weight(self):
+        return float(self.weights.sum())
+
+    def svd_source(self):
+        return self.matrix()
+
+    def fingerprint(self):
+        arrays = dict(
+            indptr=self.indptr, indices=self.indices, values=self.values, weights=self.weights
+        )
+        return arrays, ""
 
 
 def needs_mask(X, weights, observed):
@@ -246,31 +279,3 @@ def _gather(X, keep):
     """X's values at the entries of ``keep`` (0 where X stores nothing)."""
     rows = np.repeat(np.arange(keep.shape[0]), np.diff(keep.indptr))
     return np.asarray(X[rows, keep.indices]).ravel()
-
-
-# -- multiplicative updates with weights (Lee & Seung 2001; Févotte & Idier 2011) -----
-
-
-def mu_terms(obs, W, H, beta, for_W):
-    """Numerator and denominator of the weighted MU ratio for W (or H), from the
-    observed entries only."""
-    y = obs.wh(W, H)
-    x, w = obs.values, obs.weights
-    if beta == 2:
-        num_v, den_v = w * x, w * y
-    else:
-        y = np.maximum(y, EPSILON)
-        den_v = w * y ** (beta - 1)
-        num_v = w * x * (y ** (beta - 2) if beta != 1 else 1.0 / y)
-    num, den = obs.matrix(num_v.astype(W.dtype)), obs.matrix(den_v.astype(W.dtype))
-    if for_W:
-        return np.asarray(num @ H.T), np.asarray(den @ H.T)
-    return np.asarray((num.T @ W).T), np.asarray((den.T @ W).T)
-
-
-def l2_per_line(obs, plan, state):
-    """L2 weights of each row of W and each column of H (the kernels take arrays)."""
-    if "_masked_l2" not in state:
-        n, m = obs.shape
-        state["_masked_l2"] = (np.full(n, plan.l2_W), np.full(m, plan.l2_H))
-    return state["_masked_l2"]

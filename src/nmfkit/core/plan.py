@@ -11,32 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from .masked import Observed
-from .solvers import SOLVERS
+from .losses import beta_from_loss, loss_name
+from .solvers import ALIASES, AUTO, SOLVERS
 
-__all__ = ["Plan", "resolve", "beta_from_loss", "CHECK_EVERY"]
+__all__ = ["Plan", "resolve", "CHECK_EVERY"]
 
 # Iterations between two evaluations of the objective, for every solver: what `tol`
 # compares is always the decrease over this many iterations.
 CHECK_EVERY = 10
-
-_LOSS_NAMES = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
-_SOLVER_ALIASES = {"cd": "hals"}
-
-
-def beta_from_loss(beta_loss):
-    """The β of a loss given by name or number."""
-    if isinstance(beta_loss, str):
-        return _LOSS_NAMES[beta_loss]
-    return float(beta_loss)
-
-
-def loss_name(beta):
-    """A readable name for β ('frobenius', 'kullback-leibler', ... or 'beta=1.5')."""
-    for name, b in _LOSS_NAMES.items():
-        if b == beta:
-            return name
-    return f"beta={beta:g}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,8 +49,15 @@ class Plan:
         Visit HALS coordinates in random order.
     check_every : int
         Iterations between objective checks.
-    masked : bool
-        X is an ``Observed`` (unknown entries or weights): solvers run ``masked_step``.
+    balance : bool
+        Rescale each component of the result so that its W column and H row have equal
+        norms (no penalty depends on the scale; H is learned).
+    exact_W : bool
+        Return the exact W ≥ 0 for the final H (Frobenius, H learned), so that
+        ``fit_transform(X)`` equals ``fit(X).transform(X)``.
+
+    Everything a fit does depends on the Plan and the data, never on the engine: every
+    engine runs the same iterations (up to rounding) from the same start.
     """
 
     n_components: int
@@ -87,7 +76,8 @@ class Plan:
     verbose: int = 0
     shuffle: bool = False
     check_every: int = CHECK_EVERY
-    masked: bool = False
+    balance: bool = False
+    exact_W: bool = False
 
 
 def _memory():
@@ -133,15 +123,15 @@ def _check_factor(A, shape, name, caller, engine):
     return A
 
 
-def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
+def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
     """Settle every "auto" choice and check the combination; return (Plan, W, H).
 
     Parameters
     ----------
     params : dict
         The estimator's parameters (already checked against their constraints).
-    X : ndarray or CSR matrix of shape (n_samples, n_features)
-        Checked input (finite, non-negative, float32/float64).
+    data : FitData of shape (n_samples, n_features)
+        Checked input (finite, non-negative, float32/float64), plain or masked.
     engine : Engine
     W, H : array-like, optional
         User factors for ``init='custom'``; H alone when ``update_H`` is False.
@@ -155,7 +145,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
     W, H : ndarray or None
         The user factors, checked and cast to X's dtype (None where not given).
     """
-    n_samples, n_features = X.shape
+    n_samples, n_features = data.shape
     beta = beta_from_loss(params["beta_loss"])
     init = params["init"]
 
@@ -172,7 +162,8 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         else:
             k = n_features
 
-    _check_memory(n_samples, n_features, k, np.dtype(engine.dtype_of(X)), caller)
+    dtype = np.dtype(data.dtype)
+    _check_memory(n_samples, n_features, k, dtype, caller)
     if not update_H:
         H = _check_factor(H, (k, n_features), "H", caller, engine)
         if init == "custom" and W is not None:
@@ -184,10 +175,9 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         H = _check_factor(H, (k, n_features), "H", caller, engine)
     else:
         W = H = None
-    masked = isinstance(X, Observed)
     if init is None:
         # NNDSVD needs the whole matrix; with unknown entries it would see them as zeros
-        init = "nndsvda" if k <= min(n_samples, n_features) and not masked else "random"
+        init = "nndsvda" if k <= min(n_samples, n_features) and data.all_known else "random"
     if update_H and init.startswith("nndsvd") and k > min(n_samples, n_features):
         raise ValueError(
             f"{caller}: init={init!r} needs n_components <= min(n_samples, n_features) "
@@ -196,7 +186,7 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         )
 
     if beta <= 0:
-        zeros = int((X.values == 0).sum()) if masked else engine.count_zeros(X)
+        zeros = data.count_zeros()
         if zeros:
             fix = "use beta_loss='kullback-leibler'" if beta == 0 else "use beta_loss > 0"
             shown = "'itakura-saito'" if beta == 0 else repr(params["beta_loss"])
@@ -205,28 +195,23 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
                 f"add a small constant or {fix}."
             )
 
-    solver = _SOLVER_ALIASES.get(params["solver"], params["solver"])
+    solver = ALIASES.get(params["solver"], params["solver"])
     if solver == "auto":
-        solver = {2.0: "hals", 1.0: "ccd"}.get(beta, "mu")
-        if engine.chunked and not SOLVERS[solver].SUPPORTS.get("chunked", True):
-            solver = "mu"
-        if masked and not SOLVERS[solver].SUPPORTS["masked"]:
-            solver = "mu"
+        solver = next(s for s in AUTO if _runs(SOLVERS[s], beta, data, engine))
     check_every = CHECK_EVERY
     if not update_H and beta == 2:
         # With H fixed the Frobenius problem is a convex NNLS that BPP solves exactly
         # in one step: every solver's transform gives the same, optimal W.
         solver, check_every = "bpp", 1
-    supports = SOLVERS[solver].SUPPORTS
-    if supports["beta"] != "any" and beta not in supports["beta"]:
-        names = ", ".join(repr(loss_name(b)) for b in supports["beta"])
+    chosen = SOLVERS[solver]
+    if not chosen.minimises(beta):
+        names = ", ".join(repr(loss_name(b)) for b in chosen.betas)
         raise ValueError(
             f"{caller}: solver={params['solver']!r} supports beta_loss={names} only, "
             f"got beta_loss={params['beta_loss']!r}. Use solver='mu' (or 'auto') for "
             "this loss."
         )
-
-    if masked and not supports["masked"]:
+    if not chosen.fits(data.kind):
         raise ValueError(
             f"{caller}: solver={params['solver']!r} does not support unknown entries or "
             "weights (NaN in X, observed='stored' or weights=); use solver='mu' (or "
@@ -235,12 +220,12 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
     alpha_W = params["alpha_W"]
     alpha_H = alpha_W if params["alpha_H"] == "same" else params["alpha_H"]
     l1 = params["l1_ratio"]
-    if engine.chunked and not supports.get("chunked", True):
+    if engine.chunked and not chosen.chunked:
         raise ValueError(
             f"{caller}: solver={params['solver']!r} needs all of X in one place and does not "
             f"run on the {engine.name} engine; use solver='mu' (or 'auto') there."
         )
-    dtype = engine.dtype_of(X)
+    penalties = bool(alpha_W or alpha_H)
     plan = Plan(
         n_components=int(k),
         beta=beta,
@@ -258,10 +243,18 @@ def resolve(params, X, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
         verbose=int(params["verbose"]),
         shuffle=bool(params.get("shuffle", False)),
         check_every=check_every,
-        masked=masked,
+        balance=update_H and not penalties,
+        exact_W=update_H and beta == 2,
     )
     if W is not None:
         W = engine.asarray(W, dtype, rows=True)
     if H is not None:
         H = engine.asarray(H, dtype)
     return plan, W, H
+
+
+def _runs(solver, beta, data, engine):
+    """Whether ``solver`` minimises this β, fits this kind of data and runs here."""
+    return (
+        solver.minimises(beta) and solver.fits(data.kind) and (solver.chunked or not engine.chunked)
+    )

@@ -8,10 +8,10 @@ solver's ``state`` (HALS extrapolation, the generator of shuffled orders). Solve
 reaches the same factors as an uninterrupted one with the same seed.
 """
 
+import dataclasses
 import hashlib
 import os
 import time
-from dataclasses import fields
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from .._version import __version__
 from ..arrays.ops import to_host
 from ..core.io import _digest, read_npz, write_npz
 from ..core.loop import LoopControl
-from ..core.masked import Observed
+from ..core.solvers import STATES
 
 __all__ = ["Checkpoint", "parse_duration"]
 
@@ -74,14 +74,14 @@ class Checkpoint(LoopControl):
         """The checkpoint file."""
         return os.path.join(self.directory, self.FILE)
 
-    def start(self, X, plan, engine):
+    def start(self, data, plan, engine):
         """Fingerprint this fit; return the saved progress when resuming, else None."""
         if os.path.exists(self.directory) and not os.path.isdir(self.directory):
             raise ValueError(
                 f"Checkpoint: {self.directory!r} is a file; the checkpoint needs a folder."
             )
         os.makedirs(self.directory, exist_ok=True)
-        self._key = _fingerprint(X, plan)
+        self._key = _fingerprint(data, plan)
         self._last = time.monotonic()
         self.resumed_from = self.saved_at = None
         if not (self.resume and os.path.exists(self.path)):
@@ -102,7 +102,7 @@ class Checkpoint(LoopControl):
                 "parameters, another folder, or resume=False (--checkpoint without "
                 "--resume) to start afresh."
             )
-        rows = X.shape[0]
+        rows = data.shape[0]
 
         def device(a):
             return engine.asarray(a, a.dtype, rows=a.ndim == 2 and a.shape[0] == rows)
@@ -150,23 +150,15 @@ def parse_duration(text):
 
 # -- fingerprint ---------------------------------------------------------------------
 def _describe(plan):
-    kept = (f.name for f in fields(plan) if f.name not in _FREE)
+    kept = (f.name for f in dataclasses.fields(plan) if f.name not in _FREE)
     return ", ".join(f"{name}={getattr(plan, name)}" for name in kept)
 
 
-def _fingerprint(X, plan):
+def _fingerprint(data, plan):
     """SHA-256 of the data and of the Plan fields that change the iterates."""
-    if isinstance(X, Observed):
-        parts = dict(indptr=X.indptr, indices=X.indices, values=X.values, weights=X.weights)
-    elif hasattr(X, "indptr"):
-        parts = dict(indptr=X.indptr, indices=X.indices, data=X.data)
-    elif hasattr(X, "dask"):
-        parts = {}  # hashing would compute all of X: the shape and chunks stand in for it
-    else:
-        parts = dict(X=X)
+    parts, text = data.fingerprint()
     arrays = _digest({name: to_host(part) for name, part in parts.items()})
-    chunks = repr(X.chunks) if hasattr(X, "dask") else ""
-    text = f"{_describe(plan)}|{tuple(X.shape)}|{chunks}|{arrays}"
+    text = f"{_describe(plan)}|{tuple(data.shape)}|{text}|{arrays}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -180,6 +172,9 @@ def _flatten(obj, name, arrays):
         return {"tuple" if isinstance(obj, tuple) else "list": items}
     if isinstance(obj, np.random.Generator):
         return {"generator": obj.bit_generator.state}
+    if dataclasses.is_dataclass(obj) and STATES.get(type(obj).__name__) is type(obj):
+        saved = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return {"state": [type(obj).__name__, _flatten(saved, name, arrays)]}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
     if isinstance(obj, (np.integer, np.floating, np.bool_)):
@@ -203,4 +198,9 @@ def _unflatten(node, arrays, device):
         return np.random.Generator(bit_generator)
     if tag == "array":
         return device(arrays[value])
+    if tag == "state":
+        kind, saved = value
+        if kind not in STATES:
+            raise ValueError(f"Checkpoint: unknown solver state {kind!r}; start afresh.")
+        return STATES[kind](**_unflatten(saved, arrays, device))
     return value

@@ -27,13 +27,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..arrays.engines import NumpyEngine
 from ..arrays.kernels import kernel
-from ..arrays.ops import transposed
-from ..core.init import initialize
+from ..core.data import Plain
+from ..core.init import INITS, initialize
 from ..core.loop import run
-from ..core.losses import EPSILON, _gamma, _mu_terms, beta_divergence
-from ..core.plan import beta_from_loss, resolve
+from ..core.losses import EPSILON, beta_from_loss
+from ..core.plan import resolve
 from ..core.solvers._common import penalised
 from ..core.solvers.hals import _orders, _sweeps
+from ..core.solvers.mu import gamma, terms
 from ..core.validation import NONE, Interval, Options, validate_params
 from .nmf import NMF, _FactorizationMixin
 
@@ -186,7 +187,7 @@ class MiniBatchNMF(_FactorizationMixin):
     )
     _parameter_constraints = {
         **{k: NMF._parameter_constraints[k] for k in ("n_components", "beta_loss", "tol")},
-        "init": [Options(["random", "nndsvd", "nndsvda", "nndsvdar"]), NONE],
+        "init": [Options(INITS), NONE],
         "batch_size": [Interval(numbers.Integral, 1, None, "left")],
         "max_no_improvement": [Interval(numbers.Integral, 1, None, "left"), NONE],
         "max_iter": NMF._parameter_constraints["max_iter"],
@@ -251,37 +252,38 @@ class MiniBatchNMF(_FactorizationMixin):
         )
 
     def _check_block(self, X, caller, first):
+        """One block of rows, checked, as fit data on the NumPy engine."""
         engine = NumpyEngine()
-        Xb = engine.check_input(X, caller=caller)
+        batch = Plain(engine.check_input(X, caller=caller), engine)
         if first:
-            self.n_features_in_ = Xb.shape[1]
-        elif Xb.shape[1] != self.n_features_in_:
+            self.n_features_in_ = batch.shape[1]
+        elif batch.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"{caller}: X has {Xb.shape[1]} features, but MiniBatchNMF is expecting "
+                f"{caller}: X has {batch.shape[1]} features, but MiniBatchNMF is expecting "
                 f"{self.n_features_in_} features as input."
             )
-        return Xb, engine
+        return batch, engine
 
-    def _solve_W(self, Xb, H, engine, caller):
-        """W ≥ 0 for the rows of Xb with H fixed, and the objective it reaches."""
+    def _solve_W(self, batch, H, engine, caller):
+        """W ≥ 0 for the rows of the batch with H fixed, and the objective it reaches."""
         k = H.shape[0]
         max_iter = self.transform_max_iter or _BATCH_W_ITER
         params = self._nmf_params(k, None, max_iter)
-        plan, _, H = resolve(params, Xb, engine, None, H, update_H=False, caller=caller)
-        W0, H0 = initialize(Xb, plan, engine, None, H)
+        plan, _, H = resolve(params, batch, engine, None, H, update_H=False, caller=caller)
+        W0, H0 = initialize(batch, plan, engine, None, H)
         with warnings.catch_warnings():
             # an inexact W per batch is the method, not a failure
             warnings.simplefilter("ignore", ConvergenceWarning)
-            W, _, result = run(Xb, W0, H0, plan, engine, caller=caller)
+            W, _, result = run(batch, W0, H0, plan, engine, caller=caller)
         return W, result.loss
 
-    def _start(self, Xb, engine, caller):
+    def _start(self, batch, engine, caller):
         """H from the first batch, and empty statistics."""
         k = self.n_components
-        k = Xb.shape[1] if k in (None, "auto") else k
+        k = batch.shape[1] if k in (None, "auto") else k
         params = self._nmf_params(k, self.init, 1)
-        plan, _, _ = resolve(params, Xb, engine, caller=caller)
-        _, H = initialize(Xb, plan, engine)
+        plan, _, _ = resolve(params, batch, engine, caller=caller)
+        _, H = initialize(batch, plan, engine)
         self.components_ = np.ascontiguousarray(H)
         self.n_components_ = k
         self._n_features_out = k
@@ -297,9 +299,9 @@ class MiniBatchNMF(_FactorizationMixin):
     def _alpha_H(self):
         return self.alpha_W if self.alpha_H == "same" else self.alpha_H
 
-    def _update_H(self, Xb, W, rho, engine):
+    def _update_H(self, batch, W, rho, engine):
         """Fold the batch into the statistics and update H from them."""
-        H = self.components_
+        Xb, H = batch.X, self.components_
         A, B = self._stats_A, self._stats_B
         rows = self._stats_rows[0] = rho * self._stats_rows[0] + Xb.shape[0]
         l1 = self._alpha_H() * self.l1_ratio * rows
@@ -312,18 +314,19 @@ class MiniBatchNMF(_FactorizationMixin):
             G, R = penalised(A, B, l1, l2)
             R = np.ascontiguousarray(R.T, dtype=H.dtype)
             sweep, orders = kernel("hals_sweep", engine), _orders(H.shape[0], None)
-            Ht = _sweeps(transposed(H), G.astype(H.dtype), R, _H_SWEEPS, sweep, orders, engine)
+            Ht = engine.transposed(H)
+            Ht = _sweeps(Ht, G.astype(H.dtype), R, _H_SWEEPS, sweep, orders, engine)
             new = np.ascontiguousarray(Ht.T)
         else:
-            gamma = _gamma(self._beta)
-            num, den = _mu_terms(Xb, W, H, self._beta, engine, for_W=False)
+            g = gamma(self._beta)
+            num, den = terms(Xb, W, H, self._beta, engine, for_W=False)
             rows_b = Xb.shape[0]
             den = den + self._alpha_H() * rows_b * (self.l1_ratio + (1 - self.l1_ratio) * H)
-            A += num * (H ** (1 / gamma) if gamma != 1 else H)
+            A += num * (H ** (1 / g) if g != 1 else H)
             B += den
             new = A / np.where(B > 0, B, EPSILON)
-            if gamma != 1:
-                new **= gamma
+            if g != 1:
+                new **= g
             if self._beta <= 1:
                 new[new < np.finfo(np.float64).eps] = 0.0
             new = new.astype(H.dtype)
@@ -333,14 +336,14 @@ class MiniBatchNMF(_FactorizationMixin):
     def _step(self, X, rho, caller):
         """One mini-batch: W for its rows, then H; returns (batch objective, rows)."""
         first = not hasattr(self, "components_") or not hasattr(self, "_stats_B")
-        Xb, engine = self._check_block(X, caller, first)
+        batch, engine = self._check_block(X, caller, first)
         # BLAS on one thread, the work split by size: the same bits on any machine
         with engine.threads():
             if first:
-                self._start(Xb, engine, caller)
-            W, loss = self._solve_W(Xb, self.components_, engine, caller)
-            self._update_H(Xb, W, rho, engine)
-        return loss, Xb.shape[0]
+                self._start(batch, engine, caller)
+            W, loss = self._solve_W(batch, self.components_, engine, caller)
+            self._update_H(batch, W, rho, engine)
+        return loss, batch.shape[0]
 
     # -- public API ------------------------------------------------------------------
     def partial_fit(self, X, y=None, W=None, H=None):
@@ -458,10 +461,10 @@ class MiniBatchNMF(_FactorizationMixin):
         W of every row too when ``keep_W`` (what ``fit_transform`` returns)."""
         total, parts = 0.0, []
         for batch in self._batches(blocks):
-            Xb, engine = self._check_block(batch, "MiniBatchNMF.fit", False)
+            data, engine = self._check_block(batch, "MiniBatchNMF.fit", False)
             with engine.threads():
-                W, _ = self._solve_W(Xb, self.components_, engine, "MiniBatchNMF.fit")
-                total += beta_divergence(Xb, W, self.components_, self._beta, engine)
+                W, _ = self._solve_W(data, self.components_, engine, "MiniBatchNMF.fit")
+                total += data.divergence(W, self.components_, self._beta)
             if keep_W:
                 parts.append(W)
         self.reconstruction_err_ = float(np.sqrt(2.0 * total))
@@ -485,9 +488,9 @@ class MiniBatchNMF(_FactorizationMixin):
         X = Xt
         parts = []
         for batch in _rows(X, self.batch_size):
-            Xb, engine = self._check_block(batch, "MiniBatchNMF.transform", False)
+            data, engine = self._check_block(batch, "MiniBatchNMF.transform", False)
             with engine.threads():
-                W, _ = self._solve_W(Xb, self.components_, engine, "MiniBatchNMF.transform")
+                W, _ = self._solve_W(data, self.components_, engine, "MiniBatchNMF.transform")
             parts.append(W)
         return np.concatenate(parts) if parts else np.zeros((0, self.n_components_))
 

@@ -7,15 +7,15 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..arrays.engines import ENGINES, NumpyEngine, select_engine
-from ..core.init import initialize
+from ..core.data import fit_data
+from ..core.init import INITS, initialize
 from ..core.io import Saveable
 from ..core.loop import LoopControl, run
-from ..core.losses import beta_divergence
-from ..core.masked import Observed, needs_mask, observe
-from ..core.plan import beta_from_loss, resolve
-from ..core.solvers import SOLVERS
+from ..core.losses import LOSS_NAMES, beta_from_loss
+from ..core.plan import resolve
+from ..core.solvers import ALIASES, SOLVERS, solver_names
 from ..core.solvers._common import balance
-from ..core.solvers.bpp import masked_solve_W, solve_W
+from ..core.solvers.bpp import exact_W
 from ..core.validation import (
     BOOLEAN,
     CALLABLE,
@@ -29,8 +29,6 @@ from ..core.validation import (
 
 __all__ = ["NMF"]
 
-_LOSSES = ("frobenius", "kullback-leibler", "itakura-saito")
-
 
 class _FactorizationMixin(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, Saveable
@@ -42,9 +40,10 @@ class _FactorizationMixin(
         tags.input_tags.positive_only = True
         tags.input_tags.sparse = True
         # NaN marks unknown entries for NMF's solvers that support them
-        solver = {"cd": "hals"}.get(getattr(self, "solver", None), getattr(self, "solver", None))
+        solver = getattr(self, "solver", None)
+        solver = ALIASES.get(solver, solver)
         tags.input_tags.allow_nan = type(self).__name__ == "NMF" and (
-            solver == "auto" or SOLVERS[solver].SUPPORTS["masked"]
+            solver == "auto" or SOLVERS[solver].masked
         )
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
@@ -79,13 +78,13 @@ class _FactorizationMixin(
 _SMALL, _LARGE = 2.0**-10, 2.0**30
 
 
-def scale_factor(X, plan, engine):
+def scale_factor(data, plan):
     """The power of 2 that brings X's largest entry into [0.5, 1), or 1.0: X inside
     [_SMALL, _LARGE], or penalties (whose weights are in X's units). Powers of 2 scale
     every float exactly, so the fit of the copy is the fit of X, rescaled."""
     if plan.l1_W or plan.l2_W or plan.l1_H or plan.l2_H:
         return 1.0
-    high = engine.max_value(X)
+    high = data.max_value()
     if high == 0 or _SMALL <= high <= _LARGE:
         return 1.0
     return 2.0 ** -(int(np.frexp(high)[1]))
@@ -220,9 +219,9 @@ class NMF(_FactorizationMixin):
     )
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, "left"), NONE, Options(["auto"])],
-        "init": [Options(["random", "nndsvd", "nndsvda", "nndsvdar", "custom"]), NONE],
-        "solver": [Options(["auto", "hals", "cd", "mu", "bpp", "ccd"])],
-        "beta_loss": [Options(_LOSSES), Interval(numbers.Real, None, None)],
+        "init": [Options([*INITS, "custom"]), NONE],
+        "solver": [Options(solver_names())],
+        "beta_loss": [Options(LOSS_NAMES), Interval(numbers.Real, None, None)],
         "tol": [Interval(numbers.Real, 0, None, "left")],
         "max_iter": [Interval(numbers.Integral, 1, None, "left")],
         "random_state": [RANDOM_STATE],
@@ -279,25 +278,11 @@ class NMF(_FactorizationMixin):
         params = self.get_params(deep=False)
         validate_params(type(self).__name__, params, self._parameter_constraints)
         engine = select_engine(X, self.engine, self.device, caller=caller)
-        masked = (
-            needs_mask(X, weights, self.observed)
-            if engine.name == "numpy"
-            else weights is not None or self.observed == "stored"
-        )
-        if masked:
-            if engine.name != "numpy":
-                raise ValueError(
-                    f"{caller}: unknown entries and weights (NaN in X, observed='stored', "
-                    f"weights=) run on the NumPy engine only, not on {engine.name!r}; pass "
-                    "NumPy or scipy.sparse data with engine='numpy'."
-                )
-            Xc = observe(X, weights, self.observed, caller=caller)
-        else:
-            Xc = engine.check_input(X, caller=caller)
+        data = fit_data(X, engine, weights, self.observed, caller=caller)
         if not reset:
             # on the original X: checks its pandas column names against the fitted ones
             validate_data(self, X, reset=False, skip_check_array=True)
-        return Xc, engine, params
+        return data, engine, params
 
     def _fit_transform(
         self, X, W=None, H=None, update_H=True, caller="NMF.fit", weights=None, control=None
@@ -309,53 +294,49 @@ class NMF(_FactorizationMixin):
                 f"{caller}: checkpoint must be an nmfkit.Checkpoint, got "
                 f"{type(control).__name__}; pass checkpoint=nmfkit.Checkpoint('folder')."
             )
-        X, engine, params = self._check(X, reset=update_H, caller=caller, weights=weights)
-        plan, W, H = resolve(params, X, engine, W, H, update_H=update_H, caller=caller)
-        factor = scale_factor(X, plan, engine)
+        data, engine, params = self._check(X, reset=update_H, caller=caller, weights=weights)
+        plan, W, H = resolve(params, data, engine, W, H, update_H=update_H, caller=caller)
+        factor = scale_factor(data, plan)
         with engine.threads(pooled=True):
             if factor == 1.0:
-                W, H, result = self._solve(X, W, H, plan, engine, update_H, caller, control)
+                W, H, result = self._solve(data, W, H, plan, engine, caller, control)
             else:
-                W, H, result = self._solve_scaled(
-                    X, W, H, plan, engine, update_H, caller, control, factor
-                )
+                W, H, result = self._solve_scaled(data, W, H, plan, engine, caller, control, factor)
         if update_H:
             # n_features_in_ (and pandas column names) are recorded only once the fit has
             # finished: an interrupted fit leaves the estimator unfitted
             validate_data(self, original, reset=True, skip_check_array=True)
-        return X, W, H, plan, engine, result
+        return data, W, H, plan, engine, result
 
-    def _solve_scaled(self, X, W, H, plan, engine, update_H, caller, control, factor):
+    def _solve_scaled(self, data, W, H, plan, engine, caller, control, factor):
         """``_solve`` on factor·X (a power of 2), then W / factor: see scale_factor."""
-        Xs = X.scaled(factor) if isinstance(X, Observed) else X * factor
+        scaled = data.scaled(factor)
         W = None if W is None else W * factor
-        W, H, result = self._solve(Xs, W, H, plan, engine, update_H, caller, control)
+        W, H, result = self._solve(scaled, W, H, plan, engine, caller, control)
         # as fit_transform evaluates an unscaled fit: from the final pair's Gram products
-        data_fit = beta_divergence(Xs, W, H, plan.beta, engine, result.data, result.stats)
+        data_fit = scaled.divergence(W, H, plan.beta, result.facts, result.stats)
         W = W / factor
-        if update_H:
+        if plan.balance:
             W, H = balance(W, H, engine)
         scale = factor**-plan.beta  # d_β(c·x | c·y) = c^β d_β(x | y)
         result.loss_curve = [loss * scale for loss in result.loss_curve]
         result.loss = result.loss * scale
-        # describe_data(X) without another pass over X: powers of 2 scale exactly
-        result.data = {**result.data, "normX2": result.data["normX2"] * factor**-2}
+        # data.describe() without another pass over X: powers of 2 scale exactly
+        result.facts = {**result.facts, "normX2": result.facts["normX2"] * factor**-2}
         result.stats, result.data_fit = {}, data_fit * scale
         return W, H, result
 
-    def _solve(self, X, W, H, plan, engine, update_H, caller, control):
-        """Initialise, iterate and finish (balance, exact final W) on the engine."""
-        W, H = initialize(X, plan, engine, W, H)
-        W, H, result = run(X, W, H, plan, engine, self.callback, caller, control)
-        if update_H and not (plan.l1_W or plan.l2_W or plan.l1_H or plan.l2_H):
+    def _solve(self, data, W, H, plan, engine, caller, control):
+        """Initialise, iterate and finish as the Plan says (balance, exact final W)."""
+        W, H = initialize(data, plan, engine, W, H)
+        W, H, result = run(data, W, H, plan, engine, self.callback, caller, control)
+        if plan.balance:
             W, H = balance(W, H, engine)
             result.stats = {}  # Gram products of the unbalanced pair
-        if update_H and plan.beta == 2 and plan.masked:
-            W = masked_solve_W(X, W, H, plan, engine)
-        elif update_H and plan.beta == 2:
+        if plan.exact_W:
             # return the W that transform(X) gives for the final H (exact NNLS), so
             # fit_transform(X) and fit(X).transform(X) agree; loss_curve_ keeps the iterates
-            W, result.stats = solve_W(X, W, H, plan, engine)
+            W, result.stats = exact_W(data, W, H, plan, engine)
         return W, H, result
 
     # -- public API ------------------------------------------------------------------
@@ -385,14 +366,14 @@ class NMF(_FactorizationMixin):
         -------
         W : ndarray of shape (n_samples, n_components)
         """
-        X, W, H, plan, engine, result = self._fit_transform(
+        data, W, H, plan, engine, result = self._fit_transform(
             X, W, H, caller="NMF.fit", weights=weights, control=checkpoint
         )
         data_fit = result.data_fit
         if data_fit is None:
             with engine.threads(pooled=True):
-                data_fit = beta_divergence(X, W, H, plan.beta, engine, result.data, result.stats)
-        self.components_ = engine.to_output(H, like=X)
+                data_fit = data.divergence(W, H, plan.beta, result.facts, result.stats)
+        self.components_ = engine.to_output(H)
         self.n_components_ = plan.n_components
         self._n_features_out = plan.n_components
         self.n_iter_ = result.n_iter
@@ -400,7 +381,7 @@ class NMF(_FactorizationMixin):
         self.loss_curve_ = result.loss_curve
         self.loss_times_ = result.times
         self.stop_reason_ = result.stop_reason
-        self.W_ = engine.to_output(W, like=X)
+        self.W_ = engine.to_output(W)
         return self.W_
 
     def fit(self, X, y=None, **params):
@@ -441,7 +422,7 @@ class NMF(_FactorizationMixin):
         _, W, _, _, engine, _ = self._fit_transform(
             X, H=self.components_, update_H=False, caller="NMF.transform", weights=weights
         )
-        return engine.to_output(W, like=X)
+        return engine.to_output(W)
 
     def predict_entries(self, rows, cols):
         """Values of W H at the given (row, column) pairs of the fitted X.
@@ -506,13 +487,9 @@ class NMF(_FactorizationMixin):
         beta = beta_from_loss(self.beta_loss)
         W = np.asarray(self.W_, dtype=np.float64)
         H = np.asarray(self.components_, dtype=np.float64)
-        if needs_mask(X, weights, self.observed):
-            obs = observe(X, weights, self.observed, caller=caller)
-            total, count = obs.divergence(W, H, beta), float(obs.weights.sum())
-        else:  # every entry known: the plain loss (a sparse X is never densified)
-            engine = NumpyEngine()
-            Xc = engine.check_input(X, caller=caller)
-            total, count = beta_divergence(Xc, W, H, beta, engine), float(np.prod(Xc.shape))
+        # over the known entries, weighted (a sparse X is never densified)
+        data = fit_data(X, NumpyEngine(), weights, self.observed, caller=caller)
+        total, count = data.divergence(W, H, beta), data.total_weight()
         return -float(np.sqrt(2.0 * max(total, 0.0) / count))
 
 

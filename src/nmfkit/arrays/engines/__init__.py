@@ -1,37 +1,79 @@
 """Engines: the array library a fit runs on.
 
 An engine is chosen from the data (or by name) and passed explicitly to every solver;
-there is no global backend state. ``ENGINES`` maps each name to where its class lives,
-imported only when a fit asks for it (``import nmfkit`` imports neither torch nor
-dask); it is what the tests loop over.
+there is no global backend state. ``ENGINES`` says where each engine class lives, which
+library it needs and which arrays it takes; a class is imported only when a fit asks
+for it (``import nmfkit`` imports neither torch nor dask). The estimators' ``engine=``
+values, the command line's ``--engine`` choices and the tests all come from it: a new
+engine is a new module and one entry here.
 """
 
 import importlib
 import sys
+from dataclasses import dataclass
+from typing import Optional
 
 from ._base import Engine, missing_extra
 from ._numpy import NumpyEngine
 
-__all__ = ["ENGINES", "Engine", "NumpyEngine", "available_engines", "load_engine", "select_engine"]
+__all__ = [
+    "ENGINES",
+    "EngineEntry",
+    "Engine",
+    "NumpyEngine",
+    "available_engines",
+    "load_engine",
+    "select_engine",
+]
 
-# name -> (module:class, the package it needs, the extra that installs it)
+
+@dataclass(frozen=True)
+class EngineEntry:
+    """Where an engine lives and what it needs.
+
+    Parameters
+    ----------
+    target : str
+        ``"module:Class"`` of the engine.
+    package : str
+        The library it needs, as messages name it.
+    extra : str or None
+        The nmfkit extra that installs it (None: always installed).
+    library : str or None
+        The top-level module of the arrays it takes (``'torch'``): ``engine='auto'``
+        asks the class (``Engine.accepts``) only once that module is imported, since
+        only then can X be one of its arrays. None for the default engine, which takes
+        what no other one does.
+    devices : bool, default=False
+        It takes a ``device`` (a GPU): ``device=`` alone selects it.
+    """
+
+    target: str
+    package: str
+    extra: Optional[str] = None
+    library: Optional[str] = None
+    devices: bool = False
+
+
 ENGINES = {
-    "numpy": ("nmfkit.arrays.engines._numpy:NumpyEngine", "NumPy", None),
-    "torch": ("nmfkit.arrays.engines._torch:TorchEngine", "PyTorch", "torch"),
-    "dask": ("nmfkit.arrays.engines._dask:DaskEngine", "Dask", "dask"),
+    "numpy": EngineEntry("nmfkit.arrays.engines._numpy:NumpyEngine", "NumPy"),
+    "torch": EngineEntry(
+        "nmfkit.arrays.engines._torch:TorchEngine", "PyTorch", "torch", "torch", devices=True
+    ),
+    "dask": EngineEntry("nmfkit.arrays.engines._dask:DaskEngine", "Dask", "dask", "dask"),
 }
 
 
 def load_engine(name):
     """The engine class ``name``; an ImportError naming the extra when its library is missing."""
-    target, package, extra = ENGINES[name]
-    module, cls = target.split(":")
+    entry = ENGINES[name]
+    module, cls = entry.target.split(":")
     try:
         return getattr(importlib.import_module(module), cls)
     except ImportError as exc:
-        if extra is None:
+        if entry.extra is None:
             raise
-        raise missing_extra(name, package, extra) from exc
+        raise missing_extra(name, entry.package, entry.extra) from exc
 
 
 def available_engines():
@@ -46,10 +88,17 @@ def available_engines():
     return out
 
 
-def _is_type(X, module, attr):
-    # only libraries already imported can have made X (no import here)
-    mod = sys.modules.get(module)
-    return mod is not None and isinstance(X, getattr(mod, attr))
+def _engine_for(X, device):
+    """The engine ``engine='auto'`` picks: the one that takes a device when one is
+    given, else the first whose arrays X is, else the default."""
+    if device is not None:
+        return next(name for name, entry in ENGINES.items() if entry.devices)
+    for name, entry in ENGINES.items():
+        # only a library already imported can have made X (no import here)
+        if entry.library is not None and entry.library in sys.modules:
+            if load_engine(name).accepts(X):
+                return name
+    return next(name for name, entry in ENGINES.items() if entry.library is None)
 
 
 def select_engine(X, engine="auto", device=None, caller="NMF.fit"):
@@ -62,26 +111,23 @@ def select_engine(X, engine="auto", device=None, caller="NMF.fit"):
     engine : str, default="auto"
         ``"auto"`` or a key of ``ENGINES``.
     device : str or None, default=None
-        Torch device ('cpu', 'cuda', 'cuda:1', ...); a device implies the torch engine.
+        Device ('cpu', 'cuda', 'cuda:1', ...) of an engine that takes one (torch); a
+        device implies that engine.
     caller : str
         Named in error messages.
     """
     if engine == "auto":
-        if _is_type(X, "torch", "Tensor") or device is not None:
-            engine = "torch"
-        elif _is_type(X, "dask.array", "Array"):
-            engine = "dask"
-        else:
-            engine = "numpy"
+        engine = _engine_for(X, device)
     if engine not in ENGINES:
         raise ValueError(
             f"{caller}: unknown engine {engine!r}; available engines are "
             f"{sorted(ENGINES)}. Use engine='auto' to pick one from the data."
         )
-    if device is not None and engine != "torch":
+    if device is not None and not ENGINES[engine].devices:
+        takes = " or ".join(f"engine={name!r}" for name, e in ENGINES.items() if e.devices)
         raise ValueError(
-            f"{caller}: device={device!r} is for engine='torch', got engine={engine!r}. "
-            "Drop device= or use engine='torch'."
+            f"{caller}: device={device!r} is for {takes}, got engine={engine!r}. "
+            f"Drop device= or use {takes}."
         )
     cls = load_engine(engine)
-    return cls(device=device) if engine == "torch" else cls()
+    return cls(device=device) if ENGINES[engine].devices else cls()

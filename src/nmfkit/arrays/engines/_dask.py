@@ -10,9 +10,11 @@ is used, so a ``dask.distributed.Client`` the user made is used without being na
 """
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 
-from ..ops import add_parts, copy, to_host
+from .. import linalg
+from ..ops import add_parts, to_host
 from ._base import Engine, missing_extra
 from ._numpy import NumpyEngine, check_counts, check_scale
 
@@ -50,7 +52,7 @@ def _call(fn):
 
 def _apply(fn, A, *rows):
     # a copy: the chunk may be a persisted result that other tasks still read
-    return fn(copy(A), *(_aligned(r) for r in rows))
+    return fn(A.copy(), *(_aligned(r) for r in rows))
 
 
 def _value_stats(block):
@@ -73,12 +75,14 @@ class DaskEngine(Engine):
     """Run on Dask arrays chunked by rows; see the module docstring."""
 
     name = "dask"
+
+    @classmethod
+    def accepts(cls, X):
+        """Dask arrays."""
+        return _is_dask(X)
+
     kernels = "numpy"  # each chunk runs the NumPy engine's compiled kernels
     chunked = True  # solvers that need all of X in one place are refused
-
-    # A round trip to the workers, in flops (HALS runs fewer inner sweeps when each
-    # sweep is one): about 0.5 s of a 2-core worker.
-    round_trip_flops = 2e9
 
     def __init__(self):
         self._numpy = NumpyEngine()
@@ -227,8 +231,21 @@ class DaskEngine(Engine):
         return np.ascontiguousarray(self.reduce_rows(lambda x, w: x.T @ w, X, W))
 
     def top_svd(self, X, k, rng):
-        """The k leading singular triplets of X by Dask's randomized SVD, on the host."""
+        """The k leading singular triplets of X, on the host.
+
+        Dense X with a side of at most ``linalg.GRAM_SVD_MAX`` takes the NumPy engine's
+        exact route, the eigenvectors of its small Gram matrix (computed where the
+        chunks live), so NNDSVD starts from the same W and H as on NumPy; otherwise
+        Dask's randomized SVD.
+        """
         seed = int(rng.integers(2**31 - 1))
+        n, m = X.shape
+        if not self.is_sparse(X) and min(n, m) <= linalg.GRAM_SVD_MAX and k < min(n, m):
+            A = X if n <= m else X.T
+            gram = np.asarray((A @ A.T).compute(), dtype=np.float64)
+            r = gram.shape[0]
+            evals, evecs = scipy.linalg.eigh(gram, subset_by_index=[r - k, r - 1])
+            return linalg.svd_from_gram(A, evals[::-1], evecs[:, ::-1], n <= m)
         A = X.map_blocks(lambda b: b.toarray(), dtype=X.dtype) if self.is_sparse(X) else X
         U, S, V = da.linalg.svd_compressed(A, k, n_power_iter=4, seed=seed, compute=True)
         return tuple(np.asarray(a, dtype=np.float64) for a in dask.compute(U, S, V))
@@ -242,6 +259,47 @@ class DaskEngine(Engine):
         return da.from_array(a, chunks=(self._row_chunks, a.shape[1])).persist()
 
     @staticmethod
-    def to_output(A, like=None):
+    def to_output(A):
         """W stays a (persisted) Dask array; H is a NumPy array."""
         return A
+
+    # The operations on the stored entries of a sparse X work on one chunk in memory
+    # at a time: map_rows and reduce_rows hand them out with ``block``, the NumPy
+    # engine, and so do these.
+    def wh_at(self, X, W, H):
+        return self._numpy.wh_at(X, W, H)
+
+    def values(self, X):
+        return self._numpy.values(X)
+
+    def with_values(self, X, values):
+        return self._numpy.with_values(X, values)
+
+    def csr_pair(self, X):
+        return self._numpy.csr_pair(X)
+
+    def fingerprint(self, X):
+        """Nothing read: hashing X would compute all of it; its chunks stand in."""
+        if not _is_dask(X):
+            return self._numpy.fingerprint(X)
+        return {}, repr(X.chunks)
+
+    # What lives in the client (H, k × k statistics) is NumPy's; a Dask array is
+    # immutable, so a copy of it is itself, and the array-API forms serve the rest.
+    def copy(self, A):
+        return A if _is_dask(A) else self._numpy.copy(A)
+
+    def transposed(self, A):
+        return super().transposed(A) if _is_dask(A) else self._numpy.transposed(A)
+
+    def float64_copy(self, A):
+        return super().float64_copy(A) if _is_dask(A) else self._numpy.float64_copy(A)
+
+    def floor(self, A, eps):
+        return super().floor(A, eps) if _is_dask(A) else self._numpy.floor(A, eps)
+
+    def divide_into(self, x, y):
+        return super().divide_into(x, y) if _is_dask(y) else self._numpy.divide_into(x, y)
+
+    def empty(self, like, shape, dtype):
+        return super().empty(like, shape, dtype) if _is_dask(like) else np.empty(shape, dtype)

@@ -138,10 +138,15 @@ class NumpyEngine(Engine):
     """
 
     name = "numpy"
-    xp = np
+    fits_masked = True
 
     def __init__(self):
         self._pooled = False
+
+    @classmethod
+    def accepts(cls, X):
+        """Anything array-like: NumPy is the default engine."""
+        return True
 
     # -- threads -----------------------------------------------------------------
     def threads(self, pooled=True):
@@ -197,7 +202,8 @@ class NumpyEngine(Engine):
 
     # -- input -----------------------------------------------------------------
     def check_input(self, X, caller="NMF.fit", name="X", allow_nan=False):
-        """Return X as a float32/float64 ndarray or CSR matrix, or raise.
+        """Return X as a float32/float64 ndarray or CSR matrix, or raise (see
+        ``Engine.check_input``).
 
         Parameters
         ----------
@@ -339,7 +345,7 @@ class NumpyEngine(Engine):
     @staticmethod
     def max_value(X):
         """The largest entry of X (0 for an empty or all-zero X)."""
-        v = X.values if hasattr(X, "weights") else X.data if sp.issparse(X) else X
+        v = X.data if sp.issparse(X) else X
         return float(v.max()) if v.size else 0.0
 
     @staticmethod
@@ -408,12 +414,43 @@ class NumpyEngine(Engine):
         """A CSR matrix with X's sparsity pattern and new stored values."""
         return sp.csr_matrix((values, X.indices, X.indptr), shape=X.shape)
 
-    # -- movement ----------------------------------------------------------------
+    @staticmethod
+    def fingerprint(X):
+        """X's arrays (its CSR parts when sparse)."""
+        if sp.issparse(X):
+            return {"indptr": X.indptr, "indices": X.indices, "data": X.data}, ""
+        return {"X": X}, ""
+
+    # -- arrays ------------------------------------------------------------------
     @staticmethod
     def asarray(a, dtype, rows=False):
         return np.ascontiguousarray(a, dtype=dtype)
 
     @staticmethod
-    def to_output(A, like=None):
+    def to_output(A):
         """Return A in the input's array type (here: a C-contiguous ndarray)."""
         return np.ascontiguousarray(A)
+
+    @staticmethod
+    def floor(A, eps):
+        return np.maximum(A, eps, out=A)
+
+    @staticmethod
+    def divide_into(x, y):
+        return np.divide(x, y, out=y)
+
+    @staticmethod
+    def copy(A):
+        return A.copy()
+
+    @staticmethod
+    def transposed(A):
+        return np.array(A.T, order="C")
+
+    @staticmethod
+    def float64_copy(A):
+        return np.array(A, dtype=np.float64, order="C")
+
+    @staticmethod
+    def empty(like, shape, dtype):
+        return np.empty(shape, dtype=dtype)

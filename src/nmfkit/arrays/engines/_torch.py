@@ -36,6 +36,11 @@ class TorchEngine(Engine):
 
     name = "torch"
 
+    @classmethod
+    def accepts(cls, X):
+        """Torch tensors."""
+        return torch.is_tensor(X)
+
     def __init__(self, device=None):
         self.device = None if device is None else torch.device(device)
         self._host_output = False
@@ -207,11 +212,39 @@ class TorchEngine(Engine):
         """``a`` (host array or tensor) as a contiguous tensor on the device."""
         return torch.as_tensor(a, dtype=_TO_TORCH[np.dtype(dtype)], device=self.device).contiguous()
 
-    def to_output(self, A, like=None):
+    def to_output(self, A):
         """A as NumPy for host input, else as a tensor on the input's device."""
         if self._host_output:
             return A.detach().cpu().numpy()
         return A.to(self._out_device) if self._out_device is not None else A
+
+    def fingerprint(self, X):
+        """X's values (and CSR parts when sparse)."""
+        if X.layout != torch.strided:
+            return {"indptr": X.crow_indices(), "indices": X.col_indices(), "data": X.values()}, ""
+        return {"X": X}, ""
+
+    @staticmethod
+    def floor(A, eps):
+        return A.clamp_(min=eps)
+
+    @staticmethod
+    def copy(A):
+        return A.clone()
+
+    @staticmethod
+    def transposed(A):
+        return A.T.clone(memory_format=torch.contiguous_format)
+
+    @staticmethod
+    def float64_copy(A):
+        return A.to(torch.float64, copy=True).contiguous()
+
+    @staticmethod
+    def empty(like, shape, dtype):
+        if not isinstance(dtype, torch.dtype):
+            dtype = _TO_TORCH[np.dtype(dtype)]
+        return torch.empty(shape, dtype=dtype, device=like.device)
 
 
 class _TorchChecks:

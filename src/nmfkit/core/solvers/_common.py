@@ -1,5 +1,6 @@
 """Helpers shared by the solver steps."""
 
+import numpy as np
 from array_api_compat import device
 
 from ...arrays.ops import namespace
@@ -43,3 +44,12 @@ def balance(W, H, engine):
     s = xp.astype(s, H.dtype)  # ratios of norms: finite in float32 when both are
     W = engine.map_rows(lambda Wb: (Wb / s, 0.0), W)[0]
     return W, H * s[:, None]
+
+
+def l2_per_line(obs, plan, state):
+    """L2 weights of each row of W and each column of H, for the masked kernels (which
+    take arrays); cached in ``state``."""
+    if "_masked_l2" not in state:
+        n, m = obs.shape
+        state["_masked_l2"] = (np.full(n, plan.l2_W), np.full(m, plan.l2_H))
+    return state["_masked_l2"]

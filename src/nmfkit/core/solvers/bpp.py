@@ -8,22 +8,21 @@ started from the current factor's support, so a half-step near convergence costs
 one small factorisation per row. Frobenius loss with L1/L2 penalties.
 """
 
+import dataclasses
+
 import numpy as np
 
 from ...arrays.kernels import kernel
 from ...arrays.kernels.masked import held_share
-from ...arrays.ops import empty, float64_copy, namespace
-from ..masked import l2_per_line
-from ._common import h_stats, penalised
-
-SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2"), "masked": True}
-
+from ...arrays.ops import namespace
+from ._common import h_stats, l2_per_line, penalised
+from ._solver import Solver
 
 # Rows copied to float64 and solved at a time: bounds the copies to _SOLVE_ROWS·k floats.
 _SOLVE_ROWS = 2048
 
 
-def _scaling(G, dtype=np.float64):
+def _scaling(G, engine, dtype=np.float64):
     """d with d·G·d of unit diagonal (1 where G's diagonal is 0), and that d·G·d.
 
     A factor whose rows differ in scale by many orders (HALS can let one component's W
@@ -32,7 +31,7 @@ def _scaling(G, dtype=np.float64):
     x ≥ 0 is unchanged since d > 0.
     """
     xp = namespace(G)
-    G = float64_copy(G)
+    G = engine.float64_copy(G)
     diag = xp.linalg.diagonal(G)
     # a component whose Gram diagonal is 0, or at most eps² of the trace in the fit's
     # dtype (kernels.masked.held_share), is held at 0: d = 0 zeroes its row, column and
@@ -78,18 +77,18 @@ def nnls_bpp(G, B, X0, engine, dtype, small=None):
     -------
     X : array of shape (r, k), non-negative
     """
-    d, Gs = _scaling(G, dtype)
+    d, Gs = _scaling(G, engine, dtype)
     small = _threshold(B, d) if small is None else small
     solve = kernel("nnls_rows", engine)
     xp = namespace(d)
     inverse = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)  # held components: 0
-    out = empty(B, B.shape, dtype)
+    out = engine.empty(B, B.shape, dtype)
     for lo in range(0, out.shape[0], _SOLVE_ROWS):
         hi = lo + _SOLVE_ROWS
-        Bs = float64_copy(B[lo:hi])
+        Bs = engine.float64_copy(B[lo:hi])
         Bs *= d
         # X0, in the scaled variables, seeds the passive sets and is the safeguard
-        Xs = solve(Gs, Bs, float64_copy(X0[lo:hi]) * inverse, small)
+        Xs = solve(Gs, Bs, engine.float64_copy(X0[lo:hi]) * inverse, small)
         Xs *= d
         out[lo:hi] = Xs
     return out
@@ -105,7 +104,7 @@ def _gram64(A, gram, engine, rows):
     """
     if engine.dtype_of(A) == np.float64:
         return gram
-    A64 = float64_copy(A) if rows else namespace(A).astype(A, namespace(A).float64)
+    A64 = engine.float64_copy(A) if rows else namespace(A).astype(A, namespace(A).float64)
     return A64 @ A64.T if rows else engine.gram(A64)
 
 
@@ -113,7 +112,7 @@ def _exact_W(hs, W, plan, engine, H=None):
     """The W ≥ 0 that minimises the objective for the H behind ``hs``, from W's support."""
     HHt = hs["HHt"] if H is None else _gram64(H, hs["HHt"], engine, rows=True)
     HHt, XHt = penalised(HHt, hs["XHt"], plan.l1_W, plan.l2_W)
-    small, block = _threshold(XHt, _scaling(HHt)[0]), engine.block
+    small, block = _threshold(XHt, _scaling(HHt, engine)[0]), engine.block
 
     def solve(Wb, Rb):
         return nnls_bpp(HHt, Rb, Wb, block, plan.dtype, small), 0.0
@@ -121,50 +120,37 @@ def _exact_W(hs, W, plan, engine, H=None):
     return engine.map_rows(solve, W, XHt, whole=True)[0]
 
 
-def solve_W(X, W, H, plan, engine):
-    """The exact minimiser over W ≥ 0 for fixed H (Frobenius, with W's penalties),
-    and the Gram products of H it used (they give the loss of the result).
-
-    Parameters
-    ----------
-    X : array or sparse matrix of shape (n_samples, n_features)
-    W : array of shape (n_samples, k)
-        Warm start (its support seeds the passive sets).
-    H : array of shape (k, n_features)
-    plan : Plan
-    engine : Engine
-
-    Returns
-    -------
-    W : array of shape (n_samples, k)
-    stats : dict
-        ``XHt`` and ``HHt`` of H.
-    """
-    hs = h_stats(X, H, {"update_H": False}, engine)
+def update_W(data, W, H, state, plan, engine):
+    """W exactly given H (warm-started from W's support); and H's Gram products."""
+    hs = h_stats(data.X, H, state, engine)
     return _exact_W(hs, W, plan, engine, H), hs
 
 
-def step(X, W, H, state, plan, engine):
+def update_H(data, W, H, state, plan, engine):
+    """H exactly given W (H itself is left as it is); and W's Gram products."""
+    WtW, WtX = engine.gram(W), engine.WtX(W, data.X)
+    G, R = penalised(_gram64(W, WtW, engine, rows=False), WtX, plan.l1_H, plan.l2_H)
+    H = nnls_bpp(G, R.T, H.T, engine.block, plan.dtype).T
+    return H, {"WtX": WtX, "WtW": WtW}
+
+
+def step(data, W, H, state, plan, engine):
     """One ANLS sweep: W exactly given H, then H exactly given W."""
-    hs = h_stats(X, H, state, engine)
-    W = _exact_W(hs, W, plan, engine, H)
+    W, hs = update_W(data, W, H, state, plan, engine)
     if not plan.update_H:
         state["stats"] = hs
         return W, H
-    WtW, WtX = engine.gram(W), engine.WtX(W, X)
-    G, R = penalised(_gram64(W, WtW, engine, rows=False), WtX, plan.l1_H, plan.l2_H)
-    H = nnls_bpp(G, R.T, H.T, engine.block, plan.dtype).T
-    state["stats"] = {"WtX": WtX, "WtW": WtW}
+    H, state["stats"] = update_H(data, W, H, state, plan, engine)
     return W, H
 
 
-def masked_solve_W(obs, W, H, plan, engine, state=None):
+def _masked_solve_W(obs, W, H, plan, engine, state):
     """The exact minimiser over W ≥ 0 for fixed H, over the observed entries only.
 
     Each row has its own Gram (its observed columns of H), built and solved in the
     ``masked_nnls_rows`` kernel: O(|Ω|·k² + n·k³).
     """
-    l2 = l2_per_line(obs, plan, {} if state is None else state)
+    l2 = l2_per_line(obs, plan, state)
     solve = kernel("masked_nnls_rows", engine)
     Ht = np.ascontiguousarray(H.T)
     return solve(obs.indptr, obs.indices, obs.values, obs.weights, W, Ht, plan.l1_W, l2[0])
@@ -173,7 +159,7 @@ def masked_solve_W(obs, W, H, plan, engine, state=None):
 def masked_step(obs, W, H, state, plan, engine):
     """One ANLS sweep over the observed entries: each row of W, then each column of H,
     solved exactly with its own Gram."""
-    W = masked_solve_W(obs, W, H, plan, engine, state)
+    W = _masked_solve_W(obs, W, H, plan, engine, state)
     if plan.update_H:
         if "_masked_t" not in state:
             state["_masked_t"] = (obs.values[obs.perm], obs.weights[obs.perm])
@@ -185,3 +171,31 @@ def masked_step(obs, W, H, state, plan, engine):
         H = np.ascontiguousarray(Ht.T)
     state["stats"] = {}
     return W, H
+
+
+SOLVER = Solver("bpp", {"plain": step, "masked": masked_step}, betas=(2.0,))
+
+
+def exact_W(data, W, H, plan, engine):
+    """The exact minimiser over W ≥ 0 for fixed H (Frobenius, with W's penalties), on
+    the data's known entries, and the Gram products it used (they give the loss of the
+    result; none for masked data): one BPP step with H held.
+
+    Parameters
+    ----------
+    data : FitData
+    W : array of shape (n_samples, k)
+        Warm start (its support seeds the passive sets).
+    H : array of shape (k, n_features)
+    plan : Plan
+    engine : Engine
+
+    Returns
+    -------
+    W : array of shape (n_samples, k)
+    stats : dict
+    """
+    state = {"update_H": False, "stats": {}}
+    fixed = dataclasses.replace(plan, update_H=False)
+    W, _ = SOLVER.steps[data.kind](data, W, H, state, fixed, engine)
+    return W, state["stats"]

@@ -12,15 +12,7 @@ Dense X is handled through a CSR copy of its non-zeros.
 import numpy as np
 
 from ...arrays.kernels import kernel
-from ...arrays.ops import empty, transposed
-
-SUPPORTS = {
-    "beta": (1.0,),
-    "sparse": True,
-    "penalties": ("l1", "l2"),
-    "chunked": False,
-    "masked": False,
-}
+from ._solver import Solver
 
 # Newton steps per coordinate and sweep.
 _NEWTON = 2
@@ -33,15 +25,16 @@ def _layout(X, state, engine):
     return state["_ccd"]
 
 
-def step(X, W, H, state, plan, engine):
+def step(fit_data, W, H, state, plan, engine):
     """One CCD iteration: a sweep over the rows of W, then over the columns of H."""
     sweep = kernel("kl_ccd_sweep", engine)
+    X = fit_data.X
     (indptr, indices, data), (indptr_t, indices_t, data_t), perm = _layout(X, state, engine)
     k = W.shape[1]
     order = np.arange(k) if not plan.shuffle else state["rng"].permutation(k)
-    Ht = transposed(H)
+    Ht = engine.transposed(H)
     # W H afresh at every iteration: no drift from the incremental updates
-    wh = kernel("wh_at", engine)(indptr, indices, W, Ht, empty(W, data.shape, W.dtype))
+    wh = kernel("wh_at", engine)(indptr, indices, W, Ht, engine.empty(W, data.shape, W.dtype))
     sweep(W, Ht, Ht.sum(0), indptr, indices, data, wh, order, _NEWTON, plan.l1_W, plan.l2_W)
     if plan.update_H:
         sweep(
@@ -60,3 +53,7 @@ def step(X, W, H, state, plan, engine):
         H = Ht.T
     state["stats"] = {}
     return W, H
+
+
+# CCD sweeps the columns of H over all rows of X at once: it needs X in one place
+SOLVER = Solver("ccd", {"plain": step}, betas=(1.0,), chunked=False)

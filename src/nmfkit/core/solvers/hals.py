@@ -6,39 +6,36 @@ penalties. As in Gillis & Glineur (2012), doi:10.1162/NECO_a_00256, the cheap sw
 over one factor are repeated while they pay off: computing X Hᵀ costs far more than a
 sweep that uses it, so after it up to ``1 + α·cost(Gram products)/cost(sweep)`` sweeps
 run, stopping once a sweep changes the factor by less than δ times the first one did.
-The first sweep is scikit-learn's ``solver='cd'`` update.
+The first sweep is scikit-learn's ``solver='cd'`` update. The step is the two updates
+with Ang & Gillis's extrapolation around them (``extrapolation.extrapolated``).
 """
 
 import numpy as np
 
 from ...arrays.kernels import kernel
-from ...arrays.ops import copy, fdot, transposed
-from ..losses import beta_divergence, penalty
-from ..masked import l2_per_line
-from ._common import h_stats, penalised
-
-SUPPORTS = {"beta": (2.0,), "sparse": True, "penalties": ("l1", "l2"), "masked": True}
-# The work is row-wise (products and sweeps): run it on the engine's pool.
-POOLED = True
+from ...arrays.ops import fdot
+from ._common import h_stats, l2_per_line, penalised
+from ._solver import Solver
+from .extrapolation import extrapolated
 
 # Gillis & Glineur's α and δ (δ on the norm of the change; squared below).
 _ALPHA = 0.5
 _DELTA = 0.01
 # The cost of a sweep flop in BLAS-3 flops, as the budget counts it. Fixed (not timed)
-# so that the same seed always gives the same result. Measured ratios are 8-14 on 2
-# cores; 5 runs more sweeps than that, which reached a given objective sooner on
-# Olivetti (docs/design.md).
+# so that the same seed always gives the same result, on every engine. Measured ratios
+# are 8-14 on 2 cores; 5 runs more sweeps than that, which reached a given objective
+# sooner on Olivetti (docs/design.md).
 _SWEEP_COST = 5.0
 _MAX_SWEEPS = 64
 
 
-def inner_budget(gram_flops, n_rows, k, round_trip=0.0):
+def inner_budget(gram_flops, n_rows, k):
     """Number of sweeps worth running after computing Gram products of ``gram_flops``.
 
-    ``round_trip`` is the engine's cost of reaching its data, in flops, which every
-    sweep of W pays on Dask.
+    It depends on the sizes alone, never on the engine: every engine runs the same
+    sweeps, so they all reach the same iterates.
     """
-    sweep_flops = _SWEEP_COST * n_rows * k * k + round_trip
+    sweep_flops = _SWEEP_COST * n_rows * k * k
     return int(min(_MAX_SWEEPS, 1 + _ALPHA * gram_flops / sweep_flops))
 
 
@@ -63,104 +60,37 @@ def _orders(k, rng):
         yield fixed if rng is None else rng.permutation(k)
 
 
-# Ang & Gillis's extrapolation parameters for (accelerated) HALS: initial β, its decrease
-# on a restart, its increase after a success, and the increase of its upper bound.
-_BETA0, _ETA, _GAMMA, _GAMMA_BAR = 0.5, 1.5, 1.01, 1.005
-
-
-def _extrapolate(new, old, beta, engine):
-    """max(new + β (new − old), 0) in one new array (no temporaries of its size)."""
-
-    def rows(new, old):
-        y = new - old
-        y *= beta
-        y += new
-        y[y < 0] = 0
-        return y, 0.0
-
-    return engine.map_rows(rows, new, old)[0]
-
-
-def _update_W(X, Wstart, H, state, plan, engine, sweep, orders):
-    """Accelerated HALS update of W from ``Wstart`` given H; returns W (in place)."""
+def update_W(data, W, H, state, plan, engine):
+    """W from sweeps over its columns given H (in place); and H's Gram products."""
+    X = data.X
     n, m = X.shape
-    k = Wstart.shape[1]
-    nnz = state["data"]["nnz"]
+    k = W.shape[1]
     hs = h_stats(X, H, state, engine)
     G, R = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W)
-    budget = inner_budget(nnz * k + m * k * k, n, k, engine.round_trip_flops)
-    return _sweeps(Wstart, G, R, budget, sweep, orders, engine), hs
+    budget = inner_budget(state["facts"]["nnz"] * k + m * k * k, n, k)
+    orders = _orders(k, state["rng"] if plan.shuffle else None)
+    return _sweeps(W, G, R, budget, kernel("hals_sweep", engine), orders, engine), hs
 
 
-def _update_H(X, W, Hstart, nnz, plan, engine, sweep, orders):
-    """Accelerated HALS update of H from ``Hstart`` given W; returns (H, W's Grams)."""
+def update_H(data, W, H, state, plan, engine):
+    """H from sweeps over its rows given W (H itself is left as it is); and the Gram
+    products that give the objective of (W, new H): <X, W H> and Wᵀ W."""
+    X = data.X
     n, m = X.shape
     k = W.shape[1]
     WtW, XtW = engine.gram(W), engine.XtW(X, W)
-    # always a copy: Hstart may be the accepted or the best H, which must stay intact
-    Ht = transposed(Hstart)
+    # always a copy: H may be the accepted or the best H, which must stay intact
+    Ht = engine.transposed(H)
     G, R = penalised(WtW, XtW, plan.l1_H, plan.l2_H)
-    budget = inner_budget(nnz * k + n * k * k, m, k)
-    Ht = _sweeps(Ht, G, R, budget, sweep, orders, engine.block)
-    return Ht.T, {"WtX": XtW.T, "WtW": WtW}
+    budget = inner_budget(state["facts"]["nnz"] * k + n * k * k, m, k)
+    orders = _orders(k, state["rng"] if plan.shuffle else None)
+    Ht = _sweeps(Ht, G, R, budget, kernel("hals_sweep", engine), orders, engine.block)
+    # <X, W H> rather than Wᵀ X: a scalar, since the best pair's stats live across steps
+    return Ht.T, {"cross": fdot(Ht.T, XtW.T), "WtW": WtW}
 
 
-def step(X, W, H, state, plan, engine):
-    """One extrapolated, accelerated HALS iteration; returns the best pair so far.
-
-    Ang & Gillis (2019), doi:10.1162/neco_a_01157: W is updated from the extrapolated
-    Hy, then extrapolated (and projected) itself; H is updated from that Wy and
-    extrapolated in turn. When the objective of (Wy, H) rises, the extrapolation
-    restarts from the last accepted pair with a smaller β. The pair returned is the best
-    seen, so the objective the Loop records never increases.
-    """
-    sweep = kernel("hals_sweep", engine)
-    orders = _orders(W.shape[1], state["rng"] if plan.shuffle else None)
-    if not plan.update_H:
-        W, hs = _update_W(X, W, H, state, plan, engine, sweep, orders)
-        state["stats"] = hs
-        return W, H
-    ex = state.get("extrapolation")
-    if ex is None:
-        ex = state["extrapolation"] = dict(
-            W=copy(W),
-            H=copy(H),
-            Wy=W,
-            Hy=H,
-            beta=_BETA0,
-            beta_max=1.0,
-            beta_prev=_BETA0,
-            loss=float("inf"),
-            best=None,
-        )
-    Wn, _ = _update_W(X, copy(ex["Wy"]), ex["Hy"], state, plan, engine, sweep, orders)
-    # extrapolate along the solver's own steps only: the first step, away from the
-    # initialisation, is no such step, and following it tends to leave a good basin
-    beta = ex["beta"]
-    step_beta = beta if ex["loss"] < float("inf") else 0.0
-    Wy = _extrapolate(Wn, ex["W"], step_beta, engine)
-    Hn, stats = _update_H(X, Wy, ex["Hy"], state["data"]["nnz"], plan, engine, sweep, orders)
-    # keep <X, Wy Hn> rather than Wyᵀ X: the best pair's stats live across iterations
-    cross = fdot(Hn, stats["WtX"])
-    stats = {"cross": cross, "WtW": stats["WtW"]}
-    loss = beta_divergence(X, Wy, Hn, 2.0, engine, state["data"], stats) + penalty(Wy, Hn, plan)
-    if loss > ex["loss"]:
-        # restart from the last accepted pair, with a smaller β
-        ex.update(Wy=ex["W"], Hy=ex["H"], beta_max=ex["beta_prev"], beta=beta / _ETA)
-    else:
-        ex.update(
-            W=Wn,
-            H=Hn,
-            Wy=Wy,
-            Hy=_extrapolate(Hn, ex["H"], step_beta, engine.block),
-            beta=min(ex["beta_max"], beta * _GAMMA),
-            beta_max=min(1.0, ex["beta_max"] * _GAMMA_BAR),
-        )
-    ex["beta_prev"], ex["loss"] = beta, loss
-    if ex["best"] is None or loss <= ex["best"][0]:
-        ex["best"] = (loss, Wy, Hn, stats)
-    _, Wb, Hb, state["stats"] = ex["best"]
-    return Wb, Hb
+# Ang & Gillis (2019): extrapolated, accelerated HALS; returns the best pair so far
+step = extrapolated(update_W, update_H)
 
 
 def masked_step(obs, W, H, state, plan, engine):
@@ -206,3 +136,8 @@ def masked_step(obs, W, H, state, plan, engine):
         H = np.ascontiguousarray(Ht.T)
     state["stats"] = {}
     return W, H
+
+
+SOLVER = Solver(
+    "hals", {"plain": step, "masked": masked_step}, betas=(2.0,), pooled=True, aliases=("cd",)
+)
