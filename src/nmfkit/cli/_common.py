@@ -4,7 +4,15 @@ import os
 import sys
 import time
 
-__all__ = ["CLIError", "writable", "parse_loss", "draw", "fit_progress", "bar"]
+__all__ = [
+    "CLIError",
+    "writable",
+    "parse_loss",
+    "add_iterations_and_seed",
+    "draw",
+    "fit_progress",
+    "bar",
+]
 
 
 class CLIError(Exception):
@@ -30,6 +38,18 @@ def parse_loss(name):
         return float(name)
     except ValueError:
         return name
+
+
+def add_iterations_and_seed(parser, per_fit=False, save_to=False):
+    """--max-iter and --seed (default 0) as the application commands take them, and
+    -o/--output when the command can also save its model."""
+    what = "maximum iterations per fit" if per_fit else "maximum iterations (default: 200)"
+    parser.add_argument("--max-iter", type=int, default=200, help=what)
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    if save_to:
+        parser.add_argument(
+            "-o", "--output", default=None, help="also save the model to this .npz file"
+        )
 
 
 def draw(label, done, total, extra=""):

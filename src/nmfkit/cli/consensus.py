@@ -4,7 +4,7 @@ import time
 
 from ..applications.consensus import ConsensusNMF
 from ..core.io import read_matrix
-from ._common import writable
+from ._common import add_iterations_and_seed, writable
 
 
 def add_parser(sub):
@@ -17,8 +17,7 @@ def add_parser(sub):
         "-o", "--output", default="consensus.npz", help="model file (default: consensus.npz)"
     )
     cs.add_argument("--jobs", type=int, default=None, help="parallel processes (-1: all CPUs)")
-    cs.add_argument("--max-iter", type=int, default=200, help="maximum iterations per fit")
-    cs.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_iterations_and_seed(cs, per_fit=True)
     return cs
 
 

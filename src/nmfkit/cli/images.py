@@ -5,7 +5,7 @@ import time
 from ..applications.images import fit_images, normalize_contrast, read_images
 from ..applications.metrics import hoyer_sparseness
 from ..core.solvers import solver_names
-from ._common import CLIError, writable
+from ._common import CLIError, add_iterations_and_seed, writable
 
 
 def add_parser(sub):
@@ -26,9 +26,7 @@ def add_parser(sub):
     im.add_argument(
         "--solver", default="auto", choices=solver_names(beta=2.0), help="(default: auto)"
     )
-    im.add_argument("--max-iter", type=int, default=200, help="maximum iterations (default: 200)")
-    im.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    im.add_argument("-o", "--output", default=None, help="also save the model to this .npz file")
+    add_iterations_and_seed(im, save_to=True)
     return im
 
 

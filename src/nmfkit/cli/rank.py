@@ -4,7 +4,7 @@ import time
 
 from ..applications.rank import select_rank
 from ..core.io import read_matrix
-from ._common import CLIError, bar, writable
+from ._common import CLIError, add_iterations_and_seed, bar, writable
 
 
 def add_parser(sub):
@@ -20,8 +20,7 @@ def add_parser(sub):
     )
     rk.add_argument("--plot", metavar="PNG", help="draw every criterion against rank (matplotlib)")
     rk.add_argument("--jobs", type=int, default=None, help="parallel processes (-1: all CPUs)")
-    rk.add_argument("--max-iter", type=int, default=200, help="maximum iterations per fit")
-    rk.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_iterations_and_seed(rk, per_fit=True)
     return rk
 
 

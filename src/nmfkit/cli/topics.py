@@ -9,7 +9,7 @@ import numpy as np
 from ..applications.topics.corpus import read_corpus
 from ..applications.topics.model import TopicModel
 from ..applications.topics.report import topic_report
-from ._common import CLIError, fit_progress, writable
+from ._common import CLIError, add_iterations_and_seed, fit_progress, writable
 
 
 def add_parser(sub):
@@ -50,9 +50,7 @@ def add_parser(sub):
     tp.add_argument(
         "--no-stop-words", action="store_true", help="keep English stop words (dropped by default)"
     )
-    tp.add_argument("--max-iter", type=int, default=200, help="maximum iterations (default: 200)")
-    tp.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    tp.add_argument("-o", "--output", default=None, help="also save the model to this .npz file")
+    add_iterations_and_seed(tp, save_to=True)
     return tp
 
 
