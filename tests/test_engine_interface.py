@@ -100,6 +100,15 @@ def test_the_minimal_engine_refuses_what_is_not_declared():
     assert "copy" in DECLARED and "map_rows" in DECLARED and "accepts" in DECLARED
 
 
+def test_the_default_copy_never_aliases_its_input():
+    """An engine that does not override ``copy`` gets an independent array (the old
+    helper returned its input for a library it did not know)."""
+    A = np.ones(3)
+    B = MinimalEngine().copy(A)
+    B[0] = 5.0
+    assert A[0] == 1.0 and B is not A
+
+
 def test_every_registered_engine_implements_the_declared_interface():
     """What the registry lists can be made (the abstract methods are all there)."""
     for name in ENGINES:

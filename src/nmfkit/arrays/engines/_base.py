@@ -20,7 +20,7 @@ import contextlib
 import numpy as np
 from array_api_compat import device as device_of
 
-from ..ops import namespace, to_host
+from ..ops import namespace
 
 __all__ = ["Engine", "missing_extra"]
 
@@ -198,14 +198,6 @@ class Engine(abc.ABC):
     def to_output(self, A):
         """A as the caller gave X: the input's array type and device."""
 
-    def to_host(self, A):
-        """A as a NumPy array."""
-        return to_host(A)
-
-    def scalar(self, x):
-        """A 0-d array (or number) read back to the host as a Python float."""
-        return float(x)
-
     def floor(self, A, eps):
         """max(A, eps), in place where the library allows it (use what it returns)."""
         return namespace(A).maximum(A, eps)
@@ -219,7 +211,8 @@ class Engine(abc.ABC):
         return namespace(A).asarray(A, copy=True)
 
     def transposed(self, A):
-        """A new row-major array holding Aᵀ (never a view of A)."""
+        """A new array holding Aᵀ, never a view of A (row-major where the library has a
+        memory order: the kernels sweep rows)."""
         return namespace(A).asarray(A.T, copy=True)
 
     def float64_copy(self, A):
