@@ -1,0 +1,113 @@
+"""The public API, pinned: the names ``nmfkit`` exports, its public modules, and every
+sub-command's arguments and defaults (as they were before the layered package, issue 16).
+
+A change here is a change users see: make it on purpose, and update this test with it.
+"""
+
+import argparse
+
+import pytest
+
+import nmfkit
+from nmfkit.cli.main import build_parser
+
+PUBLIC = {
+    "NMF", "MiniBatchNMF", "Recommender", "TopicModel", "ConsensusNMF", "select_rank",
+    "RankSurvey", "topic_coherence", "non_negative_factorization", "read_ratings",
+    "rating_metrics", "cross_validate_ratings", "load", "Checkpoint", "__version__",
+}  # fmt: skip
+MODULES = {
+    "plot": {"components_as_images", "top_features", "loss_curve", "weights_heatmap",
+             "consensus_map"},
+    "metrics": {"hoyer_sparseness", "relative_error", "explained_variance",
+                "match_components"},
+    "datasets": {"make_swimmer", "swimmer_parts", "match_parts", "make_planted",
+                 "load_matrix", "load_corpus", "load_ratings"},
+    "images": {"extract_patches", "fit_images", "read_images", "normalize_contrast"},
+}  # fmt: skip
+# every sub-command's arguments, in order: positional names, or option strings
+COMMANDS = {
+    "fit": ["input", ("-k", "--n-components"), ("-o", "--output"), ("--W",), ("--loss",),
+            ("--solver",), ("--init",), ("--max-iter",), ("--tol",), ("--seed",),
+            ("--engine",), ("--device",), ("--batch-size",), ("--observed",),
+            ("--checkpoint",), ("--checkpoint-every",), ("--resume",), ("--alpha-W",),
+            ("--l1-ratio",), ("-v", "--verbose")],
+    "transform": ["model", "input", ("-o", "--output")],
+    "recommend": ["ratings", ("--user",), ("-n",), ("--evaluate",), ("--folds",),
+                  ("--include-seen",), ("-k", "--n-components"), ("--reg",), ("--reg-bias",),
+                  ("--max-iter",), ("--seed",), ("--sep",)],
+    "topics": ["corpus", ("-k", "--n-topics"), ("--loss",), ("--n-words",), ("--report",),
+               ("--similar",), ("--text-field",), ("--encoding",), ("--min-df",),
+               ("--max-df",), ("--no-stop-words",), ("--max-iter",), ("--seed",),
+               ("-o", "--output")],
+    "images": ["input", ("-k", "--n-components"), ("--out",), ("--patch",), ("--normalize",),
+               ("--max-patches",), ("--solver",), ("--max-iter",), ("--seed",),
+               ("-o", "--output")],
+    "rank": ["input", ("--ranks",), ("--runs",), ("--criteria",), ("--plot",), ("--jobs",),
+             ("--max-iter",), ("--seed",)],
+    "consensus": ["input", ("-k", "--n-components"), ("--runs",), ("-o", "--output"),
+                  ("--jobs",), ("--max-iter",), ("--seed",)],
+    "demo": [("-k", "--n-components"), ("--restarts",), ("--seed",), ("--plot",)],
+    "info": [],
+}  # fmt: skip
+
+
+def _subcommands():
+    parser = build_parser()
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action.choices
+
+
+def test_nmfkit_exports_the_same_names():
+    assert set(nmfkit.__all__) == PUBLIC
+    for name in PUBLIC:
+        assert getattr(nmfkit, name) is not None
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_the_public_modules_keep_their_names(module):
+    import importlib
+
+    mod = importlib.import_module(f"nmfkit.{module}")
+    assert set(mod.__all__) == MODULES[module]
+    assert all(callable(getattr(mod, name)) for name in mod.__all__)
+    assert getattr(nmfkit, module) is mod
+
+
+def test_every_subcommand_keeps_its_arguments():
+    commands = _subcommands()
+    assert list(commands) == list(COMMANDS)
+    for name, expected in COMMANDS.items():
+        got = [
+            tuple(a.option_strings) if a.option_strings else a.dest
+            for a in commands[name]._actions
+            if not isinstance(a, argparse._HelpAction)
+        ]
+        assert got == expected, name
+
+
+def test_every_subcommand_keeps_its_defaults():
+    """The defaults of every argument, as the version before issue 16 had them
+    (tests/data/cli-defaults-v1.txt, read off its parser)."""
+    import ast
+    from pathlib import Path
+
+    saved = Path(__file__).parent / "data" / "cli-defaults-v1.txt"
+    before = ast.literal_eval(saved.read_text())
+    for name, parser in _subcommands().items():
+        defaults = {
+            a.dest: a.default for a in parser._actions if not isinstance(a, argparse._HelpAction)
+        }
+        assert defaults == before[name], name
+
+
+def test_choices_come_from_the_registries():
+    """--solver and --engine list the registries (a superset of the earlier lists)."""
+    from nmfkit.arrays.engines import ENGINES
+    from nmfkit.core.solvers import SOLVERS
+
+    actions = {a.dest: a for a in _subcommands()["fit"]._actions}
+    assert set(actions["solver"].choices) == {"auto", "cd", *SOLVERS}
+    assert set(actions["engine"].choices) == {"auto", *ENGINES}
+    assert {"auto", "hals", "cd", "mu", "bpp", "ccd"} <= set(actions["solver"].choices)
+    assert {"auto", "numpy", "torch"} <= set(actions["engine"].choices)
