@@ -56,10 +56,28 @@ def test_a_resumed_fit_ends_where_an_uninterrupted_one_does(
     assert resumed.n_iter_ == reference.n_iter_
 
 
+def test_a_checkpoint_of_an_older_format_is_refused_naming_both_versions(tmp_path):
+    """Checkpoints of format 1 (before issue 16: the Plan's fields by position, solver
+    state as plain dicts) are refused with both versions named, not misread."""
+    import json
+
+    X = np.random.default_rng(0).random((30, 20))
+    _fit(X, Checkpoint(tmp_path, every=0), max_iter=10)
+    path = tmp_path / Checkpoint.FILE
+    with np.load(path, allow_pickle=False) as f:
+        contents = {name: f[name] for name in f.files}
+    meta = json.loads(str(contents["__meta__"]))
+    meta["format_version"] = 1
+    contents["__meta__"] = np.array(json.dumps(meta))
+    np.savez(path, **contents)
+    with pytest.raises(ValueError, match=r"format version 1; this nmfkit .* reads version 2"):
+        _fit(X, Checkpoint(tmp_path), max_iter=10)
+
+
 def test_a_checkpoint_for_other_data_or_parameters_is_refused(tmp_path):
     X = np.random.default_rng(0).random((30, 20))
     _fit(X, Checkpoint(tmp_path, every=0), max_iter=10)
-    with pytest.raises(ValueError, match=r"other parameters: n_components=5 \(now n_comp"):
+    with pytest.raises(ValueError, match=r"other parameters: n_components=5 \(now 4\)"):
         NMF(4, random_state=0, max_iter=10).fit(X, checkpoint=Checkpoint(tmp_path))
     with pytest.raises(ValueError, match=r"written for other data; pass the same data"):
         _fit(X + 1, Checkpoint(tmp_path), max_iter=10)

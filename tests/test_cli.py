@@ -208,6 +208,25 @@ def test_fit_on_torch_and_from_mini_batches(tmp_path, data, capsys):
     assert "--batch-size streams on the CPU" in capsys.readouterr().err
 
 
+def test_fit_on_dask_writes_W_and_transforms_as_numpy(tmp_path, data):
+    """--engine dask (offered since the choices come from the registry) writes plain
+    .npy files for W, from fit and from transform."""
+    import warnings
+
+    pytest.importorskip("dask.array")
+    src = write(tmp_path / "X.npy", data)
+    out, W, W2 = tmp_path / "m.npz", tmp_path / "W.npy", tmp_path / "W2.npy"
+    args = ["fit", str(src), "-k", "3", "--seed", "0", "--init", "random", "-o", str(out)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # np.save of a Dask array warns
+        assert main([*args, "--engine", "dask", "--W", str(W)]) == 0
+        assert main(["transform", str(out), str(src), "-o", str(W2)]) == 0
+    model = nmfkit.load(out)
+    assert model.engine == "dask"
+    np.testing.assert_array_equal(np.load(W2), np.asarray(model.transform(data).compute()))
+    assert np.load(W).shape == (data.shape[0], 3)
+
+
 def test_fit_treats_nan_as_unknown_and_sparse_stored_entries_as_the_known_ones(tmp_path, capsys):
     from nmfkit import load
 

@@ -148,6 +148,24 @@ def test_every_engine_reaches_the_iterates_of_numpy(engine, solver, beta, reques
     np.testing.assert_allclose(model.loss_curve_, ref.loss_curve_, rtol=1e-9)
 
 
+@pytest.mark.parametrize("init", ["nndsvda", "nndsvdar"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("wide", [False, True])
+def test_nndsvd_starts_every_engine_where_numpy_starts(init, sparse, wide, request):
+    """The SVD behind NNDSVD is NumPy's exact Gram route on Dask too (dense or sparse
+    chunks, X Xᵀ or Xᵀ X), so one iteration from the default start agrees to rounding."""
+    request.getfixturevalue("dask_client")
+    X = random_sparse(120, 60, density=0.3, seed=8) if sparse else planted(120, 60, 5, seed=8)[0]
+    X = X.T.tocsr() if (wide and sparse) else (X.T.copy() if wide else X)
+    kw = dict(init=init, max_iter=1, tol=0, random_state=0)
+    ref = NMF(5, **kw)
+    W_ref = ref.fit_transform(X)
+    model = NMF(5, **kw)
+    W = model.fit_transform(to_engine(X, "dask"))
+    for got, want in ((W, W_ref), (model.components_, ref.components_)):
+        assert np.max(np.abs(host(got) - want)) <= 1e-9 * np.max(np.abs(want))
+
+
 @pytest.mark.parametrize("engine", OTHER_ENGINES)
 def test_outputs_live_where_inputs_live(engine, request, tmp_path):
     if engine == "dask":

@@ -42,11 +42,16 @@ MODULES = _modules()
 
 
 def layer_of(module):
-    """Index in LAYERS of the layer a module belongs to (the longest matching prefix)."""
+    """Index in LAYERS of the layer a module belongs to (the longest matching prefix).
+
+    The root package itself (nmfkit/__init__.py) matches only by its own name: its
+    subpackages are the layers, and a module directly under it must be placed.
+    """
     best = None
     for index, (_, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
+            inside = module.startswith(prefix + ".") and prefix != "nmfkit"
+            if module == prefix or inside:
                 if best is None or len(prefix) > best[1]:
                     best = (index, len(prefix))
     return None if best is None else best[0]
@@ -187,3 +192,5 @@ def test_the_layer_check_sees_function_level_and_upward_imports(tmp_path):
     assert _resolve(module, node, False) == ["nmfkit.estimators.nmf"]
     assert layer_of("nmfkit.estimators.nmf") > layer_of(module)
     assert layer_of("nmfkit") > layer_of("nmfkit.applications.plot")
+    # a new module directly under the package is in no layer until it is placed
+    assert layer_of("nmfkit._newhelper") is None

@@ -322,3 +322,22 @@ def test_rows_with_fewer_known_entries_than_components_never_raise_the_loss(solv
     model.fit(X)
     curve = np.array(model.loss_curve_)
     assert np.all(np.diff(curve) <= 1e-9 * curve[:-1] + 1e-12 * curve[0]), curve
+
+
+def test_plain_and_masked_data_answer_one_protocol():
+    """Both kinds of fit data implement FitData, and give the same facts for the same
+    entries (every entry known, unit weights)."""
+    from nmfkit.core.data import FitData
+
+    X, _ = planted()
+    plain, obs = Plain(X, NumpyEngine()), observe(X, np.ones_like(X))
+    assert isinstance(plain, FitData) and isinstance(obs, FitData)
+    assert (plain.kind, obs.kind) == ("plain", "masked")
+    assert plain.all_known and not obs.all_known
+    W, H = np.random.default_rng(2).random((60, 3)), np.random.default_rng(3).random((3, 40))
+    for beta in (2.0, 1.0, 0.5):
+        assert obs.divergence(W, H, beta) == pytest.approx(plain.divergence(W, H, beta), rel=1e-12)
+    assert obs.describe() == pytest.approx(plain.describe(), rel=1e-12)
+    for name in ("max_value", "mean", "count_zeros", "total_weight"):
+        assert getattr(obs, name)() == pytest.approx(getattr(plain, name)(), rel=1e-12), name
+    assert obs.scaled(2.0).max_value() == pytest.approx(plain.scaled(2.0).max_value())

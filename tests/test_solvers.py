@@ -337,3 +337,21 @@ def test_extrapolation_wraps_any_alternating_scheme(seed, monkeypatch):
         curves.append(np.array(run(data, W, H, plan, engine)[2].loss_curve))
     assert np.all(curves[1][1:] <= curves[1][:-1] * (1 + 1e-12))
     assert curves[1][-1] <= curves[0][-1] * (1 + 1e-9), (curves[1][-1], curves[0][-1])
+
+
+def test_the_plan_checks_the_penalties_a_solver_takes(monkeypatch):
+    """Penalties are a capability of the solver record: one without 'l1' is refused
+    before the first iteration when the penalty has an L1 part."""
+    from nmfkit.core import solvers
+
+    monkeypatch.setitem(
+        solvers.SOLVERS, "l2only", dataclasses.replace(SOLVERS["mu"], penalties=("l2",))
+    )
+    X = np.random.default_rng(0).random((20, 10))
+    est = NMF(3, alpha_W=0.1, l1_ratio=0.5)
+    data, engine, params = est._check(X, reset=True, caller="NMF.fit")
+    params = {**params, "solver": "l2only"}
+    with pytest.raises(ValueError, match=r"solver='l2only' does not take the l1 penalty"):
+        resolve(params, data, engine)
+    resolve({**params, "l1_ratio": 0.0}, data, engine)  # L2 only: fine
+    resolve({**params, "alpha_W": 0.0}, data, engine)  # no penalty: fine

@@ -3,6 +3,8 @@
 >>> from nmfkit import NMF
 """
 
+import sys as _sys
+
 from ._version import __version__
 from .applications.consensus import ConsensusNMF
 from .applications.rank import RankSurvey, select_rank
@@ -16,6 +18,21 @@ from .estimators.api import non_negative_factorization
 from .estimators.checkpoint import Checkpoint
 from .estimators.minibatch import MiniBatchNMF
 from .estimators.nmf import NMF
+
+# Pickles (joblib.dump, pickle.dump) made before the layered package name their classes
+# by the private modules of the time: those names stay importable
+_MOVED = {
+    "nmfkit._estimator": "nmfkit.estimators.nmf",
+    "nmfkit._minibatch": "nmfkit.estimators.minibatch",
+    "nmfkit._checkpoint": "nmfkit.estimators.checkpoint",
+    "nmfkit._recommender": "nmfkit.applications.recommender.model",
+    "nmfkit._topics": "nmfkit.applications.topics.model",
+    "nmfkit._consensus": "nmfkit.applications.consensus",
+    "nmfkit._rank": "nmfkit.applications.rank",
+}
+for _old, _new in _MOVED.items():
+    _sys.modules.setdefault(_old, _sys.modules[_new])
+del _old, _new
 
 __all__ = [
     "NMF",

@@ -35,16 +35,20 @@ def top_svd(X, k, rng):
     return svd_from_gram(A, evals[::-1], evecs[:, ::-1], n <= m)
 
 
-def svd_from_gram(A, evals, evecs, short_rows):
+def svd_from_gram(A, evals, evecs, short_rows, project=None):
     """(U, S, V) of X from the top eigenpairs (descending, float64) of A Aᵀ.
 
     A is X (``short_rows``) or Xᵀ, in NumPy or torch. Directions whose singular value
     is lost in rounding carry no information: they get zero vectors and S = 0.
+    ``project(E)``, when given, computes Aᵀ E instead of ``A.T @ E`` (for an A that is
+    not in memory; A is then not used).
     """
     xp = namespace(evecs)
     S = xp.sqrt(xp.clip(evals, min=0))
-    live = S > A.shape[0] * np.sqrt(np.finfo(np.float64).eps) * S[0]
-    other = xp.zeros((evecs.shape[1], A.shape[1]), dtype=xp.float64, device=device(evecs))
-    other[live] = xp.asarray(A.T @ evecs[:, live]).T / S[live, None]
+    live = S > evecs.shape[0] * np.sqrt(np.finfo(np.float64).eps) * S[0]
+    AtE = A.T @ evecs[:, live] if project is None else project(evecs[:, live])
+    AtE = xp.asarray(AtE)
+    other = xp.zeros((evecs.shape[1], AtE.shape[0]), dtype=xp.float64, device=device(evecs))
+    other[live] = AtE.T / S[live, None]
     S = xp.where(live, S, 0.0)
     return (evecs, S, other) if short_rows else (other.T, S, evecs.T)

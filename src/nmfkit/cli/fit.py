@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from ..arrays.engines import ENGINES
+from ..arrays.ops import to_host
 from ..core.init import INITS
 from ..core.io import read_matrix
 from ..core.loop import LoopControl
@@ -158,7 +159,7 @@ def run(args):
     elapsed = time.perf_counter() - start
     model.save(args.output)
     if args.W:
-        np.save(args.W, W)
+        np.save(args.W, to_host(W))  # a Dask or torch W comes to the host first
     print(f"data        {X.shape[0]} x {X.shape[1]} ({'sparse' if hasattr(X, 'nnz') else 'dense'})")
     how = f"batch size {args.batch_size}" if args.batch_size else f"solver={args.solver}"
     print(f"model       k={model.n_components_}, loss={args.loss}, {how}")

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..arrays.ops import to_host
 from ..core.io import load, read_matrix
 from ._common import writable
 
@@ -20,6 +21,7 @@ def run(args):
     model = load(args.model)
     X = read_matrix(args.input)
     W = model.transform(X)
+    W = to_host(W)  # a model fitted on Dask transforms to a Dask array
     np.save(args.output, W)
     print(f"W {W.shape[0]} x {W.shape[1]} written to {args.output}")
     return 0

@@ -5,11 +5,11 @@ Layout: the array attributes a class declares (``Saveable._saved_arrays``) as ar
 and ``__meta__`` as a 0-d unicode array holding JSON: format version, nmfkit version,
 the class as ``module:qualname``, parameters, the declared scalar attributes and a
 SHA-256 over the arrays. ``load`` reads with ``allow_pickle=False``, refuses unknown
-formats and checksum mismatches, and makes only ``Saveable`` classes of nmfkit.
+formats and checksum mismatches, makes only the saveable classes nmfkit has defined, and
+sets only the attributes that class declares.
 """
 
 import hashlib
-import importlib
 import json
 import os
 import zipfile
@@ -30,8 +30,9 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
-# Files written before the layered package name their class by its public name only
-_LEGACY_CLASSES = ("NMF", "MiniBatchNMF", "Recommender", "TopicModel", "ConsensusNMF")
+# Every saveable class, by "module:qualname", filled as the classes are defined: load
+# makes a class from here and imports nothing a file names
+_CLASSES = {}
 
 
 class Saveable:
@@ -46,6 +47,11 @@ class Saveable:
 
     _saved_arrays = ()
     _saved_attributes = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):  # mixins are not model classes
+            _CLASSES[f"{cls.__module__}:{cls.__qualname__}"] = cls
 
     def save(self, path):
         """Write the fitted model to ``path``: an .npz of plain arrays and JSON metadata,
@@ -187,43 +193,48 @@ def load(path):
     model : Saveable
         A fitted estimator equal to the one saved (``NMF``, ``MiniBatchNMF``, ...).
     """
-    meta, contents = read_npz(
-        path, "nmfkit-model", FORMAT_VERSION, "nmfkit.load", "Refit and save it with NMF.save."
-    )
-    model = _saved_class(meta, path)(**meta["params"])
+    fix = "Refit and save it with NMF.save."
+    meta, contents = read_npz(path, "nmfkit-model", FORMAT_VERSION, "nmfkit.load", fix)
+    cls = _saved_class(meta, path)
+    params, attributes = meta.get("params"), meta.get("attributes")
+    if not (isinstance(params, dict) and isinstance(attributes, dict)):
+        raise ValueError(f"nmfkit.load: {path!r} has no parameters or attributes; {fix}")
+    unknown = set(contents) - set(cls._saved_arrays) | set(attributes) - set(cls._saved_attributes)
+    if unknown:
+        raise ValueError(
+            f"nmfkit.load: {path!r} holds {sorted(unknown)}, which a {cls.__name__} does not "
+            f"save; {fix}"
+        )
+    try:
+        model = cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"nmfkit.load: {path!r} has parameters {cls.__name__} does not take "
+                         f"({exc}); {fix}") from None  # fmt: skip
     for name, value in contents.items():
         setattr(model, name, value)
-    for name, value in meta["attributes"].items():
+    for name, value in attributes.items():
         setattr(model, name, value)
     model._loaded()
     return model
 
 
 def _saved_class(meta, path):
-    """The class a model file names: a ``Saveable`` in a module of nmfkit, nothing else.
+    """The class a model file names, from the saveable classes nmfkit has defined.
 
-    The module is imported by name, so only modules under ``nmfkit.`` that define
-    things (never ``__main__``, which runs the command line) are accepted.
+    By ``module:qualname``; files written before that was recorded (or by a version
+    where the class lived elsewhere) name it by its class name, which is unique among
+    nmfkit's model classes. Nothing the file names is imported.
     """
-    legacy = meta.get("estimator")
-    target = meta.get("class") or (f"nmfkit:{legacy}" if legacy in _LEGACY_CLASSES else None)
-    module, _, qualname = str(target).partition(":")
-    parts = module.split(".")
-    safe = (
-        parts[0] == "nmfkit"
-        and all(p.isidentifier() and not p.startswith("__") for p in parts)
-        and qualname.isidentifier()
-    )
-    cls = None
-    if safe:
-        try:
-            cls = getattr(importlib.import_module(module), qualname, None)
-        except ImportError:
-            cls = None
-    if not (isinstance(cls, type) and issubclass(cls, Saveable) and cls is not Saveable):
-        name = target if target is not None else legacy
+    target, name = meta.get("class"), meta.get("estimator")
+    cls = _CLASSES.get(target) if isinstance(target, str) else None
+    if cls is None and isinstance(name, str):
+        same = [c for c in _CLASSES.values() if c.__name__ == name]
+        same = [c for c in same if c.__module__.split(".")[0] == "nmfkit"]
+        cls = same[0] if len(same) == 1 else None
+    if cls is None:
+        shown = target if target is not None else name
         raise ValueError(
-            f"nmfkit.load: unknown estimator {name!r} in {path!r}: not a model class of "
+            f"nmfkit.load: unknown estimator {shown!r} in {path!r}: not a model class of "
             f"this nmfkit ({__version__}). Refit and save it with NMF.save."
         )
     return cls

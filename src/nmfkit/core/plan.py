@@ -220,6 +220,14 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
     alpha_W = params["alpha_W"]
     alpha_H = alpha_W if params["alpha_H"] == "same" else params["alpha_H"]
     l1 = params["l1_ratio"]
+    penalised = bool(alpha_W or (alpha_H and update_H))
+    wanted = {name for name, used in (("l1", l1 > 0), ("l2", l1 < 1)) if penalised and used}
+    if wanted - set(chosen.penalties):
+        missing = " and ".join(sorted(wanted - set(chosen.penalties)))
+        raise ValueError(
+            f"{caller}: solver={params['solver']!r} does not take the {missing} penalty "
+            f"(alpha_W={alpha_W!r}, l1_ratio={l1!r}); use solver='mu' or drop the penalty."
+        )
     if engine.chunked and not chosen.chunked:
         raise ValueError(
             f"{caller}: solver={params['solver']!r} needs all of X in one place and does not "

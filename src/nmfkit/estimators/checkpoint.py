@@ -23,7 +23,8 @@ from ..core.solvers import STATES
 
 __all__ = ["Checkpoint", "parse_duration"]
 
-FORMAT_VERSION = 1
+# 2: the Plan's fields by name, and solver state as dataclasses (issue 16)
+FORMAT_VERSION = 2
 # Plan fields that do not change the iterates: a fit may resume with other values
 _FREE = ("tol", "max_iter", "verbose", "random_state")
 
@@ -94,8 +95,12 @@ class Checkpoint(LoopControl):
             f"Delete {self.path} to start afresh.",
         )
         if meta["key"] != self._key:
-            saved, now = meta["describe"].split(", "), _describe(plan).split(", ")
-            changed = [f"{a} (now {b})" for a, b in zip(saved, now) if a != b]
+            saved, now = meta["describe"], _describe(plan)
+            changed = [
+                f"{name}={saved.get(name)} (now {value})"
+                for name, value in now.items()
+                if saved.get(name) != value
+            ]
             what = f"other parameters: {', '.join(changed)}" if changed else "other data"
             raise ValueError(
                 f"Checkpoint: {self.path} was written for {what}; pass the same data and "
@@ -150,15 +155,18 @@ def parse_duration(text):
 
 # -- fingerprint ---------------------------------------------------------------------
 def _describe(plan):
-    kept = (f.name for f in dataclasses.fields(plan) if f.name not in _FREE)
-    return ", ".join(f"{name}={getattr(plan, name)}" for name in kept)
+    """The Plan fields that change the iterates, by name, as text."""
+    return {
+        f.name: str(getattr(plan, f.name)) for f in dataclasses.fields(plan) if f.name not in _FREE
+    }
 
 
 def _fingerprint(data, plan):
     """SHA-256 of the data and of the Plan fields that change the iterates."""
     parts, text = data.fingerprint()
     arrays = _digest({name: to_host(part) for name, part in parts.items()})
-    text = f"{_describe(plan)}|{tuple(data.shape)}|{text}|{arrays}"
+    described = ", ".join(f"{name}={value}" for name, value in _describe(plan).items())
+    text = f"{described}|{tuple(data.shape)}|{text}|{arrays}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -14,7 +14,7 @@ normalised:
 Similar documents are ranked by the Bhattacharyya coefficient of their topic shares,
 :math:`\sum_t \sqrt{p_t q_t}` (1 for equal shares, 0 for documents with no topic in
 common; the affinity behind the Hellinger distance, the usual comparison of topic
-mixtures). Coherence is measured on the corpus itself (``nmfkit._coherence``).
+mixtures). Coherence is measured on the corpus itself (``topics.coherence``).
 """
 
 import numbers
@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ...core.init import INITS
 from ...core.io import Saveable
 from ...core.validation import (
     BOOLEAN,
@@ -130,7 +131,7 @@ class TopicModel(BaseEstimator, Saveable):
         "max_df": [Interval(numbers.Real, 0, None, "right")],
         "max_features": [Interval(numbers.Integral, 1, None, "left"), NONE],
         "lowercase": [BOOLEAN],
-        "init": [Options(["random", "nndsvd", "nndsvda", "nndsvdar"]), NONE],
+        "init": [Options(INITS), NONE],
         "max_iter": [Interval(numbers.Integral, 1, None, "left")],
         "tol": [Interval(numbers.Real, 0, None, "left")],
         "random_state": [RANDOM_STATE],

@@ -40,10 +40,10 @@ class EngineEntry:
     extra : str or None
         The nmfkit extra that installs it (None: always installed).
     library : str or None
-        The top-level module of the arrays it takes (``'torch'``): ``engine='auto'``
-        asks the class (``Engine.accepts``) only once that module is imported, since
-        only then can X be one of its arrays. None for the default engine, which takes
-        what no other one does.
+        The module that makes the arrays it takes (``'torch'``, ``'dask.array'``):
+        ``engine='auto'`` asks the class (``Engine.accepts``) only once that module is
+        imported, since only then can X be one of its arrays. None for the default
+        engine, which takes what no other one does.
     devices : bool, default=False
         It takes a ``device`` (a GPU): ``device=`` alone selects it.
     """
@@ -60,7 +60,7 @@ ENGINES = {
     "torch": EngineEntry(
         "nmfkit.arrays.engines._torch:TorchEngine", "PyTorch", "torch", "torch", devices=True
     ),
-    "dask": EngineEntry("nmfkit.arrays.engines._dask:DaskEngine", "Dask", "dask", "dask"),
+    "dask": EngineEntry("nmfkit.arrays.engines._dask:DaskEngine", "Dask", "dask", "dask.array"),
 }
 
 
@@ -96,7 +96,11 @@ def _engine_for(X, device):
     for name, entry in ENGINES.items():
         # only a library already imported can have made X (no import here)
         if entry.library is not None and entry.library in sys.modules:
-            if load_engine(name).accepts(X):
+            try:
+                cls = load_engine(name)
+            except ImportError:  # the library is there but the engine cannot load
+                continue
+            if cls.accepts(X):
                 return name
     return next(name for name, entry in ENGINES.items() if entry.library is None)
 

@@ -55,6 +55,11 @@ def _apply(fn, A, *rows):
     return fn(A.copy(), *(_aligned(r) for r in rows))
 
 
+def _dense(M):
+    """A small product as a float64 ndarray (sparse chunks give sparse products)."""
+    return np.asarray(M.toarray() if sp.issparse(M) else M, dtype=np.float64)
+
+
 def _value_stats(block):
     """What one pass over a chunk tells: (NaN count, inf count, negative count, min,
     sum of squares, sum, zeros, max) of its entries."""
@@ -233,22 +238,41 @@ class DaskEngine(Engine):
     def top_svd(self, X, k, rng):
         """The k leading singular triplets of X, on the host.
 
-        Dense X with a side of at most ``linalg.GRAM_SVD_MAX`` takes the NumPy engine's
-        exact route, the eigenvectors of its small Gram matrix (computed where the
-        chunks live), so NNDSVD starts from the same W and H as on NumPy; otherwise
-        Dask's randomized SVD.
+        X with a side of at most ``linalg.GRAM_SVD_MAX`` takes the NumPy engine's exact
+        route, the eigenvectors of its small Gram matrix (summed from the chunks where
+        they live, dense or sparse), so NNDSVD starts from the same W and H as on NumPy;
+        otherwise Dask's randomized SVD.
         """
         seed = int(rng.integers(2**31 - 1))
         n, m = X.shape
-        if not self.is_sparse(X) and min(n, m) <= linalg.GRAM_SVD_MAX and k < min(n, m):
-            A = X if n <= m else X.T
-            gram = np.asarray((A @ A.T).compute(), dtype=np.float64)
+        if min(n, m) <= linalg.GRAM_SVD_MAX and k < min(n, m):
+            if n <= m:  # X Xᵀ, and Xᵀ E through W-like arrays chunked as X
+                gram = self._outer_gram(X)
+
+                def project(E):
+                    return self.XtW(X, self.asarray(E, np.float64, rows=True))
+
+            else:  # Xᵀ X, and X E
+                gram = np.asarray(self.reduce_rows(lambda b: _dense(b.T @ b), X))
+
+                def project(E):
+                    return to_host(self.XHt(X, np.ascontiguousarray(E.T)))
+
             r = gram.shape[0]
             evals, evecs = scipy.linalg.eigh(gram, subset_by_index=[r - k, r - 1])
-            return linalg.svd_from_gram(A, evals[::-1], evecs[:, ::-1], n <= m)
+            return linalg.svd_from_gram(None, evals[::-1], evecs[:, ::-1], n <= m, project)
         A = X.map_blocks(lambda b: b.toarray(), dtype=X.dtype) if self.is_sparse(X) else X
         U, S, V = da.linalg.svd_compressed(A, k, n_power_iter=4, seed=seed, compute=True)
         return tuple(np.asarray(a, dtype=np.float64) for a in dask.compute(U, S, V))
+
+    @staticmethod
+    def _outer_gram(X):
+        """X Xᵀ (n × n, float64) from the products of every pair of row chunks."""
+        blocks = X.to_delayed().ravel()
+        product = dask.delayed(_call(lambda a, b: _dense(a @ b.T)), pure=True)
+        parts = dask.compute(*[product(a, b) for a in blocks for b in blocks])
+        c = len(blocks)
+        return np.block([list(parts[i * c : (i + 1) * c]) for i in range(c)])
 
     # -- movement ----------------------------------------------------------------------
     def asarray(self, a, dtype, rows=False):

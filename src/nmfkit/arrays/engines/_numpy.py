@@ -214,7 +214,7 @@ class NumpyEngine(Engine):
             What X is called in messages ("X", "W", "H"). Zeros are checked in the
             Plan, where the loss is known.
         allow_nan : bool, default=False
-            Accept NaN in a dense X (unknown entries, see ``nmfkit._masked``).
+            Accept NaN in a dense X (unknown entries, see ``nmfkit.core.masked``).
         """
         if sp.issparse(X):
             X = X.tocsr() if X.format != "csr" else X

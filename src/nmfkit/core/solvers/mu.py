@@ -84,15 +84,15 @@ def terms(X, W, H, beta, engine, for_W, weights=None):
         return engine.WtX(W, X), (W.T @ W) @ H
     sparse = engine.is_sparse(X)
     if sparse:
-        y = engine.wh_at(X, W, H)
+        y, x = engine.wh_at(X, W, H), engine.values(X)
         if weights is not None:
-            # the denominator's values before the ratio takes y's memory
+            # the denominator's values before the ratio takes y's memory; the weights
+            # enter the numerator with the values they weigh
             if beta != 2:
                 y = engine.floor(y, EPSILON)
             D = engine.with_values(X, (weights * y ** (beta - 1)).astype(W.dtype))
-        ratio = _ratio(engine.values(X), y, beta, engine)
-        if weights is not None:
-            ratio = (weights * ratio).astype(W.dtype)
+            x = weights * x
+        ratio = _ratio(x, y, beta, engine)  # in y's memory and dtype
         R = engine.with_values(X, ratio)
         num = engine.XHt(R, H) if for_W else engine.WtX(W, R)
         if weights is not None:
