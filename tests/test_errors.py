@@ -14,8 +14,8 @@ X_OK = np.random.default_rng(0).random((6, 5)) + 0.1
     [
         (
             np.array([[1.0, -0.31], [2.0, 3.0]]),
-            r"NMF\.fit: Negative values in data: X has 1 negative entries \(min -0\.31\); "
-            r"NMF needs X >= 0\.",
+            r"NMF\.fit: Negative values in data passed to NMF \(input X\): X has 1 negative "
+            r"entries \(min -0\.31\); NMF needs X >= 0\.",
         ),
         (sp.csr_matrix(np.array([[1.0, -2.0], [0.0, 3.0]])), r"X has 1 negative entries"),
         (
@@ -87,8 +87,9 @@ def test_bad_parameters(params, match):
 def test_nndsvd_needs_few_components():
     with pytest.raises(
         ValueError,
-        match=r"NMF\.fit: init='nndsvd' needs n_components <= min\(n_samples, n_features\) "
-        r"= 5, got n_components=6\. Use init='random' or fewer components\.",
+        match=r"NMF\.fit: init = 'nndsvd' can only be used when n_components <= "
+        r"min\(n_samples, n_features\) = 5, got n_components=6\. Use init='random' or fewer "
+        r"components\.",
     ):
         NMF(6, init="nndsvd").fit(X_OK)
 
@@ -98,7 +99,8 @@ def test_itakura_saito_with_zeros():
     X[0, :3] = 0
     with pytest.raises(
         ValueError,
-        match=r"beta_loss='itakura-saito' needs X > 0 but X has 3 zeros; add a small "
+        match=r"When beta_loss <= 0 and X contains zeros, the solver may diverge: "
+        r"beta_loss='itakura-saito' needs X > 0 but X has 3 zeros; add a small "
         r"constant or use beta_loss='kullback-leibler'\.",
     ):
         NMF(2, beta_loss="itakura-saito").fit(X)
@@ -118,8 +120,9 @@ def test_negative_beta_with_sparse_zeros():
 def test_unsupported_solver_loss_pair_names_the_fix(solver):
     with pytest.raises(
         ValueError,
-        match=rf"NMF\.fit: solver='{solver}' supports beta_loss='frobenius' only, got "
-        r"beta_loss='kullback-leibler'\. Use solver='mu' \(or 'auto'\) for this loss\.",
+        match=rf"NMF\.fit: Invalid beta_loss parameter: solver '{solver}' does not handle "
+        r"beta_loss = 'kullback-leibler'; it supports beta_loss='frobenius' only\. Use "
+        r"solver='mu' \(or 'auto'\) for this loss\.",
     ):
         NMF(2, solver=solver, beta_loss="kullback-leibler").fit(X_OK)
 
@@ -129,9 +132,21 @@ def test_unsupported_solver_loss_pair_names_the_fix(solver):
     [
         (None, np.ones((2, 5)), r"init='custom' needs both W and H, but W is None"),
         (np.ones((6, 2)), None, r"init='custom' needs both W and H, but H is None"),
-        (np.ones((6, 3)), np.ones((2, 5)), r"W has shape \(6, 3\) but \(6, 2\) is needed"),
-        (np.ones((6, 2)), np.ones((2, 4)), r"H has shape \(2, 4\) but \(2, 5\) is needed"),
-        (-np.ones((6, 2)), np.ones((2, 5)), r"Negative values in data: W has 12 negative"),
+        (
+            np.ones((6, 3)),
+            np.ones((2, 5)),
+            r"Array with wrong second dimension passed to NMF \(input W\)\. Expected 2, but got 3",
+        ),
+        (
+            np.ones((6, 2)),
+            np.ones((2, 4)),
+            r"Array with wrong second dimension passed to NMF \(input H\)\. Expected 5, but got 4",
+        ),
+        (
+            -np.ones((6, 2)),
+            np.ones((2, 5)),
+            r"Negative values in data passed to NMF \(input W\): W has 12 negative",
+        ),
         (np.ones((6, 2)), np.full((2, 5), np.nan), r"H contains 10 NaN entries"),
     ],
 )
@@ -143,14 +158,19 @@ def test_bad_custom_init(W, H, match):
 def test_ccd_is_for_kullback_leibler():
     with pytest.raises(
         ValueError,
-        match=r"solver='ccd' supports beta_loss='kullback-leibler' only, got "
-        r"beta_loss='frobenius'\. Use solver='mu' \(or 'auto'\)",
+        match=r"solver 'ccd' does not handle beta_loss = 'frobenius'; it supports "
+        r"beta_loss='kullback-leibler' only\. Use solver='mu' \(or 'auto'\)",
     ):
         NMF(2, solver="ccd").fit(X_OK)
 
 
 def test_function_api_names_itself_and_checks_fixed_H():
-    with pytest.raises(ValueError, match=r"non_negative_factorization: H has shape \(3, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"non_negative_factorization: Array with wrong first dimension passed to NMF "
+        r"\(input H\)\. Expected 2, but got 3: H has shape \(3, 5\) where \(n_components, "
+        r"n_features\) = \(2, 5\) is needed\.",
+    ):
         non_negative_factorization(X_OK, H=np.ones((3, 5)), n_components=2, update_H=False)
 
 

@@ -118,7 +118,11 @@ def test_callback_sees_each_check_and_can_stop():
 
 def test_convergence_warning_names_max_iter_and_tol():
     X = np.random.default_rng(4).random((15, 9))
-    with pytest.warns(ConvergenceWarning, match=r"max_iter=5 .*tol=1e-12"):
+    with pytest.warns(
+        ConvergenceWarning,
+        match=r"NMF\.fit: Maximum number of iterations 5 reached\. Increase it to improve "
+        r"convergence \(max_iter=5, tol=1e-12",
+    ):
         NMF(3, max_iter=5, tol=1e-12, random_state=0).fit(X)
 
 

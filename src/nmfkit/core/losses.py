@@ -158,7 +158,9 @@ def _rows_divergence(X, W, H, beta, engine):
         # d_1(0 | y) = y: add sum(W H) minus its stored part
         total = float(xp.sum(W, axis=0, dtype=xp.float64) @ xp.sum(H, axis=1, dtype=xp.float64))
         return stored + total - fsum(y)
-    # β > 0 here (the Plan forbids zeros for β <= 0): d_β(0 | y) = y^β / β
+    if beta <= 0:  # the Plan forbids zeros for β <= 0: every entry is stored
+        return stored
+    # d_β(0 | y) = y^β / β at the entries not stored
     implicit = 0.0
     for blk in row_blocks(W.shape[0], H.shape[1]):
         WHb = xp.astype(engine.floor(W[blk] @ H, EPSILON), xp.float64)

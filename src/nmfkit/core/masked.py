@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ..arrays.engines._numpy import NumpyEngine
+from ..arrays.engines._numpy import NumpyEngine, check_sparse
 from ..arrays.kernels import kernel
 from .losses import EPSILON, pointwise
 
@@ -159,6 +159,7 @@ def needs_mask(X, weights, observed):
 def _check_weights(weights, shape, caller):
     """Weights as float64 (dense ndarray or CSR) of X's shape, finite and >= 0."""
     if sp.issparse(weights):
+        check_sparse(weights, caller, "weights")
         weights = sp.csr_matrix(weights, dtype=np.float64)
         values = weights.data
     else:

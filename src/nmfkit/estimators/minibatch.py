@@ -1,27 +1,27 @@
 """``MiniBatchNMF``: NMF fitted from mini-batches of rows, with memory set by the batch.
 
-Each batch's W is solved with H fixed by the same Plan and Loop as ``NMF.transform``
-(exact NNLS for Frobenius; CCD for Kullback-Leibler; MU for other β). H then follows
-statistics accumulated over the batches seen, each older batch weighted down by
-``rho``:
+Each batch's W is updated with H fixed, then H from statistics accumulated over the
+batches seen, each older batch weighted down by ``rho``:
 
-- Frobenius: Mairal et al.'s online matrix factorization (2010,
-  doi:10.5555/1756006.1756008): A = Σ ρ Wᵀ W, B = Σ ρ Wᵀ X, and H minimises
-  ½ tr(H ᵀA H) − tr(Bᵀ H) plus its penalties by HALS sweeps (exact coordinate steps);
-- any other β: Lefèvre, Bach & Févotte's online multiplicative updates (2011,
-  doi:10.1109/ASPAA.2011.6082314), the numerator and denominator of the MU step
-  accumulated in the same way (as scikit-learn's ``MiniBatchNMF`` does, for every β).
+- Frobenius: W is the exact NNLS solution for the batch (warm-started from the rows'
+  previous W when there is one), and H follows Mairal et al.'s online matrix
+  factorization (2010, doi:10.5555/1756006.1756008): A = Σ ρ Wᵀ W, B = Σ ρ Wᵀ X, and H
+  minimises ½ tr(Hᵀ A H) − tr(Bᵀ H) plus its penalties by HALS sweeps;
+- any other β: W takes one multiplicative update from the rows' previous W (or, with
+  ``fresh_restarts`` and on streams, is solved afresh), and H follows Lefèvre, Bach &
+  Févotte's online multiplicative updates (2011, doi:10.1109/ASPAA.2011.6082314), the
+  numerator and denominator of the MU step accumulated in the same way: scikit-learn's
+  ``MiniBatchNMF``, which one batch of all rows and ``forget_factor=0`` make NMF's MU.
 
 The penalties on H are scaled by the weighted number of rows seen, so that one batch
 holding all rows gives ``NMF``'s objective.
 """
 
+import dataclasses
 import numbers
-import os
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -29,14 +29,25 @@ from ..arrays.engines import NumpyEngine
 from ..arrays.kernels import kernel
 from ..core.data import Plain
 from ..core.init import INITS, initialize
-from ..core.loop import run
-from ..core.losses import EPSILON, beta_from_loss
+from ..core.io import expect_shape
+from ..core.loop import STOP_REASONS, check_finite, max_iter_message, run
+from ..core.losses import EPSILON, beta_from_loss, objective
 from ..core.plan import resolve
-from ..core.solvers._common import penalised
+from ..core.solvers._common import balance_scales, penalised
 from ..core.solvers.hals import _orders, _sweeps
-from ..core.solvers.mu import gamma, terms
-from ..core.validation import NONE, Interval, Options, validate_params
-from .nmf import NMF, _FactorizationMixin
+from ..core.solvers.mu import gamma, terms, update_W
+from ..core.validation import (
+    BOOLEAN,
+    COUNT,
+    NON_NEGATIVE,
+    NONE,
+    Interval,
+    ListOf,
+    Options,
+    validate_params,
+)
+from ._batches import as_table, in_memory, is_stream, open_path, row_blocks
+from .nmf import NMF, _FactorizationMixin, warn_unused_factors
 
 __all__ = ["MiniBatchNMF"]
 
@@ -44,49 +55,6 @@ __all__ = ["MiniBatchNMF"]
 _H_SWEEPS = 10
 # Iterations of each batch's W solve when transform_max_iter is None.
 _BATCH_W_ITER = 50
-
-
-def _open(X):
-    """A .npy path opened memory-mapped; anything else as it is."""
-    if isinstance(X, (str, os.PathLike)):
-        path = os.fspath(X)
-        if not path.endswith(".npy"):
-            raise ValueError(
-                f"MiniBatchNMF.fit: {path!r} is not a .npy file; pass an array, a sparse "
-                "matrix, a .npy path or an iterator of row blocks."
-            )
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    return X
-
-
-def _is_stream(X):
-    """An iterator of row blocks, or a callable that returns one (one per pass)."""
-    return callable(X) or (
-        hasattr(X, "__iter__")
-        and not hasattr(X, "shape")
-        and not isinstance(X, (list, tuple))
-        and not hasattr(X, "iloc")
-    )
-
-
-def _table(X, caller):
-    """X as something with 2-D rows to slice: sparse and 2-D arrays (memory-mapped
-    ones included) as they are, anything else checked and converted whole."""
-    if sp.issparse(X) or (hasattr(X, "shape") and getattr(X, "ndim", 0) == 2):
-        return X.to_numpy() if hasattr(X, "iloc") else X
-    return NumpyEngine().check_input(X, caller=caller)
-
-
-def _rows(X, batch_size):
-    """Consecutive blocks of at most ``batch_size`` rows (views where X allows)."""
-    if sp.issparse(X) and X.format != "csr":
-        X = X.tocsr()
-    if hasattr(X, "iloc"):
-        X = X.to_numpy()
-    elif not hasattr(X, "shape"):
-        X = np.asarray(X)
-    for s in range(0, X.shape[0], batch_size):
-        yield X[s : s + batch_size]
 
 
 class MiniBatchNMF(_FactorizationMixin):
@@ -103,8 +71,10 @@ class MiniBatchNMF(_FactorizationMixin):
     ----------
     n_components : int, 'auto' or None, default='auto'
         Number of components (None or 'auto': all features).
-    init : {'random', 'nndsvd', 'nndsvda', 'nndsvdar'} or None, default=None
-        Initialisation of H, computed from the first batch.
+    init : {'random', 'nndsvd', 'nndsvda', 'nndsvdar', 'custom'} or None, default=None
+        Initialisation, as in :class:`NMF`: of W and H from all of X when X is in memory
+        (an array or a sparse matrix), else of H from the first batch (memory-mapped
+        arrays, streams, ``partial_fit``). 'custom' takes H (and W) from ``fit``.
     batch_size : int, default=1024
         Rows per mini-batch.
     beta_loss : float or {'frobenius', 'kullback-leibler', 'itakura-saito'}, \
@@ -129,9 +99,18 @@ class MiniBatchNMF(_FactorizationMixin):
     forget_factor : float, default=0.7
         Weight of the past after one pass: each batch scales older statistics by
         ``forget_factor ** (batch_size / n_samples)``; by ``forget_factor`` itself in
-        ``partial_fit`` and on streams, where n_samples is unknown.
+        ``partial_fit`` and on streams, where n_samples is unknown. 0 keeps only the
+        current batch.
+    fresh_restarts : bool, default=False
+        Solve each batch's W afresh (``fresh_restarts_max_iter`` iterations) instead of
+        updating the rows' W of the previous pass once. For β != 2 only: the Frobenius W
+        is always the exact solution. Without fresh restarts, a fit over data read in
+        passes keeps W of every row (n_samples × n_components), as scikit-learn does.
+    fresh_restarts_max_iter : int, default=30
+        Iterations of each batch's W solve with ``fresh_restarts``.
     transform_max_iter : int or None, default=None
-        Iterations of each batch's W solve (None: 50; Frobenius needs 1-2, exact).
+        Iterations of the W solves of ``transform``, ``partial_fit`` and streams (None:
+        50; Frobenius needs 1-2, exact).
     random_state : int, Generator, RandomState or None, default=None
     verbose : int, default=0
         Print the smoothed loss after each pass.
@@ -145,8 +124,8 @@ class MiniBatchNMF(_FactorizationMixin):
     n_steps_ : int
         Mini-batches processed.
     reconstruction_err_ : float
-        :math:`\sqrt{2\, d_\beta(X \mid W H)}` for the final H and each row's W (one
-        extra pass at the end of ``fit``).
+        :math:`\sqrt{2\, d_\beta(X \mid W H)}` for the final W and H (on a stream: of
+        the last pass).
     loss_curve_ : list of float
         Smoothed objective per row after each batch.
     stop_reason_ : {'converged', 'no_improvement', 'max_iter', 'end_of_stream'}
@@ -175,26 +154,32 @@ class MiniBatchNMF(_FactorizationMixin):
     """
 
     # the running statistics travel with the model, so partial_fit resumes after load
-    _saved_arrays = ("components_", "feature_names_in_", "_stats_A", "_stats_B", "_stats_rows")
-    _saved_attributes = (
-        "n_components_",
-        "n_iter_",
-        "n_steps_",
-        "reconstruction_err_",
-        "loss_curve_",
-        "stop_reason_",
-        "n_features_in_",
-    )
+    _saved_arrays = {
+        "components_": "float",
+        "feature_names_in_": "text",
+        "_stats_A": "float",
+        "_stats_B": "float",
+        "_stats_rows": "float",
+    }
+    _saved_attributes = {
+        **{k: NMF._saved_attributes[k] for k in ("n_components_", "n_iter_", "n_features_in_")},
+        "n_steps_": [COUNT],
+        "reconstruction_err_": [NON_NEGATIVE],
+        "loss_curve_": [ListOf(NON_NEGATIVE)],
+        "stop_reason_": [Options((*STOP_REASONS, "no_improvement", "end_of_stream"))],
+    }
     _parameter_constraints = {
         **{k: NMF._parameter_constraints[k] for k in ("n_components", "beta_loss", "tol")},
-        "init": [Options(INITS), NONE],
+        "init": [Options([*INITS, "custom"]), NONE],
         "batch_size": [Interval(numbers.Integral, 1, None, "left")],
         "max_no_improvement": [Interval(numbers.Integral, 1, None, "left"), NONE],
         "max_iter": NMF._parameter_constraints["max_iter"],
         "alpha_W": NMF._parameter_constraints["alpha_W"],
         "alpha_H": NMF._parameter_constraints["alpha_H"],
         "l1_ratio": NMF._parameter_constraints["l1_ratio"],
-        "forget_factor": [Interval(numbers.Real, 0, 1, "right")],
+        "forget_factor": [Interval(numbers.Real, 0, 1, "both")],
+        "fresh_restarts": [BOOLEAN],
+        "fresh_restarts_max_iter": [Interval(numbers.Integral, 1, None, "left")],
         "transform_max_iter": [Interval(numbers.Integral, 1, None, "left"), NONE],
         "random_state": NMF._parameter_constraints["random_state"],
         "verbose": NMF._parameter_constraints["verbose"],
@@ -214,6 +199,8 @@ class MiniBatchNMF(_FactorizationMixin):
         alpha_H="same",
         l1_ratio=0.0,
         forget_factor=0.7,
+        fresh_restarts=False,
+        fresh_restarts_max_iter=30,
         transform_max_iter=None,
         random_state=None,
         verbose=0,
@@ -229,6 +216,8 @@ class MiniBatchNMF(_FactorizationMixin):
         self.alpha_H = alpha_H
         self.l1_ratio = l1_ratio
         self.forget_factor = forget_factor
+        self.fresh_restarts = fresh_restarts
+        self.fresh_restarts_max_iter = fresh_restarts_max_iter
         self.transform_max_iter = transform_max_iter
         self.random_state = random_state
         self.verbose = verbose
@@ -264,37 +253,76 @@ class MiniBatchNMF(_FactorizationMixin):
             )
         return batch, engine
 
-    def _solve_W(self, batch, H, engine, caller):
-        """W ≥ 0 for the rows of the batch with H fixed, and the objective it reaches."""
-        k = H.shape[0]
-        max_iter = self.transform_max_iter or _BATCH_W_ITER
-        params = self._nmf_params(k, None, max_iter)
+    def _plan_W(self, batch, H, engine, caller, max_iter, W=None):
+        """The Plan of a W solve for the batch with H fixed, and H checked; from W when
+        given (the rows' own W: no user check applies to it)."""
+        params = self._nmf_params(H.shape[0], None, max_iter)
         plan, _, H = resolve(params, batch, engine, None, H, update_H=False, caller=caller)
-        W0, H0 = initialize(batch, plan, engine, None, H)
+        if W is not None:
+            plan = dataclasses.replace(plan, init="custom")
+            W = engine.asarray(W, plan.dtype, rows=True)
+        return plan, W, H
+
+    def _solve_W(self, batch, H, engine, caller, W=None, max_iter=None):
+        """W ≥ 0 for the rows of the batch with H fixed (from W when given), and the
+        objective it reaches."""
+        max_iter = max_iter or self.transform_max_iter or _BATCH_W_ITER
+        plan, W, H = self._plan_W(batch, H, engine, caller, max_iter, W)
+        W0, H0 = initialize(batch, plan, engine, W, H)
         with warnings.catch_warnings():
             # an inexact W per batch is the method, not a failure
             warnings.simplefilter("ignore", ConvergenceWarning)
             W, _, result = run(batch, W0, H0, plan, engine, caller=caller)
         return W, result.loss
 
-    def _start(self, batch, engine, caller):
-        """H from the first batch, and empty statistics."""
+    def _update_W(self, batch, H, engine, caller, W=None):
+        """W of the batch for H: exact for Frobenius; else one multiplicative update of
+        the rows' previous W, or (no previous W, or fresh restarts) a solve."""
+        if W is None or self._beta == 2:
+            return self._solve_W(batch, H, engine, caller, W)
+        if self.fresh_restarts:
+            return self._solve_W(batch, H, engine, caller, None, self.fresh_restarts_max_iter)
+        plan, W, H = self._plan_W(batch, H, engine, caller, 1, W)
+        W = update_W(batch.X, W, H, plan, engine)
+        return W, objective(batch, W, H, plan)
+
+    def _start(self, data, engine, caller, W=None, H=None):
+        """H (and W of data's rows) from data, by init or as given; empty statistics."""
         k = self.n_components
-        k = batch.shape[1] if k in (None, "auto") else k
+        if k in (None, "auto"):
+            k = H.shape[0] if (self.init == "custom" and H is not None) else data.shape[1]
         params = self._nmf_params(k, self.init, 1)
-        plan, _, _ = resolve(params, batch, engine, caller=caller)
-        _, H = initialize(batch, plan, engine)
-        self.components_ = np.ascontiguousarray(H)
-        self.n_components_ = k
+        plan, W, H = resolve(params, data, engine, W, H, caller=caller)
+        W0, H0 = initialize(data, plan, engine, W, H)
+        self.components_ = np.ascontiguousarray(H0)
+        self.n_components_ = self._n_components = k
         self._n_features_out = k
-        self._stats_A = np.zeros((k, k) if self._beta == 2 else H.shape, dtype=np.float64)
-        self._stats_B = np.zeros(H.shape, dtype=np.float64)
+        if self._beta == 2:  # Mairal et al.: no statistics yet (HALS keeps an unseen row)
+            self._stats_A = np.zeros((k, k))
+            self._stats_B = np.zeros(H0.shape)
+        else:  # as scikit-learn: the start counts as one batch's worth (A/B = H), so a
+            # component the first batches do not touch is not zeroed for good
+            self._stats_A = np.array(H0, dtype=np.float64)
+            self._stats_B = np.ones(H0.shape)
         self._stats_rows = np.zeros(1)
         self.n_steps_ = 0
+        return W0
 
     @property
     def _beta(self):
         return beta_from_loss(self.beta_loss)
+
+    def _loaded(self):
+        super()._loaded()
+        k, n = self.n_components_, self.n_features_in_
+        names = ("_stats_A", "_stats_B", "_stats_rows")
+        present = [hasattr(self, name) for name in names]
+        if any(present) and not all(present):
+            raise ValueError("the running statistics are incomplete")
+        if all(present):
+            expect_shape("_stats_A", self._stats_A, (k, k) if self._beta == 2 else (k, n))
+            expect_shape("_stats_B", self._stats_B, (k, n))
+            expect_shape("_stats_rows", self._stats_rows, (1,))
 
     def _alpha_H(self):
         return self.alpha_W if self.alpha_H == "same" else self.alpha_H
@@ -311,12 +339,13 @@ class MiniBatchNMF(_FactorizationMixin):
         if self._beta == 2:
             A += W.T @ W
             B += engine.WtX(W, Xb)
+            # in float64, as the statistics are: float32 H follows float64 H closely
             G, R = penalised(A, B, l1, l2)
-            R = np.ascontiguousarray(R.T, dtype=H.dtype)
+            R = np.ascontiguousarray(R.T)
             sweep, orders = kernel("hals_sweep", engine), _orders(H.shape[0], None)
-            Ht = engine.transposed(H)
-            Ht = _sweeps(Ht, G.astype(H.dtype), R, _H_SWEEPS, sweep, orders, engine)
-            new = np.ascontiguousarray(Ht.T)
+            Ht = engine.float64_copy(H.T)
+            Ht = _sweeps(Ht, G, R, _H_SWEEPS, sweep, orders, engine)
+            new = np.ascontiguousarray(Ht.T, dtype=H.dtype)
         else:
             g = gamma(self._beta)
             num, den = terms(Xb, W, H, self._beta, engine, for_W=False)
@@ -333,17 +362,31 @@ class MiniBatchNMF(_FactorizationMixin):
         self.components_ = new
         self.n_steps_ += 1
 
-    def _step(self, X, rho, caller):
-        """One mini-batch: W for its rows, then H; returns (batch objective, rows)."""
+    def _balance(self, W):
+        """Rescale each component so its W column and H row have equal norms (as NMF
+        returns them), and the statistics with it, so that partial_fit goes on alike."""
+        s = balance_scales(W, self.components_, NumpyEngine()).astype(np.float64)
+        if self._beta == 2:  # A = Σ Wᵀ W and B = Σ Wᵀ X, with W / s
+            self._stats_A /= np.outer(s, s)
+            self._stats_B /= s[:, None]
+        else:  # A = Σ num·H^(1/γ), B = Σ den: num and den scale with W
+            self._stats_A *= (s ** (1 / gamma(self._beta) - 1))[:, None]
+            self._stats_B /= s[:, None]
+        self.components_ = self.components_ * s.astype(self.components_.dtype)[:, None]
+        return W / s.astype(W.dtype)
+
+    def _step(self, X, rho, caller, W=None, H=None):
+        """One mini-batch: W for its rows (from W when given), then H; returns (batch
+        objective, rows, W of the batch)."""
         first = not hasattr(self, "components_") or not hasattr(self, "_stats_B")
         batch, engine = self._check_block(X, caller, first)
         # BLAS on one thread, the work split by size: the same bits on any machine
         with engine.threads():
             if first:
-                self._start(batch, engine, caller)
-            W, loss = self._solve_W(batch, self.components_, engine, caller)
+                self._start(batch, engine, caller, W, H)
+            W, loss = self._update_W(batch, self.components_, engine, caller, W)
             self._update_H(batch, W, rho, engine)
-        return loss, batch.shape[0]
+        return loss, batch.shape[0], W
 
     # -- public API ------------------------------------------------------------------
     def partial_fit(self, X, y=None, W=None, H=None):
@@ -353,68 +396,113 @@ class MiniBatchNMF(_FactorizationMixin):
         ----------
         X : {array-like, sparse matrix} of shape (n_rows, n_features)
         y : Ignored
-        W, H : Ignored
-            For scikit-learn signature compatibility.
+        W : array-like of shape (n_rows, n_components), optional
+            With ``init='custom'``, the starting W of this block's solve (first call).
+        H : array-like of shape (n_components, n_features), optional
+            With ``init='custom'``, the starting H (first call only).
 
         Returns
         -------
         self : MiniBatchNMF
         """
         validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
-        self._step(X, self.forget_factor, "MiniBatchNMF.partial_fit")
+        caller = "MiniBatchNMF.partial_fit"
+        first = not hasattr(self, "components_")
+        custom = first and self.init == "custom"
+        warn_unused_factors(self.init, True, None if custom else W, None if custom else H)
+        self._step(X, self.forget_factor, caller, W if custom else None, H if custom else None)
         self.n_iter_ = getattr(self, "n_iter_", 0)
         return self
 
     def _passes(self, X):
-        """Per pass, a factory of row blocks; and n_samples when known."""
-        X = _open(X)
+        """Per pass, a factory of row blocks; n_samples when known; the number of
+        passes; and X whole when it is in memory."""
+        X = open_path(X)
         if callable(X) and not hasattr(X, "shape"):
-            return X, None, self.max_iter
-        if _is_stream(X):
+            return X, None, self.max_iter, None
+        if is_stream(X):
             blocks = iter(X)
-            return (lambda: blocks), None, 1
+            return (lambda: blocks), None, 1, None
         validate_data(self, X, reset=True, skip_check_array=True)
-        X = _table(X, "MiniBatchNMF.fit")
-        return (lambda: _rows(X, self.batch_size)), X.shape[0], self.max_iter
+        X = as_table(X, "MiniBatchNMF.fit")
+        whole = X if in_memory(X) else None
+        return (lambda: row_blocks(X, self.batch_size)), X.shape[0], self.max_iter, whole
 
     def _batches(self, blocks):
         for block in blocks:
-            yield from _rows(block, self.batch_size)
+            yield from row_blocks(block, self.batch_size)
 
-    def fit(self, X, y=None, **params):
-        """Fit H by passes of mini-batches over X; memory is set by ``batch_size``.
+    def fit(self, X, y=None, W=None, H=None):
+        """Fit by passes of mini-batches over X; memory is set by ``batch_size`` (and W
+        of every row, without fresh restarts).
 
         Parameters
         ----------
         X : array-like, sparse matrix, memory-mapped array, .npy path, iterator of row \
                 blocks, or a function returning one
         y : Ignored
+        W : array-like of shape (n_samples, n_components), optional
+            With ``init='custom'``, the starting W.
+        H : array-like of shape (n_components, n_features), optional
+            With ``init='custom'``, the starting H.
 
         Returns
         -------
         self : MiniBatchNMF
         """
-        self._fit(X)
+        self._fit(X, W, H)
         return self
 
-    def _fit(self, X, keep_W=False):
+    def fit_transform(self, X, y=None, W=None, H=None):
+        """Fit, then return W for X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        W, H : array-like, optional
+            With ``init='custom'``, the starting W and H.
+
+        Returns
+        -------
+        W : ndarray of shape (n_samples, n_components)
+        """
+        W = self._fit(X, W, H, keep_W=True)
+        # a stream has none (it cannot be read again)
+        return W if W is not None else self.transform(X)
+
+    def _fit(self, X, W=None, H=None, keep_W=False):
         """``fit``, all or nothing: an exception (Ctrl-C included) midway restores the
         estimator as it was, instead of leaving the first batches' components set."""
         before = dict(self.__dict__)
         try:
-            return self._fit_passes(X, keep_W)
+            return self._fit_passes(X, W, H, keep_W)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit_passes(self, X, keep_W):
-        """The body of ``fit``; with ``keep_W``, also W of every row (from the last pass)."""
+    def _fit_passes(self, X, W, H, keep_W):
+        """The body of ``fit``; with ``keep_W``, W of every row is returned."""
         validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
+        custom = self.init == "custom"
+        warn_unused_factors(self.init, True, W, H)
+        W, H = (W, H) if custom else (None, None)
         for name in ("components_", "_stats_B"):
             self.__dict__.pop(name, None)
         caller = "MiniBatchNMF.fit"
-        blocks, n_samples, passes = self._passes(X)
+        blocks, n_samples, passes, whole = self._passes(X)
+        # W of every row is kept (for one update per pass, as scikit-learn does) when X
+        # is in memory; from a file or a stream each batch's W is solved afresh, so that
+        # memory stays set by batch_size
+        W_all, W_first = None, None
+        if whole is not None:  # start from all of X, as NMF does
+            data, engine = self._check_block(whole, caller, True)
+            with engine.threads():
+                W0 = self._start(data, engine, caller, W, H)
+            W_all = None if self.fresh_restarts else W0
+        elif custom:  # start from the given H, and the first batch from its rows of W
+            W_first = W
         rho = (
             self.forget_factor ** (self.batch_size / n_samples) if n_samples else self.forget_factor
         )
@@ -423,9 +511,19 @@ class MiniBatchNMF(_FactorizationMixin):
         self.loss_curve_, reason, it = [], "max_iter", 0
         previous = np.inf
         for it in range(1, passes + 1):
-            pass_loss = 0.0
+            pass_loss, lo = 0.0, 0
             for batch in self._batches(blocks()):
-                loss, rows = self._step(batch, rho, caller)
+                hi = lo + batch.shape[0]
+                start = None
+                if W_all is not None:
+                    start = np.array(W_all[lo:hi])
+                elif W_first is not None and not hasattr(self, "components_"):
+                    start = np.asarray(W_first[lo:hi])
+                loss, rows, Wb = self._step(batch, rho, caller, start, H)
+                check_finite(loss, it, caller)
+                if W_all is not None:
+                    W_all[lo:hi] = Wb
+                lo = hi
                 pass_loss += loss
                 ewa = loss / rows if ewa is None else (1 - alpha) * ewa + alpha * loss / rows
                 self.loss_curve_.append(float(ewa))
@@ -440,8 +538,10 @@ class MiniBatchNMF(_FactorizationMixin):
                 print(f"pass {it:>4}: objective {pass_loss:.6e}")
             if reason != "max_iter":
                 break
-            # the one meaning of tol: relative decrease of the objective between checks
-            if pass_loss <= 0 or (previous - pass_loss) / pass_loss < self.tol:
+            # the one meaning of tol: relative decrease of the objective between passes
+            # (a fit that used every pass reports max_iter, as NMF and scikit-learn do)
+            change = (previous - pass_loss) / pass_loss if pass_loss > 0 else 0.0
+            if it < passes and (pass_loss <= 0 or change < self.tol):
                 reason = "converged"
                 break
             previous = pass_loss
@@ -449,16 +549,24 @@ class MiniBatchNMF(_FactorizationMixin):
             raise ValueError(f"{caller}: X has no rows; pass at least one row.")
         if passes == 1 and n_samples is None and reason == "max_iter":
             reason = "end_of_stream"
+        if reason == "max_iter" and self.tol > 0:
+            warnings.warn(max_iter_message(caller, self.max_iter, self.tol), ConvergenceWarning)
         self.n_iter_, self.stop_reason_ = it, reason
-        if n_samples is not None:
+        if n_samples is None:
+            # a stream cannot be read again: the last pass's objective stands in
+            self.reconstruction_err_ = float(np.sqrt(2 * max(pass_loss, 0.0)))
+            return None
+        if W_all is not None and not (self.alpha_W or self._alpha_H()):
+            W_all = self._balance(W_all)  # as NMF returns its factors
+        if self._beta == 2 or W_all is None:
+            # W for the final H, as transform gives it (exact for Frobenius, as NMF's)
             return self._final_pass(blocks(), keep_W)
-        # a stream cannot be read again: the last pass's objective stands in
-        self.reconstruction_err_ = float(np.sqrt(2 * max(pass_loss, 0.0)))
-        return None
+        self.reconstruction_err_ = self._error(blocks(), W_all)
+        return W_all if keep_W else None
 
     def _final_pass(self, blocks, keep_W):
-        """reconstruction_err_ for the final H, from one more pass (W per batch); the
-        W of every row too when ``keep_W`` (what ``fit_transform`` returns)."""
+        """W of every row for the final H (one more pass), and reconstruction_err_ from
+        it; W is returned when ``keep_W`` (what ``fit_transform`` returns)."""
         total, parts = 0.0, []
         for batch in self._batches(blocks):
             data, engine = self._check_block(batch, "MiniBatchNMF.fit", False)
@@ -469,6 +577,16 @@ class MiniBatchNMF(_FactorizationMixin):
                 parts.append(W)
         self.reconstruction_err_ = float(np.sqrt(2.0 * total))
         return np.concatenate(parts) if keep_W else None
+
+    def _error(self, blocks, W):
+        """√(2 d_β(X | W H)) over the data, a batch of rows at a time."""
+        total, lo = 0.0, 0
+        for batch in self._batches(blocks):
+            data, _ = self._check_block(batch, "MiniBatchNMF.fit", False)
+            hi = lo + data.shape[0]
+            total += data.divergence(np.asarray(W[lo:hi]), self.components_, self._beta)
+            lo = hi
+        return float(np.sqrt(2.0 * total))
 
     def transform(self, X):
         """W for X with the fitted components held fixed, a batch of rows at a time.
@@ -482,31 +600,14 @@ class MiniBatchNMF(_FactorizationMixin):
         W : ndarray of shape (n_samples, n_components)
         """
         check_is_fitted(self)
-        X = _open(X)
-        Xt = _table(X, "MiniBatchNMF.transform")
+        X = open_path(X)
+        Xt = as_table(X, "MiniBatchNMF.transform")
         validate_data(self, X, reset=False, skip_check_array=True)
         X = Xt
         parts = []
-        for batch in _rows(X, self.batch_size):
+        for batch in row_blocks(X, self.batch_size):
             data, engine = self._check_block(batch, "MiniBatchNMF.transform", False)
             with engine.threads():
                 W, _ = self._solve_W(data, self.components_, engine, "MiniBatchNMF.transform")
             parts.append(W)
         return np.concatenate(parts) if parts else np.zeros((0, self.n_components_))
-
-    def fit_transform(self, X, y=None, W=None, H=None):
-        """Fit, then return W for X (W of all rows is the one array sized by n_samples).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : Ignored
-        W, H : Ignored
-
-        Returns
-        -------
-        W : ndarray of shape (n_samples, n_components)
-        """
-        W = self._fit(X, keep_W=True)
-        # W comes from fit's last pass; a stream has none (it cannot be read again)
-        return W if W is not None else self.transform(X)

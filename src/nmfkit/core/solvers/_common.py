@@ -32,8 +32,16 @@ def balance(W, H, engine):
     W H, and so every β-divergence, is unchanged. Without penalties nothing fixes a
     component's scale, and coordinate methods can let it drift (a W column shrinking
     while its H row grows by orders of magnitude); fits return the balanced pair.
-    Components with a zero column or row are left as they are.
+    Components with a zero column or row are left as they are. See ``balance_scales``.
     """
+    s = balance_scales(W, H, engine)
+    W = engine.map_rows(lambda Wb: (Wb / s, 0.0), W)[0]
+    return W, H * s[:, None]
+
+
+def balance_scales(W, H, engine):
+    """s with W / s and H · s (per component) of equal column and row norms (1 where
+    either is zero), in H's dtype."""
     xp = namespace(H)
     # squared norms in float64: float32 squares of a drifted component overflow
     w2 = xp.linalg.diagonal(engine.gram(xp.astype(W, xp.float64)))
@@ -41,9 +49,7 @@ def balance(W, H, engine):
     h2 = xp.sum(H64 * H64, axis=1)
     live = (w2 > 0) & (h2 > 0)
     s = xp.where(live, (xp.where(live, w2, 1.0) / xp.where(live, h2, 1.0)) ** 0.25, 1.0)
-    s = xp.astype(s, H.dtype)  # ratios of norms: finite in float32 when both are
-    W = engine.map_rows(lambda Wb: (Wb / s, 0.0), W)[0]
-    return W, H * s[:, None]
+    return xp.astype(s, H.dtype)  # ratios of norms: finite in float32 when both are
 
 
 def l2_per_line(obs, plan, state):

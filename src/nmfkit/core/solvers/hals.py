@@ -60,19 +60,22 @@ def _orders(k, rng):
         yield fixed if rng is None else rng.permutation(k)
 
 
-def update_W(data, W, H, state, plan, engine):
-    """W from sweeps over its columns given H (in place); and H's Gram products."""
+def update_W(data, W, H, state, plan, engine, budget=inner_budget):
+    """W from sweeps over its columns given H (in place); and H's Gram products.
+
+    ``budget(gram_flops, n_rows, k)`` is the most sweeps to run (``inner_budget``; one
+    for scikit-learn's coordinate descent, ``cd.py``)."""
     X = data.X
     n, m = X.shape
     k = W.shape[1]
     hs = h_stats(X, H, state, engine)
     G, R = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W)
-    budget = inner_budget(state["facts"]["nnz"] * k + m * k * k, n, k)
+    sweeps = budget(state["facts"]["nnz"] * k + m * k * k, n, k)
     orders = _orders(k, state["rng"] if plan.shuffle else None)
-    return _sweeps(W, G, R, budget, kernel("hals_sweep", engine), orders, engine), hs
+    return _sweeps(W, G, R, sweeps, kernel("hals_sweep", engine), orders, engine), hs
 
 
-def update_H(data, W, H, state, plan, engine):
+def update_H(data, W, H, state, plan, engine, budget=inner_budget):
     """H from sweeps over its rows given W (H itself is left as it is); and the Gram
     products that give the objective of (W, new H): <X, W H> and Wᵀ W."""
     X = data.X
@@ -82,9 +85,9 @@ def update_H(data, W, H, state, plan, engine):
     # always a copy: H may be the accepted or the best H, which must stay intact
     Ht = engine.transposed(H)
     G, R = penalised(WtW, XtW, plan.l1_H, plan.l2_H)
-    budget = inner_budget(state["facts"]["nnz"] * k + n * k * k, m, k)
+    sweeps = budget(state["facts"]["nnz"] * k + n * k * k, m, k)
     orders = _orders(k, state["rng"] if plan.shuffle else None)
-    Ht = _sweeps(Ht, G, R, budget, kernel("hals_sweep", engine), orders, engine.block)
+    Ht = _sweeps(Ht, G, R, sweeps, kernel("hals_sweep", engine), orders, engine.block)
     # <X, W H> rather than Wᵀ X: a scalar, since the best pair's stats live across steps
     return Ht.T, {"cross": fdot(Ht.T, XtW.T), "WtW": WtW}
 
@@ -138,6 +141,4 @@ def masked_step(obs, W, H, state, plan, engine):
     return W, H
 
 
-SOLVER = Solver(
-    "hals", {"plain": step, "masked": masked_step}, betas=(2.0,), pooled=True, aliases=("cd",)
-)
+SOLVER = Solver("hals", {"plain": step, "masked": masked_step}, betas=(2.0,), pooled=True)
