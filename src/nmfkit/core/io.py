@@ -1,12 +1,15 @@
-"""Files: data matrices in, and model files (an .npz of plain arrays plus JSON
-metadata, never pickles) out and back.
+"""Model files: an .npz of plain arrays plus JSON metadata (never pickles), out and back.
 
 Layout: the array attributes a class declares (``Saveable._saved_arrays``) as arrays,
 and ``__meta__`` as a 0-d unicode array holding JSON: format version, nmfkit version,
 the class as ``module:qualname``, parameters, the declared scalar attributes and a
-SHA-256 over the arrays. ``load`` reads with ``allow_pickle=False``, refuses unknown
-formats and checksum mismatches, makes only the saveable classes nmfkit has defined, and
-sets only the attributes that class declares.
+SHA-256 over the arrays and the rest of the metadata. ``load`` checks the members' sizes
+before reading, reads with ``allow_pickle=False``, refuses unknown formats and checksum
+mismatches, makes only the saveable classes nmfkit has defined, validates parameters,
+attributes and arrays as the class declares them, and sets nothing else. The digest is
+not keyed: it detects accidents (a damaged or edited file), not a forger, who can
+recompute it; the validation is what bounds what a forged file can do.
+(``read_matrix``, for data files, lives in ``readers`` and is re-exported here.)
 """
 
 import hashlib
@@ -18,6 +21,9 @@ import numpy as np
 
 from .._version import __version__
 from ..arrays.ops import to_host
+from .files import check_npz, write_atomic
+from .readers import read_matrix
+from .validation import validate_params
 
 __all__ = [
     "Saveable",
@@ -26,10 +32,13 @@ __all__ = [
     "write_npz",
     "read_npz",
     "read_matrix",
+    "check_saved_array",
+    "expect_shape",
     "FORMAT_VERSION",
 ]
 
-FORMAT_VERSION = 1
+# 2: the digest covers the metadata too (issue 17); version 1 files still load
+FORMAT_VERSION = 2
 # Every saveable class, by "module:qualname", filled as the classes are defined: load
 # makes a class from here and imports nothing a file names
 _CLASSES = {}
@@ -38,15 +47,19 @@ _CLASSES = {}
 class Saveable:
     """What a class must declare for its fitted models to go to a file and come back.
 
-    ``_saved_arrays`` names the attributes written as plain arrays, ``_saved_attributes``
-    those written as JSON (numbers, strings, lists of them); each is written when the
-    model has it. The file records the class as ``module:qualname`` with its
-    parameters (``get_params``), and ``load`` makes it again from them: a saveable
-    class takes its parameters as keyword arguments, as scikit-learn estimators do.
+    ``_saved_arrays`` maps the attributes written as plain arrays to what they hold
+    ('float': finite reals, 'int', 'text', or 'id': integers or text);
+    ``_saved_attributes`` maps those written as JSON (numbers, strings, lists of them)
+    to their constraints (``core.validation``). Each is written when the model has it.
+    The file records the class as ``module:qualname`` with its parameters
+    (``get_params``), and ``load`` makes it again from them, checked by the class's
+    ``_parameter_constraints``: a saveable class takes its parameters as keyword
+    arguments, as scikit-learn estimators do. ``_loaded`` checks that the arrays fit
+    together (shapes, index ranges) and derives the rest.
     """
 
-    _saved_arrays = ()
-    _saved_attributes = ()
+    _saved_arrays = {}
+    _saved_attributes = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -65,11 +78,17 @@ class Saveable:
         save(self, path)
 
     def _loaded(self):
-        """Called by ``load`` once the saved attributes are set: derive the others."""
+        """Called by ``load`` once the saved attributes are set: check that they fit
+        together (raise ValueError if not) and derive the others."""
 
 
-def _digest(arrays):
+def _digest(arrays, meta=None):
+    """SHA-256 over the arrays (names, dtypes, shapes, bytes) and, when given, the
+    metadata (as canonical JSON, less its own ``sha256`` entry)."""
     h = hashlib.sha256()
+    if meta is not None:
+        text = json.dumps({k: v for k, v in meta.items() if k != "sha256"}, sort_keys=True)
+        h.update(f"meta|{len(text)}|{text}|".encode())
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])
         h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
@@ -121,61 +140,60 @@ def save(model, path):
 
 
 def write_npz(path, arrays, meta):
-    """Write arrays and JSON ``meta`` (plus their SHA-256) to an .npz atomically.
+    """Write arrays and JSON ``meta`` (plus a SHA-256 over both) to an .npz atomically.
 
-    Temp file, fsync, rename: a crash at any moment leaves either the old file or the
-    new one, never a torn one.
+    ``write_atomic``: a crash at any moment leaves either the old file or the new one,
+    never a torn one. Members are stored uncompressed, which ``read_npz`` requires.
     """
-    meta = {**meta, "sha256": _digest(arrays)}
-    path = os.fspath(path)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    meta = json.loads(json.dumps(meta))  # the digest covers the metadata as read back
+    meta["sha256"] = _digest(arrays, meta)
+    write_atomic(path, lambda f: np.savez(f, __meta__=np.array(json.dumps(meta)), **arrays))
 
 
-def read_npz(path, kind, version, caller, fix):
+def read_npz(path, kind, version, caller, fix, legacy=()):
     """Read and check a file of ``write_npz``; return (meta, arrays).
 
-    Refuses pickled content, another ``kind`` or format version, and a SHA-256 mismatch,
-    with messages that end with ``fix``.
+    Before reading: the member sizes (``check_npz``; members must be stored
+    uncompressed, as ``write_npz`` writes them). After: refuses pickled content, another
+    ``kind`` or format version, and a SHA-256 mismatch over arrays and metadata, with
+    messages that end with ``fix``. Versions in ``legacy`` were written with a digest
+    over the arrays only; their metadata is trusted as far as the caller validates it.
     """
     path = os.fspath(path)
     label = "an " + kind.replace("-", " ")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{caller}: no such file: {path!r}")
     try:
-        f = np.load(path, allow_pickle=False)
-        if not hasattr(f, "files"):  # an .npy: one bare array, no metadata
-            raise ValueError("it holds one bare array")
-        with f:
+        with open(path, "rb") as f:
+            if f.read(6) == b"\x93NUMPY":
+                raise ValueError("it holds one bare array, an .npy")
+        check_npz(path, stored_only=True)
+        with np.load(path, allow_pickle=False) as f:
             contents = {name: f[name] for name in f.files}
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{caller}: no such file: {path!r}") from None
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{caller}: {path!r} is not {label} file ({exc}); {fix}") from None
-    if "__meta__" not in contents:
+    meta = contents.pop("__meta__", None)
+    if meta is None or meta.shape != () or meta.dtype.kind != "U":
         raise ValueError(f"{caller}: {path!r} has no nmfkit metadata; {fix}")
     try:
-        meta = json.loads(str(contents.pop("__meta__")))
-    except json.JSONDecodeError as exc:
+        meta = json.loads(str(meta))
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{caller}: {path!r} has corrupt metadata ({exc}); {fix}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{caller}: {path!r} has metadata that is not a JSON object; {fix}")
     if meta.get("format") != kind:
         raise ValueError(f"{caller}: {path!r} is a {meta.get('format')!r} file, not {label}; {fix}")
-    if meta.get("format_version") != version:
+    found = meta.get("format_version")
+    if type(found) is not int or found not in (version, *legacy):  # True is not 1
         raise ValueError(
-            f"{caller}: {path!r} has format version {meta.get('format_version')!r}; this "
-            f"nmfkit ({__version__}) reads version {version}. {fix}"
+            f"{caller}: {path!r} has format version {found!r}; this nmfkit ({__version__}) "
+            f"reads version {', '.join(map(str, (*legacy, version)))}. {fix}"
         )
-    if _digest(contents) != meta.get("sha256"):
+    covered = None if found in legacy else meta
+    if _digest(contents, covered) != meta.get("sha256"):
+        what = "arrays" if found in legacy else "arrays or metadata"
         raise ValueError(
-            f"{caller}: {path!r} failed its SHA-256 check: the arrays were changed or "
+            f"{caller}: {path!r} failed its SHA-256 check: the {what} were changed or "
             f"damaged after saving. {fix}"
         )
     return meta, contents
@@ -183,6 +201,10 @@ def read_npz(path, kind, version, caller, fix):
 
 def load(path):
     """Read a model written by ``save``.
+
+    Every part of the file is checked before the model is made: the digest over arrays
+    and metadata, the parameters (by the class's own constraints, as ``fit`` checks
+    them), the attributes' types and ranges, and the arrays' kinds and shapes.
 
     Parameters
     ----------
@@ -194,7 +216,7 @@ def load(path):
         A fitted estimator equal to the one saved (``NMF``, ``MiniBatchNMF``, ...).
     """
     fix = "Refit and save it with NMF.save."
-    meta, contents = read_npz(path, "nmfkit-model", FORMAT_VERSION, "nmfkit.load", fix)
+    meta, contents = read_npz(path, "nmfkit-model", FORMAT_VERSION, "nmfkit.load", fix, (1,))
     cls = _saved_class(meta, path)
     params, attributes = meta.get("params"), meta.get("attributes")
     if not (isinstance(params, dict) and isinstance(attributes, dict)):
@@ -205,17 +227,49 @@ def load(path):
             f"nmfkit.load: {path!r} holds {sorted(unknown)}, which a {cls.__name__} does not "
             f"save; {fix}"
         )
+    missing = [n for n in ("components_",) if n in cls._saved_arrays and n not in contents]
+    if missing:
+        raise ValueError(f"nmfkit.load: {path!r} has no {missing[0]}: not a fitted model; {fix}")
     try:
         model = cls(**params)
+        constraints = getattr(cls, "_parameter_constraints", {})
+        validate_params(cls.__name__, model.get_params(deep=False), constraints)
+        validate_params(f"a saved {cls.__name__}", attributes, cls._saved_attributes)
+        for name, value in contents.items():
+            check_saved_array(name, value, cls._saved_arrays[name])
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"nmfkit.load: {path!r} has parameters {cls.__name__} does not take "
-                         f"({exc}); {fix}") from None  # fmt: skip
+        raise ValueError(f"nmfkit.load: {path!r} is not a valid {cls.__name__} ({exc}); "
+                         f"{fix}") from None  # fmt: skip
     for name, value in contents.items():
         setattr(model, name, value)
     for name, value in attributes.items():
         setattr(model, name, value)
-    model._loaded()
+    try:
+        model._loaded()
+    except (TypeError, ValueError, IndexError, KeyError) as exc:
+        raise ValueError(f"nmfkit.load: {path!r} is not a valid {cls.__name__} ({exc}); "
+                         f"{fix}") from None  # fmt: skip
     return model
+
+
+# What a saved array may hold, by the kind a class declares for it
+_ARRAY_KINDS = {"float": "f", "int": "iu", "text": "U", "id": "iuU"}
+
+
+def check_saved_array(name, a, kind):
+    """Raise ValueError unless the saved array ``a`` holds what its ``kind`` allows:
+    'float' (finite reals), 'int', 'text' or 'id' (integers or text)."""
+    if a.dtype.kind not in _ARRAY_KINDS[kind]:
+        raise ValueError(f"{name} holds {a.dtype} values, not {kind} values")
+    if kind == "float" and not np.isfinite(a).all():
+        raise ValueError(f"{name} holds NaN or infinite values")
+
+
+def expect_shape(name, a, shape):
+    """Raise ValueError unless ``a.shape`` matches ``shape`` (None: any length)."""
+    if len(a.shape) != len(shape) or any(s is not None and n != s for n, s in zip(a.shape, shape)):
+        want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name} has shape {a.shape}, expected {want}")
 
 
 def _saved_class(meta, path):
@@ -238,77 +292,3 @@ def _saved_class(meta, path):
             f"this nmfkit ({__version__}). Refit and save it with NMF.save."
         )
     return cls
-
-
-def read_matrix(path):
-    """Read a data matrix from .npy, .npz, .mtx, .csv or .tsv.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        .npz may hold a scipy.sparse matrix (``scipy.sparse.save_npz``) or arrays; an
-        array named ``X`` is taken, else the only array in the file.
-
-    Returns
-    -------
-    X : ndarray or scipy.sparse matrix
-
-    Raises
-    ------
-    FileNotFoundError, IsADirectoryError
-        ``path`` is missing or a folder.
-    ValueError
-        The file cannot be read as a matrix, or its format is not one of the above.
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"input file not found: {path}")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"input is a directory, not a file: {path}")
-    ext = os.path.splitext(path)[1].lower()
-    try:
-        if ext == ".npy":
-            return np.load(path, allow_pickle=False)
-        if ext == ".npz":
-            return _read_npz_matrix(path)
-        if ext == ".mtx":
-            import scipy.io
-
-            return scipy.io.mmread(path).tocsr()
-        if ext in (".csv", ".tsv", ".txt"):
-            delimiter = "," if ext == ".csv" else "\t"
-            try:
-                return np.loadtxt(path, delimiter=delimiter, ndmin=2)
-            except ValueError:
-                # one header row is common; anything else non-numeric is an error
-                return np.loadtxt(path, delimiter=delimiter, ndmin=2, skiprows=1)
-    except _NotAMatrix as exc:
-        raise ValueError(str(exc)) from None
-    except (ValueError, OSError, EOFError, TypeError) as exc:
-        raise ValueError(f"could not read {path}: {exc}") from None
-    raise ValueError(
-        f"unsupported input format {ext!r} for {path}; use .npy, .npz, .mtx, .csv or .tsv"
-    )
-
-
-class _NotAMatrix(Exception):
-    """An .npz that holds arrays but no one data matrix."""
-
-
-def _read_npz_matrix(path):
-    """A scipy.sparse matrix saved with save_npz, the array 'X', or the only array."""
-    sparse_keys = (
-        {"format", "data", "indices", "indptr", "shape"},
-        {"format", "row", "col", "data", "shape"},
-    )
-    with np.load(path, allow_pickle=False) as f:
-        names = f.files
-        if any(keys <= set(names) for keys in sparse_keys):
-            import scipy.sparse
-
-            return scipy.sparse.load_npz(path)
-        if "X" in names:
-            return f["X"]
-        if len(names) == 1:
-            return f[names[0]]
-    raise _NotAMatrix(f"{path} holds arrays {names}; name the data matrix 'X' or save one array.")

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Interval", "Options", "validate_params", "InvalidParameterError"]
+__all__ = ["Interval", "Options", "ListOf", "validate_params", "InvalidParameterError"]
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -36,8 +36,8 @@ class Interval:
     def is_satisfied_by(self, value):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, self.kind):
             return False
-        if isinstance(value, float) and np.isnan(value):
-            return False
+        if isinstance(value, numbers.Real) and not np.isfinite(value):
+            return False  # NaN and ±inf: every bound is finite or open
         left_ok = self.left is None or (
             value >= self.left if self.closed in ("left", "both") else value > self.left
         )
@@ -48,12 +48,14 @@ class Interval:
 
     def __str__(self):
         kind = "an int" if self.kind is numbers.Integral else "a float"
-        lb = "[" if self.closed in ("left", "both") else "("
-        rb = "]" if self.closed in ("right", "both") else ")"
+        lb = "[" if self.closed in ("left", "both") and self.left is not None else "("
+        rb = "]" if self.closed in ("right", "both") and self.right is not None else ")"
         lo = "-inf" if self.left is None else self.left
         hi = "inf" if self.right is None else self.right
         if self.kind is numbers.Real and self.left is not None:
             lo = float(lo)
+        if self.kind is numbers.Real and self.right is not None:
+            hi = float(hi)
         return f"{kind} in the range {lb}{lo}, {hi}{rb}"
 
 
@@ -81,6 +83,24 @@ class Instance:
 
     def __str__(self):
         return self.description
+
+
+class ListOf:
+    """A list (as JSON gives it) whose items all satisfy ``constraint``."""
+
+    def __init__(self, constraint, length=None):
+        self.constraint, self.length = constraint, length
+
+    def is_satisfied_by(self, value):
+        return (
+            isinstance(value, list)
+            and (self.length is None or len(value) == self.length)
+            and all(self.constraint.is_satisfied_by(v) for v in value)
+        )
+
+    def __str__(self):
+        size = f"{self.length} " if self.length is not None else ""
+        return f"a list of {size}items each {self.constraint}"
 
 
 class _Boolean:
@@ -130,6 +150,9 @@ class _Device:
 
 
 NONE = _NoneConstraint()
+COUNT = Interval(numbers.Integral, 0, None, "left")
+POSITIVE_INT = Interval(numbers.Integral, 1, None, "left")
+NON_NEGATIVE = Interval(numbers.Real, 0, None, "left")
 DEVICE = _Device()
 CALLABLE = _Callable()
 RANDOM_STATE = _RandomState()

@@ -1,0 +1,204 @@
+"""Data files in: a matrix from .npy, .npz, .mtx or delimited text, and the text reader
+the applications share.
+
+Every reader checks what a file declares before it allocates (``files.check_npy``,
+``check_npz``, the Matrix Market header) and raises ValueError naming the file (and the
+line, for text) for anything it cannot read exactly: nothing is skipped or guessed
+silently.
+"""
+
+import csv
+import os
+import re
+
+import numpy as np
+
+from .files import check_memory, check_npy, check_npz
+
+__all__ = ["read_matrix", "text_rows", "as_ids"]
+
+
+def read_matrix(path):
+    """Read a data matrix from .npy, .npz, .mtx, .csv, .tsv or .txt.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        .npz may hold a scipy.sparse matrix (``scipy.sparse.save_npz``) or arrays; an
+        array named ``X`` is taken, else the only array in the file. Delimited text
+        (',' for .csv, a tab for .tsv and .txt; UTF-8, quotes allowed) is numbers,
+        ``nan`` for unknown entries, and an optional first row of column names.
+
+    Returns
+    -------
+    X : ndarray or scipy.sparse matrix
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        ``path`` is missing or a folder.
+    ValueError
+        The file cannot be read as a matrix, it declares more than the memory available,
+        or its format is not one of the above.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"input file not found: {path}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"input is a directory, not a file: {path}")
+    ext = os.path.splitext(path)[1].lower()
+    readers = {".npy": _read_npy, ".npz": _read_npz, ".mtx": _read_mtx}
+    for text in (".csv", ".tsv", ".txt"):
+        readers[text] = _read_text
+    if ext not in readers:
+        raise ValueError(
+            f"unsupported input format {ext!r} for {path}; use .npy, .npz, .mtx, .csv or .tsv"
+        )
+    try:
+        return readers[ext](path)
+    except (ValueError, OSError, EOFError, TypeError, OverflowError, csv.Error) as exc:
+        message = str(exc)
+        raise ValueError(message if path in message else f"could not read {path}: {exc}") from None
+
+
+def _read_npy(path):
+    check_npy(path)
+    return np.load(path, allow_pickle=False)
+
+
+def _read_npz(path):
+    """A scipy.sparse matrix saved with save_npz, the array 'X', or the only array."""
+    members = check_npz(path)
+    sparse_keys = (
+        {"format", "data", "indices", "indptr", "shape"},
+        {"format", "row", "col", "data", "shape"},
+    )
+    if any(keys <= set(members) for keys in sparse_keys):
+        import scipy.sparse
+
+        # the structure (indices in range, indptr non-decreasing) is checked where the
+        # matrix enters a fit: nmfkit.arrays.engines check_sparse
+        return scipy.sparse.load_npz(path)
+    name = "X" if "X" in members else (next(iter(members)) if len(members) == 1 else None)
+    if name is None:
+        raise ValueError(
+            f"{path} holds arrays {sorted(members)}; name the data matrix 'X' or save one array."
+        )
+    with np.load(path, allow_pickle=False) as f:
+        return f[name]
+
+
+def _read_mtx(path):
+    import scipy.io
+
+    rows, cols, entries, layout, field, _ = scipy.io.mminfo(path)
+    if field == "complex":
+        raise ValueError(f"{path} holds complex values; NMF needs real numbers")
+    # dense: one float per cell; coordinate: a value and two indices per entry
+    check_memory(rows * cols * 8 if layout == "array" else entries * 24, f"reading {path}")
+    X = scipy.io.mmread(path)
+    return X.tocsr() if hasattr(X, "tocsr") else np.asarray(X)
+
+
+def _read_text(path):
+    """Numbers in delimited text: an optional header row, then rows of equal length."""
+    delimiter = "," if path.lower().endswith(".csv") else "\t"
+    check_memory(os.path.getsize(path) * 8, f"reading {path}")  # strings, lists, floats
+    rows, lines, header = [], [], None
+    for n, fields in text_rows(path, delimiter):
+        if not rows and header is None and not all(map(_is_number, fields)):
+            if any(_is_number(f) for f in fields):
+                raise ValueError(f"{path}:{n}: {_not_a_number(_first_bad(fields))}")
+            header = (n, fields)  # a first row of names only: column names
+            continue
+        if rows and len(fields) != len(rows[0]):
+            raise ValueError(
+                f"{path}:{n}: {len(fields)} fields, where line {lines[0]} has {len(rows[0])}"
+            )
+        rows.append(fields)
+        lines.append(n)
+    if not rows:
+        raise ValueError(f"{path}: no data rows")
+    if header is not None and len(header[1]) != len(rows[0]):
+        raise ValueError(
+            f"{path}:{header[0]}: a header of {len(header[1])} names for rows of "
+            f"{len(rows[0])} fields"
+        )
+    try:
+        return np.array(rows, dtype=np.float64)
+    except ValueError:
+        for n, fields in zip(lines, rows):
+            bad = _first_bad(fields)
+            if bad is not None:
+                raise ValueError(f"{path}:{n}: {_not_a_number(bad)}") from None
+        raise
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "_" not in text  # float() reads '1_000'; a data file does not mean that
+
+
+def _not_a_number(field):
+    what = "an empty field" if field == "" else f"{field!r}"
+    return f"{what} is not a number (write nan for an unknown entry)"
+
+
+def _first_bad(fields):
+    return next((f for f in fields if not _is_number(f)), None)
+
+
+def text_rows(path, delimiter, encoding="utf-8", field_limit=None):
+    """(line number, fields) for each non-blank record of a delimited text file.
+
+    A real CSV reader (the ``csv`` module): quoted fields may hold the delimiter, quotes
+    and newlines; a UTF-8 byte order mark is dropped; nothing is a comment. ``delimiter``
+    None splits on runs of whitespace, a longer string (such as '::') splits on it
+    exactly; neither has quoting.
+
+    Parameters
+    ----------
+    path : str
+    delimiter : str or None
+    encoding : str, default='utf-8'
+    field_limit : int, optional
+        Largest field in characters (the csv module's default is 128 KiB).
+    """
+    if encoding.replace("-", "").lower() == "utf8":
+        encoding = "utf-8-sig"
+    with open(path, encoding=encoding, newline="") as f:
+        if delimiter is not None and len(delimiter) == 1:
+            previous = csv.field_size_limit(max(field_limit or 0, csv.field_size_limit()))
+            try:
+                reader = csv.reader(f, delimiter=delimiter, strict=True)
+                for fields in reader:
+                    if fields and any(s.strip() for s in fields):
+                        yield reader.line_num, [s.strip() for s in fields]
+            except csv.Error as exc:
+                raise ValueError(f"{path}:{reader.line_num}: {exc}") from None
+            finally:
+                csv.field_size_limit(previous)
+            return
+        for n, line in enumerate(f, 1):
+            fields = line.split(delimiter) if delimiter else line.split()
+            if any(s.strip() for s in fields):
+                yield n, [s.strip() for s in fields]
+
+
+_INTEGER = re.compile(r"(0|-?[1-9][0-9]*)\Z")
+_INT64 = np.iinfo(np.int64)
+
+
+def as_ids(texts):
+    """Ids read from text: integers when every one is an integer written plainly (no
+    sign of its own but '-', no leading zeros, within int64), else the strings as
+    written, so '007' and '7' stay two ids."""
+    texts = list(texts)
+    if texts and all(_INTEGER.match(t) for t in texts):
+        values = [int(t) for t in texts]
+        if _INT64.min <= min(values) and max(values) <= _INT64.max:
+            return np.array(values, dtype=np.int64)
+    return np.array(texts, dtype=str)
