@@ -2,12 +2,15 @@
 
 Stopping rule (the one meaning of ``tol`` for every solver): the objective is evaluated
 every ``plan.check_every`` iterations; the fit stops as converged at the first check
-where it decreased by less than ``tol`` times its current value since the previous
-check (or reached zero). Otherwise it stops at ``max_iter`` with a ConvergenceWarning,
-when the callback returns True, or when the LoopControl asks to stop (Ctrl-C in the
-CLI): then after the current iteration, never inside one.
+before ``max_iter`` where it decreased by less than ``tol`` times its current value
+since the previous check (or reached zero). It also stops when the callback returns
+True, or when the LoopControl asks to stop (Ctrl-C in the CLI): then after the current
+iteration, never inside one. Otherwise it runs ``max_iter`` iterations and, when
+``tol > 0``, warns (ConvergenceWarning) as scikit-learn does: a fit that used every
+iteration warns even when its last check met the tolerance.
 """
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -18,7 +21,33 @@ from .init import make_rng
 from .losses import objective
 from .solvers import SOLVERS
 
-__all__ = ["run", "FitResult", "LoopControl"]
+__all__ = ["run", "FitResult", "LoopControl", "check_finite", "max_iter_message", "STOP_REASONS"]
+
+# Why a fit stopped (``stop_reason_``); MiniBatchNMF adds its own two
+STOP_REASONS = ("converged", "max_iter", "callback", "interrupted")
+
+
+def max_iter_message(caller, max_iter, tol):
+    """The ConvergenceWarning of a fit that used all its iterations (scikit-learn's
+    sentence, then the parameters)."""
+    return (
+        f"{caller}: Maximum number of iterations {max_iter} reached. Increase it to improve "
+        f"convergence (max_iter={max_iter}, tol={tol:g}; a larger tol also stops sooner)."
+    )
+
+
+def check_finite(loss, n_iter, caller):
+    """Raise FloatingPointError when the objective is NaN or infinite: the factors have
+    overflowed, and going on (or calling the result converged) would hand back NaN."""
+    if math.isfinite(loss):
+        return
+    when = "at the start" if n_iter == 0 else f"at iteration {n_iter}"
+    raise FloatingPointError(
+        f"{caller}: the objective is {loss} {when}: it overflows (the factors or the "
+        "penalties are too large for the dtype), and no finite factors would come of "
+        "going on. Rescale X or the custom W and H (their product should be of X's "
+        "size), lower alpha_W/alpha_H, or try solver='mu'."
+    )
 
 
 class LoopControl:
@@ -36,6 +65,9 @@ class LoopControl:
 
     def save(self, snapshot, final=False):
         """Called at every check (and, with ``final=True``, on interruption)."""
+
+    def finish(self):
+        """Called when the fit ends, however it ends (release what ``start`` took)."""
 
 
 @dataclass
@@ -81,8 +113,11 @@ def run(data, W, H, plan, engine, callback=None, caller="NMF", control=None):
     solver = SOLVERS[plan.solver]
     step = solver.steps[data.kind]  # the Plan checked that the solver fits this kind
     control = control if control is not None else LoopControl()
-    with engine.threads(pooled=solver.pooled):
-        return _iterate(data, W, H, plan, engine, step, callback, caller, control)
+    try:
+        with engine.threads(pooled=solver.pooled):
+            return _iterate(data, W, H, plan, engine, step, callback, caller, control)
+    finally:
+        control.finish()
 
 
 def _iterate(data, W, H, plan, engine, step, callback, caller, control):
@@ -98,6 +133,7 @@ def _iterate(data, W, H, plan, engine, step, callback, caller, control):
     if saved is None:
         first, offset = 1, 0.0
         loss = objective(data, W, H, plan, facts)
+        check_finite(loss, 0, caller)
         curve, times, previous = [loss], [0.0], loss
     else:
         W, H, curve, times = saved["W"], saved["H"], saved["curve"], saved["times"]
@@ -126,12 +162,14 @@ def _iterate(data, W, H, plan, engine, step, callback, caller, control):
             # a clean stop between iterations: save where the fit is, then report it
             control.save(snapshot, final=True)
             loss = objective(data, W, H, plan, facts, state["stats"])
+            check_finite(loss, it, caller)
             curve, times = curve + [loss], times + [time.perf_counter() - start]
             reason = "interrupted"
             break
         if it % plan.check_every and it != plan.max_iter:
             continue
         loss = objective(data, W, H, plan, facts, state["stats"])
+        check_finite(loss, it, caller)
         curve.append(loss)
         times.append(time.perf_counter() - start)
         change = (previous - loss) / loss if loss > 0 else 0.0
@@ -141,16 +179,13 @@ def _iterate(data, W, H, plan, engine, step, callback, caller, control):
         if callback is not None and callback(it, loss, W, H):
             reason = "callback"
             break
-        if loss <= 0 or change < plan.tol:
+        # a fit that used every iteration reports max_iter, as scikit-learn's does
+        if it < plan.max_iter and (loss <= 0 or change < plan.tol):
             reason = "converged"
             break
         previous = loss
         control.save(snapshot)
     if reason == "max_iter" and plan.tol > 0:
-        warnings.warn(
-            f"{caller}: maximum number of iterations max_iter={plan.max_iter} reached "
-            f"before convergence (tol={plan.tol:g}); increase max_iter or tol.",
-            ConvergenceWarning,
-        )
+        warnings.warn(max_iter_message(caller, plan.max_iter, plan.tol), ConvergenceWarning)
     result = FitResult(it, loss, curve, reason, facts, state["stats"], times)
     return W, H, result

@@ -101,26 +101,49 @@ def _check_memory(n_samples, n_features, k, dtype, caller):
         )
 
 
-def _check_factor(A, shape, name, caller, engine):
+def _check_factor(A, shape, name, caller, engine, dtype):
+    """A user's W or H, checked against the shape and dtype the fit needs (scikit-learn's
+    words first in each message)."""
     if A is None:
         raise ValueError(
             f"{caller}: init='custom' needs both W and H, but {name} is None. Pass "
             f"{name}= of shape {shape}, or use init='nndsvda' or 'random'."
         )
+    given = getattr(A, "dtype", None)
     A = engine.check_input(A, caller=caller, name=name)
     if engine.is_sparse(A):
         raise TypeError(f"{caller}: {name} must be a dense array, got a sparse matrix.")
-    if A.shape != shape:
-        raise ValueError(
-            f"{caller}: {name} has shape {A.shape} but {shape} is needed (X has "
-            + (
-                f"{shape[0]} rows, n_components={shape[1]}"
-                if name == "W"
-                else f"{shape[1]} columns, n_components={shape[0]}"
+    if given is not None and np.dtype(engine.dtype_of(A)) != dtype:
+        raise TypeError(
+            f"{caller}: {name} should have the same dtype as X. Got {name}.dtype = "
+            f"{engine.dtype_of(A)} for X of {dtype}; pass {name}.astype(X.dtype)."
+        )
+    names = {"W": "(n_samples, n_components)", "H": "(n_components, n_features)"}
+    for axis, which in ((0, "first"), (1, "second")):
+        if A.shape[axis] != shape[axis]:
+            raise ValueError(
+                f"{caller}: Array with wrong {which} dimension passed to NMF (input {name}). "
+                f"Expected {shape[axis]}, but got {A.shape[axis]}: {name} has shape "
+                f"{tuple(A.shape)} where {names[name]} = {shape} is needed."
             )
-            + f"); pass {name} with shape {shape}."
+    if engine.max_value(A) == 0:
+        raise ValueError(
+            f"{caller}: Array passed to NMF (input {name}) is full of zeros; the solvers "
+            f"cannot move an all-zero {name}. Pass {name} with positive entries."
         )
     return A
+
+
+def _check_product(high_W, high_H, k, dtype, caller):
+    """Refuse user factors whose product W H could reach a size whose square overflows
+    the dtype: every loss would be infinite from the first iteration on."""
+    top = np.log2(float(high_W)) + np.log2(float(high_H)) + np.log2(k)
+    if top >= np.finfo(dtype).maxexp / 2 - 1:
+        raise ValueError(
+            f"{caller}: the custom W and H are too large: W H reaches about "
+            f"2**{top:.0f} (largest W {float(high_W):.3g}, largest H {float(high_H):.3g}), "
+            f"whose square overflows {dtype}. Rescale them so that W H is of X's size."
+        )
 
 
 def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit"):
@@ -165,24 +188,26 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
     dtype = np.dtype(data.dtype)
     _check_memory(n_samples, n_features, k, dtype, caller)
     if not update_H:
-        H = _check_factor(H, (k, n_features), "H", caller, engine)
+        H = _check_factor(H, (k, n_features), "H", caller, engine, dtype)
         if init == "custom" and W is not None:
-            W = _check_factor(W, (n_samples, k), "W", caller, engine)
+            W = _check_factor(W, (n_samples, k), "W", caller, engine, dtype)
         else:
             W = None
     elif init == "custom":
-        W = _check_factor(W, (n_samples, k), "W", caller, engine)
-        H = _check_factor(H, (k, n_features), "H", caller, engine)
+        W = _check_factor(W, (n_samples, k), "W", caller, engine, dtype)
+        H = _check_factor(H, (k, n_features), "H", caller, engine, dtype)
     else:
         W = H = None
+    if W is not None and H is not None:
+        _check_product(engine.max_value(W), engine.max_value(H), k, dtype, caller)
     if init is None:
         # NNDSVD needs the whole matrix; with unknown entries it would see them as zeros
         init = "nndsvda" if k <= min(n_samples, n_features) and data.all_known else "random"
     if update_H and init.startswith("nndsvd") and k > min(n_samples, n_features):
         raise ValueError(
-            f"{caller}: init={init!r} needs n_components <= min(n_samples, n_features) "
-            f"= {min(n_samples, n_features)}, got n_components={k}. Use init='random' or "
-            "fewer components."
+            f"{caller}: init = {init!r} can only be used when n_components <= "
+            f"min(n_samples, n_features) = {min(n_samples, n_features)}, got "
+            f"n_components={k}. Use init='random' or fewer components."
         )
 
     if beta <= 0:
@@ -191,8 +216,9 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
             fix = "use beta_loss='kullback-leibler'" if beta == 0 else "use beta_loss > 0"
             shown = "'itakura-saito'" if beta == 0 else repr(params["beta_loss"])
             raise ValueError(
-                f"{caller}: beta_loss={shown} needs X > 0 but X has {zeros} zeros; "
-                f"add a small constant or {fix}."
+                f"{caller}: When beta_loss <= 0 and X contains zeros, the solver may "
+                f"diverge: beta_loss={shown} needs X > 0 but X has {zeros} zeros; add a "
+                f"small constant or {fix}."
             )
 
     solver = ALIASES.get(params["solver"], params["solver"])
@@ -207,9 +233,9 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
     if not chosen.minimises(beta):
         names = ", ".join(repr(loss_name(b)) for b in chosen.betas)
         raise ValueError(
-            f"{caller}: solver={params['solver']!r} supports beta_loss={names} only, "
-            f"got beta_loss={params['beta_loss']!r}. Use solver='mu' (or 'auto') for "
-            "this loss."
+            f"{caller}: Invalid beta_loss parameter: solver {params['solver']!r} does not "
+            f"handle beta_loss = {params['beta_loss']!r}; it supports beta_loss={names} "
+            "only. Use solver='mu' (or 'auto') for this loss."
         )
     if not chosen.fits(data.kind):
         raise ValueError(
@@ -234,6 +260,13 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
             f"run on the {engine.name} engine; use solver='mu' (or 'auto') there."
         )
     penalties = bool(alpha_W or alpha_H)
+    for name, alpha, n in (("alpha_W", alpha_W, n_features), ("alpha_H", alpha_H, n_samples)):
+        if not np.isfinite(float(alpha) * n) or alpha * n > np.finfo(dtype).max ** 0.5:
+            raise ValueError(
+                f"{caller}: {name}={alpha!r} times {n} (the penalty's weight, as scikit-learn "
+                f"scales it) is too large for {dtype}: the objective would overflow. Use a "
+                f"smaller {name} (the data-fit term is of the size of X's squared norm)."
+            )
     plan = Plan(
         n_components=int(k),
         beta=beta,

@@ -138,7 +138,10 @@ def _kl_rows(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2):
                         r = data[p] / y
                         g -= r * h
                         c += r * h * h / y
-                new = w - g / c if c > 0.0 else 0.0
+                # no curvature: the 1-D objective is linear (slope g), or flat when the
+                # other factor's component is all zero; then w stays, so that component
+                # can come back (zeroing it too would leave a pair no step can revive)
+                new = w - g / c if c > 0.0 else (0.0 if g > 0.0 else w)
                 if new < 0.0:
                     new = 0.0
                 d = new - w

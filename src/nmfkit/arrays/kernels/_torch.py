@@ -64,7 +64,8 @@ def kl_ccd_sweep(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1, l2
             g = accumulate(base + l2 * w, -(r * h))
             c = accumulate(torch.full_like(w, l2), torch.where(live, r * h * h / y, zero))
             newton = w - g / torch.where(c > 0, c, 1.0)
-            d = torch.where(c > 0, newton, 0.0).clamp(min=0) - w
+            flat = torch.where(g > 0, 0.0, w)  # no curvature: see the Numba kernel
+            d = torch.where(c > 0, newton, flat).clamp(min=0) - w
             y64 = y.to(f64)
             for _ in range(60):  # halve each row's step until its objective does not rise
                 ratio = torch.where(live, d[rows] * h64 / y64, 0.0)

@@ -24,7 +24,8 @@ def kl_ccd_sweep_xp(W, Ht, hsum, indptr, indices, data, wh, order, n_newton, l1,
                 r = np.where(live, data / y, 0.0)
                 g = hsum[t] + l1 + l2 * w - np.bincount(rows, r * h, minlength=n)
                 c = l2 + np.bincount(rows, np.where(live, r * h * h / y, 0.0), minlength=n)
-                new = np.maximum(np.where(c > 0, w - g / np.where(c > 0, c, 1.0), 0.0), 0.0)
+                flat = np.where(g > 0, 0.0, w)  # no curvature: see the Numba kernel
+                new = np.maximum(np.where(c > 0, w - g / np.where(c > 0, c, 1.0), flat), 0.0)
                 d = _halve_until_descent(new - w, w, h, data, y, rows, live, hsum[t], l1, l2)
                 if not np.any(d):
                     break
