@@ -38,7 +38,8 @@ def _with(**changes):
 # -- errors: (id, call, exception, message) ---------------------------------------------
 ERRORS = [
     ("negative", lambda: NMF(2).fit(_with(at=(0, 1), value=-0.5)), ValueError,
-     r"NMF\.fit: Negative values in data: X has 1 negative entries \(min -0\.5\)"),
+     r"NMF\.fit: Negative values in data passed to NMF \(input X\): X has 1 negative entries "
+     r"\(min -0\.5\)"),
     ("negative sparse", lambda: NMF(2).fit(sp.csr_matrix(-X)), ValueError,
      r"X has 96 negative entries"),
     ("inf", lambda: NMF(2).fit(_with(at=(2, 2), value=np.inf)), ValueError,
@@ -72,7 +73,7 @@ ERRORS = [
      r"is too large for float32: .* pass X\.astype\(np\.float64\)"),
     ("custom W of the wrong shape",
      lambda: NMF(2, init="custom").fit(X, W=np.ones((12, 3)), H=np.ones((2, 8))), ValueError,
-     r"W has shape \(12, 3\) but \(12, 2\) is needed"),
+     r"Array with wrong second dimension passed to NMF \(input W\)\. Expected 2, but got 3"),
     ("custom H with NaN",
      lambda: NMF(2, init="custom").fit(X, W=np.ones((12, 2)), H=np.full((2, 8), np.nan)),
      ValueError, r"H contains 16 NaN entries"),
@@ -87,7 +88,7 @@ ERRORS = [
     ("itakura-saito with zeros", lambda: NMF(2, beta_loss=0).fit(_with(at=(0, 0), value=0)),
      ValueError, r"beta_loss='itakura-saito' needs X > 0 but X has 1 zeros"),
     ("solver that cannot fit the loss", lambda: NMF(2, solver="bpp", beta_loss=1).fit(X),
-     ValueError, r"solver='bpp' supports beta_loss='frobenius' only"),
+     ValueError, r"Invalid beta_loss parameter: solver 'bpp' does not handle"),
     ("transform before fit", lambda: NMF(2).transform(X), NotFittedError, r"not fitted yet"),
     ("transform with other features",
      lambda: NMF(2, max_iter=10, tol=0).fit(X).transform(X[:, :5]), ValueError,
@@ -222,7 +223,7 @@ def files(tmp_path_factory):
 
 CLI = [
     ("fit: missing file", "fit {d}/none.npy -k 2", "input file not found"),
-    ("fit: strings in a CSV", "fit {d}/strings.csv -k 2", "could not read"),
+    ("fit: strings in a CSV", "fit {d}/strings.csv -k 2", "is not a number"),
     ("fit: k = 0", "fit {d}/X.npy -k 0", "'n_components' parameter of NMF"),
     ("fit: huge k", "fit {d}/X.npy -k 100000000000", "more than this machine's"),
     ("fit: 3-D data", "fit {d}/stack.npy -k 2", "Expected a 2-D X"),

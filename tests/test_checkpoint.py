@@ -57,8 +57,9 @@ def test_a_resumed_fit_ends_where_an_uninterrupted_one_does(
 
 
 def test_a_checkpoint_of_an_older_format_is_refused_naming_both_versions(tmp_path):
-    """Checkpoints of format 1 (before issue 16: the Plan's fields by position, solver
-    state as plain dicts) are refused with both versions named, not misread."""
+    """Checkpoints of formats 1 (before issue 16: the Plan's fields by position, solver
+    state as plain dicts) and 2 (before issue 17: a digest of the arrays only) are
+    refused with both versions named, not misread."""
     import json
 
     X = np.random.default_rng(0).random((30, 20))
@@ -67,11 +68,14 @@ def test_a_checkpoint_of_an_older_format_is_refused_naming_both_versions(tmp_pat
     with np.load(path, allow_pickle=False) as f:
         contents = {name: f[name] for name in f.files}
     meta = json.loads(str(contents["__meta__"]))
-    meta["format_version"] = 1
-    contents["__meta__"] = np.array(json.dumps(meta))
-    np.savez(path, **contents)
-    with pytest.raises(ValueError, match=r"format version 1; this nmfkit .* reads version 2"):
-        _fit(X, Checkpoint(tmp_path), max_iter=10)
+    for version in (1, 2):
+        meta["format_version"] = version
+        contents["__meta__"] = np.array(json.dumps(meta))
+        np.savez(path, **contents)
+        with pytest.raises(
+            ValueError, match=rf"format version {version}; this nmfkit .* reads version 3"
+        ):
+            _fit(X, Checkpoint(tmp_path), max_iter=10)
 
 
 def test_a_checkpoint_for_other_data_or_parameters_is_refused(tmp_path):
@@ -169,15 +173,28 @@ def test_sigkill_mid_fit_then_resume_gives_the_uninterrupted_result(tmp_path, lo
     np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-10)
 
 
-def test_ctrl_c_stops_after_the_iteration_saves_the_factors_and_exits_130(tmp_path, long_fit):
+@pytest.mark.parametrize(
+    "sig, code, said",
+    [
+        (signal.SIGINT, 130, "interrupted"),
+        # what timeout, Docker and systemd send, and a closed terminal (issue 17, B9)
+        (signal.SIGTERM, 143, "SIGTERM"),
+        (signal.SIGHUP, 129, "SIGHUP"),
+    ],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
+)
+def test_ctrl_c_stops_after_the_iteration_saves_the_factors_and_exits_130(
+    tmp_path, long_fit, sig, code, said
+):
+    """Ctrl-C, SIGTERM and SIGHUP: stop after the iteration, save, exit 128 + signal."""
     args, reference, ckpt, path = long_fit
     p = _cli(*args, "-o", tmp_path / "m.npz", "--checkpoint", ckpt, "--checkpoint-every", "0s")
-    _wait_for(path, p)  # the fit is running: its Ctrl-C handler is in place
-    p.send_signal(signal.SIGINT)
+    _wait_for(path, p)  # the fit is running: its signal handlers are in place
+    p.send_signal(sig)
     out, err = p.communicate(timeout=60)
-    assert p.returncode == 130, err
+    assert p.returncode == code, err
     assert "stopping after the current iteration" in err and "Traceback" not in err
-    assert "interrupted after iteration" in err and "--resume" in err
+    assert f"{said} after iteration" in err and "--resume" in err
     model = load(tmp_path / "m.npz")
     assert model.stop_reason_ == "interrupted" and 0 < model.n_iter_ < 3000
     assert np.isfinite(model.components_).all() and np.isfinite(model.reconstruction_err_)

@@ -1,6 +1,7 @@
 """The ``NMF`` estimator: scikit-learn's contract on top of Plan, Engine, Solver and Loop."""
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -9,8 +10,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..arrays.engines import ENGINES, NumpyEngine, select_engine
 from ..core.data import fit_data
 from ..core.init import INITS, initialize
-from ..core.io import Saveable
-from ..core.loop import LoopControl, run
+from ..core.io import Saveable, expect_shape
+from ..core.loop import STOP_REASONS, LoopControl, run
 from ..core.losses import LOSS_NAMES, beta_from_loss
 from ..core.plan import resolve
 from ..core.solvers import ALIASES, SOLVERS, solver_names
@@ -19,15 +20,19 @@ from ..core.solvers.bpp import exact_W
 from ..core.validation import (
     BOOLEAN,
     CALLABLE,
+    COUNT,
     DEVICE,
+    NON_NEGATIVE,
     NONE,
+    POSITIVE_INT,
     RANDOM_STATE,
     Interval,
+    ListOf,
     Options,
     validate_params,
 )
 
-__all__ = ["NMF"]
+__all__ = ["NMF", "warn_unused_factors", "with_components"]
 
 
 class _FactorizationMixin(
@@ -65,6 +70,12 @@ class _FactorizationMixin(
         return np.asarray(out) if isinstance(self.components_, np.ndarray) else out
 
     def _loaded(self):
+        k, n = self.n_components_, self.n_features_in_
+        expect_shape("components_", self.components_, (k, n))
+        if getattr(self, "W_", None) is not None:
+            expect_shape("W_", self.W_, (None, k))
+        if getattr(self, "feature_names_in_", None) is not None:
+            expect_shape("feature_names_in_", self.feature_names_in_, (n,))
         self._n_features_out = self.n_components_
 
 
@@ -124,7 +135,8 @@ class NMF(_FactorizationMixin):
         changes what is minimised.
     beta_loss : float or {'frobenius', 'kullback-leibler', 'itakura-saito'}, \
             default='frobenius'
-        The β of the β-divergence (2, 1 and 0 for the named losses). β <= 0 needs X > 0.
+        The β of the β-divergence (2, 1 and 0 for the named losses), in [-5, 5] (beyond,
+        powers x**β over- or underflow float64). β <= 0 needs X > 0.
     tol : float, default=1e-4
         The objective is evaluated every 10 iterations, for every solver; the fit stops
         at the first evaluation where it decreased by less than ``tol`` times its
@@ -207,21 +219,22 @@ class NMF(_FactorizationMixin):
     True
     """
 
-    _saved_arrays = ("components_", "W_", "feature_names_in_")
-    _saved_attributes = (
-        "n_components_",
-        "n_iter_",
-        "reconstruction_err_",
-        "loss_curve_",
-        "loss_times_",
-        "stop_reason_",
-        "n_features_in_",
-    )
+    _saved_arrays = {"components_": "float", "W_": "float", "feature_names_in_": "text"}
+    _saved_attributes = {
+        "n_components_": [POSITIVE_INT],
+        "n_iter_": [COUNT],
+        "reconstruction_err_": [NON_NEGATIVE],
+        "loss_curve_": [ListOf(NON_NEGATIVE)],
+        "loss_times_": [ListOf(NON_NEGATIVE)],
+        "stop_reason_": [Options(STOP_REASONS)],
+        "n_features_in_": [POSITIVE_INT],
+    }
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, "left"), NONE, Options(["auto"])],
         "init": [Options([*INITS, "custom"]), NONE],
         "solver": [Options(solver_names())],
-        "beta_loss": [Options(LOSS_NAMES), Interval(numbers.Real, None, None)],
+        # |β| > 5: x**β over- or underflows float64 for data spanning a few decades
+        "beta_loss": [Options(LOSS_NAMES), Interval(numbers.Real, -5, 5, "both")],
         "tol": [Interval(numbers.Real, 0, None, "left")],
         "max_iter": [Interval(numbers.Integral, 1, None, "left")],
         "random_state": [RANDOM_STATE],
@@ -295,6 +308,7 @@ class NMF(_FactorizationMixin):
                 f"{type(control).__name__}; pass checkpoint=nmfkit.Checkpoint('folder')."
             )
         data, engine, params = self._check(X, reset=update_H, caller=caller, weights=weights)
+        warn_unused_factors(self.init, update_H, W, H if update_H else None)
         plan, W, H = resolve(params, data, engine, W, H, update_H=update_H, caller=caller)
         factor = scale_factor(data, plan)
         with engine.threads(pooled=True):
@@ -374,7 +388,7 @@ class NMF(_FactorizationMixin):
             with engine.threads(pooled=True):
                 data_fit = data.divergence(W, H, plan.beta, result.facts, result.stats)
         self.components_ = engine.to_output(H)
-        self.n_components_ = plan.n_components
+        self.n_components_ = self._n_components = plan.n_components
         self._n_features_out = plan.n_components
         self.n_iter_ = result.n_iter
         self.reconstruction_err_ = float(np.sqrt(2.0 * data_fit))
@@ -491,6 +505,22 @@ class NMF(_FactorizationMixin):
         data = fit_data(X, NumpyEngine(), weights, self.observed, caller=caller)
         total, count = data.divergence(W, H, beta), data.total_weight()
         return -float(np.sqrt(2.0 * max(total, 0.0) / count))
+
+
+def warn_unused_factors(init, update_H, W, H):
+    """Warn, as scikit-learn does, when a W or H is passed and will not be used."""
+    if update_H and init != "custom" and (W is not None or H is not None):
+        warnings.warn(
+            "When init!='custom', provided W or H are ignored. Set init='custom' to use "
+            "them as initialization.",
+            RuntimeWarning,
+        )
+    elif not update_H and init != "custom" and W is not None:
+        warnings.warn(
+            "When update_H=False, the provided initial W is not used (init='custom' uses "
+            "it as the starting W).",
+            RuntimeWarning,
+        )
 
 
 def with_components(H, **params):

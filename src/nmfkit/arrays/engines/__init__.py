@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ._base import Engine, missing_extra
-from ._numpy import NumpyEngine
+from ._numpy import NumpyEngine, check_sparse, sparse_problem
 
 __all__ = [
+    "check_sparse",
+    "sparse_problem",
     "ENGINES",
     "EngineEntry",
     "Engine",
@@ -134,4 +136,9 @@ def select_engine(X, engine="auto", device=None, caller="NMF.fit"):
             f"Drop device= or use {takes}."
         )
     cls = load_engine(engine)
-    return cls(device=device) if ENGINES[engine].devices else cls()
+    if not ENGINES[engine].devices:
+        return cls()
+    try:
+        return cls(device=device)
+    except ValueError as exc:
+        raise ValueError(f"{caller}: {exc}") from None

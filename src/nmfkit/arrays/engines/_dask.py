@@ -9,6 +9,8 @@ loss are sums over chunks, added up in a tree on the workers. Dask's default sch
 is used, so a ``dask.distributed.Client`` the user made is used without being named.
 """
 
+import functools
+
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
@@ -16,7 +18,7 @@ import scipy.sparse as sp
 from .. import linalg
 from ..ops import add_parts, to_host
 from ._base import Engine, missing_extra
-from ._numpy import NumpyEngine, check_counts, check_scale
+from ._numpy import NumpyEngine, check_counts, check_scale, check_sparse
 
 try:
     import dask
@@ -58,6 +60,13 @@ def _apply(fn, A, *rows):
 def _dense(M):
     """A small product as a float64 ndarray (sparse chunks give sparse products)."""
     return np.asarray(M.toarray() if sp.issparse(M) else M, dtype=np.float64)
+
+
+def _checked_csr(block, caller, name):
+    """A sparse chunk as CSR, its structure checked first (a malformed one would crash
+    the worker in the conversion or a kernel)."""
+    check_sparse(block, caller, f"a chunk of {name}")
+    return sp.csr_matrix(block)
 
 
 def _value_stats(block):
@@ -115,6 +124,11 @@ class DaskEngine(Engine):
                 f"{caller}: {name} has dtype {X.dtype}; NMF needs real numbers. "
                 "Convert it with X.astype(float)."
             )
+        if any(np.isnan(n) for n in X.shape):
+            raise ValueError(
+                f"{caller}: {name} has unknown chunk sizes (shape {X.shape}), as after "
+                f"boolean indexing; call {name}.compute_chunk_sizes() first."
+            )
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
         for axis, what in ((0, "sample(s)"), (1, "feature(s)")):
@@ -127,7 +141,9 @@ class DaskEngine(Engine):
             X = X.rechunk({1: -1})
         if sp.issparse(X._meta):
             X = X.map_blocks(
-                sp.csr_matrix, dtype=X.dtype, meta=sp.csr_matrix((0, 0), dtype=X.dtype)
+                functools.partial(_checked_csr, caller=caller, name=name),
+                dtype=X.dtype,
+                meta=sp.csr_matrix((0, 0), dtype=X.dtype),
             )
         self._check_values(X, caller, name)
         if name == "X":

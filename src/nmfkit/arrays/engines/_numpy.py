@@ -2,6 +2,7 @@
 
 import contextlib
 import functools
+import os
 import threading
 
 import numpy as np
@@ -11,7 +12,7 @@ from ..kernels._rows import even_blocks, map_blocks
 from ..ops import add_parts
 from ._base import Engine
 
-__all__ = ["NumpyEngine"]
+__all__ = ["NumpyEngine", "check_sparse", "sparse_problem"]
 
 # Products on the pool: one block of rows per 2**24 flops, at most 16 (big enough for
 # BLAS to run at full speed on one thread).
@@ -29,6 +30,23 @@ def _blas():
 # Pooled fits running now, and the limiter that holds BLAS to one thread while any does.
 _holders = {"count": 0, "limiter": None}
 _holders_lock = threading.Lock()
+
+
+def _after_fork_in_child():
+    """A forked child runs none of its parent's fits: it starts with no holders, a
+    fresh lock (the parent's may have been held at the fork) and BLAS's own threads."""
+    global _holders_lock
+    _holders_lock = threading.Lock()
+    limiter, _holders["limiter"], _holders["count"] = _holders["limiter"], None, 0
+    if limiter is not None:
+        try:
+            limiter.restore_original_limits()
+        except Exception:  # noqa: BLE001 - the child's BLAS as it is: a slower, not a wrong fit
+            pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @contextlib.contextmanager
@@ -64,9 +82,11 @@ def check_counts(caller, name, n_nan, n_inf, n_neg, low):
             "as unknown entries)."
         )
     if n_neg:
+        # scikit-learn's words first, so that a user's match on them keeps working
+        who = "NMF" if caller.startswith("non_negative") else caller.split(".")[0]
         raise ValueError(
-            f"{caller}: Negative values in data: {name} has {n_neg} negative entries "
-            f"(min {low:.3g}); NMF needs {name} >= 0."
+            f"{caller}: Negative values in data passed to {who} (input {name}): {name} has "
+            f"{n_neg} negative entries (min {low:.3g}); NMF needs {name} >= 0."
         )
 
 
@@ -105,6 +125,47 @@ def check_scale(caller, name, high, shape, dtype):
         f"and its updates would underflow (the limit is {lower:.3g}); multiply X by a "
         "constant such as 1 / X.max() and divide W by it afterwards."
     )
+
+
+def sparse_problem(X):
+    """What is wrong with the structure of a compressed sparse matrix (CSR, CSC, BSR),
+    or None. Nothing is changed (scipy's check_format(full_check=True) prunes and
+    recasts the arrays it checks). A kernel or a format conversion given an index out
+    of range writes or reads outside the arrays: the process can crash."""
+    if X.format not in ("csr", "csc", "bsr"):
+        return None  # COO and the others are checked by their constructors
+    indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
+    if X.format == "bsr":
+        rows, cols = X.shape[0] // X.blocksize[0], X.shape[1] // X.blocksize[1]
+    else:
+        rows, cols = X.shape if X.format == "csr" else X.shape[::-1]
+    if indptr.dtype.kind not in "iu" or indices.dtype.kind not in "iu":
+        return "its index arrays are not integers"
+    if indptr.ndim != 1 or indices.ndim != 1 or len(indptr) != rows + 1:
+        return f"indptr has {len(indptr)} entries, not {rows + 1}"
+    if indptr[0] != 0 or indptr[-1] != len(indices) or len(X.data) != len(indices):
+        return "indptr does not run from 0 to the number of stored entries"
+    if len(indptr) > 1 and np.any(np.diff(indptr) < 0):
+        return "indptr decreases"
+    if len(indices) and (indices.min() < 0 or indices.max() >= cols):
+        return f"an index is outside [0, {cols})"
+    return None
+
+
+def check_sparse(X, caller, name):
+    """Raise, naming the fix, for a sparse matrix whose structure is not valid."""
+    if X.dtype.kind == "c":  # a cast to real would drop the imaginary parts silently
+        raise ValueError(
+            f"{caller}: Complex data not supported: {name} is a sparse matrix of "
+            f"{X.dtype}; NMF needs real numbers."
+        )
+    problem = sparse_problem(X)
+    if problem is not None:
+        raise ValueError(
+            f"{caller}: {name} is a malformed sparse matrix: {problem}. Build it from valid "
+            "parts (scipy.sparse.csr_matrix((data, indices, indptr), shape) with every "
+            "index inside the shape and indptr non-decreasing from 0)."
+        )
 
 
 class _NumpyChecks:
@@ -217,6 +278,7 @@ class NumpyEngine(Engine):
             Accept NaN in a dense X (unknown entries, see ``nmfkit.core.masked``).
         """
         if sp.issparse(X):
+            check_sparse(X, caller, name)  # before any conversion or kernel reads it
             X = X.tocsr() if X.format != "csr" else X
             if X.dtype not in (np.float32, np.float64):
                 X = X.astype(np.float64)
@@ -260,6 +322,9 @@ class NumpyEngine(Engine):
                 )
             if X.dtype not in (np.float32, np.float64):
                 X = X.astype(np.float64)
+            # one memory layout for every input (Fortran order, DataFrames, views): the
+            # BLAS sums in the same order, so a fit gives the same bits for the same values
+            X = np.ascontiguousarray(X)
             values = X
         for axis, what in ((0, "sample(s)"), (1, "feature(s)")):
             if X.shape[axis] == 0:

@@ -30,6 +30,63 @@ def _csr(indptr, indices, values, shape):
         return torch.sparse_csr_tensor(indptr, indices, values, size=shape)
 
 
+def _check_structure(X, caller, name):
+    """Raise, naming the fix, for a sparse tensor whose indices are not valid (torch's
+    kernels would read or write outside its arrays)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            if X.layout == torch.sparse_coo:
+                torch.sparse_coo_tensor(X._indices(), X._values(), X.shape, check_invariants=True)
+            elif X.layout == torch.sparse_csr:
+                torch.sparse_csr_tensor(
+                    X.crow_indices(), X.col_indices(), X.values(), X.shape, check_invariants=True
+                )
+            else:
+                raise RuntimeError(f"layout {X.layout} is not supported; use COO or CSR")
+    except RuntimeError as exc:
+        raise ValueError(
+            f"{caller}: {name} is a malformed sparse tensor ({exc}). Build it from valid "
+            "parts (every index inside the shape)."
+        ) from None
+
+
+def _usable_device(device):
+    """``device`` as a torch.device this process can compute on, or ValueError naming
+    what to pass instead (checked before any data moves)."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device ({str(exc).splitlines()[0][:80]}...); "
+            "use 'cpu', 'cuda' or 'cuda:N'."
+        ) from None
+    if dev.type == "meta":
+        raise ValueError("device='meta' holds no data to fit; use 'cpu' or 'cuda'.")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r}, but CUDA is not available to this torch "
+                f"({torch.__version__}: a CPU-only build, or no GPU visible); use "
+                "device='cpu', or install a CUDA build of torch."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r}, but this machine has {torch.cuda.device_count()} CUDA "
+                "device(s); use 'cuda:0' up to the last one."
+            )
+        return dev
+    if dev.type != "cpu":
+        try:
+            torch.empty(1, device=dev)
+        except (RuntimeError, AssertionError) as exc:
+            raise ValueError(
+                f"device={device!r} cannot be used here ({str(exc).splitlines()[0][:80]}); "
+                "use 'cpu' or 'cuda'."
+            ) from None
+    return dev
+
+
 class TorchEngine(Engine):
     """Run on torch tensors; ``device`` None keeps a tensor's device (host data: CUDA if
     available, else the CPU)."""
@@ -42,7 +99,7 @@ class TorchEngine(Engine):
         return torch.is_tensor(X)
 
     def __init__(self, device=None):
-        self.device = None if device is None else torch.device(device)
+        self.device = None if device is None else _usable_device(device)
         self._host_output = False
         self._out_device = None
         self._t_cache = None  # (X, CSR of Xᵀ) for sparse X
@@ -84,6 +141,7 @@ class TorchEngine(Engine):
         if X.dtype not in (torch.float32, torch.float64):
             X = X.to(torch.float32 if X.is_floating_point() else torch.float64)
         if X.layout != torch.strided:
+            _check_structure(X, caller, name)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 # duplicates are summed (coalesce), as scipy.sparse does
