@@ -25,8 +25,16 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..core.io import Saveable
-from ..core.validation import NONE, RANDOM_STATE, Interval, Options, validate_params
+from ..core.io import Saveable, expect_shape
+from ..core.validation import (
+    COUNT,
+    NONE,
+    POSITIVE_INT,
+    RANDOM_STATE,
+    Interval,
+    Options,
+    validate_params,
+)
 from ..estimators.nmf import NMF, with_components
 
 __all__ = [
@@ -135,14 +143,19 @@ class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
         Each run's final objective.
     """
 
-    _saved_arrays = ("components_", "W_", "consensus_matrix_", "run_losses_")
-    _saved_attributes = (
-        "n_features_in_",
-        "cophenetic_",
-        "dispersion_",
-        "stability_",
-        "n_outliers_",
-    )
+    _saved_arrays = {
+        "components_": "float",
+        "W_": "float",
+        "consensus_matrix_": "float",
+        "run_losses_": "float",
+    }
+    _saved_attributes = {
+        "n_features_in_": [POSITIVE_INT],
+        "cophenetic_": [Interval(numbers.Real, None, None), NONE],
+        "dispersion_": [Interval(numbers.Real, None, None)],
+        "stability_": [Interval(numbers.Real, None, None), NONE],
+        "n_outliers_": [COUNT],
+    }
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, "left")],
         "n_runs": [Interval(numbers.Integral, 2, None, "left")],
@@ -278,6 +291,15 @@ class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
             ]
         )
         return np.maximum(H, 0.0), n_outliers, stability
+
+    def _loaded(self):
+        """Check that the saved arrays fit together (see ``Saveable``)."""
+        k, n = self.n_components, self.n_features_in_
+        expect_shape("components_", self.components_, (k, n))
+        expect_shape("W_", self.W_, (None, k))
+        m = self.W_.shape[0] if self.axis == "samples" else n
+        expect_shape("consensus_matrix_", self.consensus_matrix_, (m, m))
+        expect_shape("run_losses_", self.run_losses_, (self.n_runs,))
 
     def transform(self, X):
         """W for new data with the consensus components held fixed."""

@@ -1,8 +1,11 @@
 """Parts of images: NMF on image stacks or patches, and the basis images it finds."""
 
 import os
+import warnings
 
 import numpy as np
+
+from ..core.files import check_memory, check_npy, check_npz
 
 __all__ = ["extract_patches", "fit_images", "read_images", "normalize_contrast"]
 
@@ -106,6 +109,27 @@ def fit_images(images, n_components, patch_size=None, max_patches=None, **nmf_pa
     return model, model.components_.reshape((n_components, *shape))
 
 
+def _png_pixels(file):
+    """Pixels × channels of an image, from its header alone; ValueError for one larger
+    than Pillow's limit on pixels (``PIL.Image.MAX_IMAGE_PIXELS``, a decompression bomb
+    guard) or one Pillow cannot read."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as im:
+                (width, height), bands = im.size, len(im.getbands())
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValueError(
+            f"{file}: more pixels than the {Image.MAX_IMAGE_PIXELS} Pillow reads safely "
+            "(a decompression bomb guard); shrink the image."
+        ) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"{file}: not a readable PNG ({exc})") from None
+    return width * height * bands
+
+
 def read_images(path):
     """An image stack from an .npz/.npy file or a folder of same-size images.
 
@@ -131,9 +155,11 @@ def read_images(path):
         names = sorted(n for n in os.listdir(path) if n.lower().endswith(".png"))
         if not names:
             raise ValueError(f"{path}: no .png images in this folder.")
+        files = [os.path.join(path, name) for name in names]
+        pixels = sum(_png_pixels(file) for file in files)
+        check_memory(pixels * 8 * 2, f"reading the {len(files)} images of {path}")
         stack = []
-        for name in names:
-            file = os.path.join(path, name)
+        for file in files:
             try:
                 img = np.asarray(mpimg.imread(file), dtype=np.float64)
             except (OSError, SyntaxError, ValueError) as exc:  # PIL: SyntaxError for bad PNG
@@ -146,8 +172,10 @@ def read_images(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no such file or folder: {path}")
     if path.endswith(".npy"):
+        check_npy(path)
         return _stack(np.load(path, allow_pickle=False))
     if path.endswith(".npz"):
+        check_npz(path)
         with np.load(path, allow_pickle=False) as f:
             name = "images" if "images" in f.files else (f.files[0] if len(f.files) == 1 else None)
             if name is None:

@@ -37,14 +37,28 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from ...arrays.engines._numpy import NumpyEngine
+from ...arrays.engines import NumpyEngine, sparse_problem
 from ...arrays.kernels import kernel
 from ...core.init import make_rng
-from ...core.io import Saveable
-from ...core.validation import BOOLEAN, RANDOM_STATE, Interval, Options, validate_params
+from ...core.io import Saveable, expect_shape
+from ...core.loop import check_finite
+from ...core.validation import (
+    BOOLEAN,
+    COUNT,
+    NON_NEGATIVE,
+    RANDOM_STATE,
+    Interval,
+    ListOf,
+    Options,
+    validate_params,
+)
 from .ratings import check_ratings, ratings_arrays
 
 __all__ = ["Recommender"]
+
+
+# Ratings beyond this cannot be squared and summed over millions of ratings in float64
+_LARGEST_RATING = 1e100
 
 
 class Recommender(BaseEstimator, Saveable):
@@ -110,18 +124,24 @@ class Recommender(BaseEstimator, Saveable):
     (1,)
     """
 
-    _saved_arrays = (
-        "components_",
-        "user_ids_",
-        "item_ids_",
-        "user_bias_",
-        "item_bias_",
-        "user_factors_",
-        "_seen_indptr",
-        "_seen_indices",
-        "_seen_ratings",
-    )
-    _saved_attributes = ("n_iter_", "loss_curve_", "stop_reason_", "global_mean_", "rating_range_")
+    _saved_arrays = {
+        "components_": "float",
+        "user_ids_": "id",
+        "item_ids_": "id",
+        "user_bias_": "float",
+        "item_bias_": "float",
+        "user_factors_": "float",
+        "_seen_indptr": "int",
+        "_seen_indices": "int",
+        "_seen_ratings": "float",
+    }
+    _saved_attributes = {
+        "n_iter_": [COUNT],
+        "loss_curve_": [ListOf(NON_NEGATIVE)],
+        "stop_reason_": [Options(["converged", "max_iter"])],
+        "global_mean_": [Interval(numbers.Real, None, None)],
+        "rating_range_": [ListOf(Interval(numbers.Real, None, None), length=2)],
+    }
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, "left")],
         "reg": [Interval(numbers.Real, 0, None, "left")],
@@ -181,6 +201,13 @@ class Recommender(BaseEstimator, Saveable):
         values = check_ratings(values, caller)
         if len(values) == 0:
             raise ValueError(f"{caller}: no ratings given; pass at least one rating.")
+        high = float(np.abs(values).max())
+        if high > _LARGEST_RATING:
+            raise ValueError(
+                f"{caller}: ratings reach {high:.3g}; their squared errors would overflow "
+                f"float64. Rescale them (divide by {10.0 ** np.floor(np.log10(high)):.0e}, "
+                "say): predictions scale back by the same factor."
+            )
         user_ids, u = np.unique(users, return_inverse=True)
         item_ids, i = np.unique(items, return_inverse=True)
         R = self._matrix(u.ravel(), i.ravel(), values, (len(user_ids), len(item_ids)), caller)
@@ -266,6 +293,7 @@ class Recommender(BaseEstimator, Saveable):
                     order,
                 )
                 curve.append(loss())
+                check_finite(curve[-1], it, caller)
                 if self.verbose:
                     print(f"{it:>5} {curve[-1]:>14.6e} {time.perf_counter() - start:>8.3f}s")
                 if curve[-2] - curve[-1] < self.tol * curve[-1]:
@@ -283,6 +311,28 @@ class Recommender(BaseEstimator, Saveable):
         self.rating_range_ = [float(r.min()), float(r.max())]
         self.n_iter_, self.loss_curve_, self.stop_reason_ = it, curve, reason
         self._seen_indptr, self._seen_indices, self._seen_ratings = R.indptr, R.indices, R.data
+
+    def _loaded(self):
+        """Check that the saved arrays fit together (see ``Saveable``)."""
+        k = self.n_components
+        n_users, n_items = len(self.user_ids_), len(self.item_ids_)
+        for name in ("user_ids_", "item_ids_"):
+            ids = getattr(self, name)
+            expect_shape(name, ids, (len(ids),))
+            if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():
+                raise ValueError(f"{name} is not sorted without repeats")
+        expect_shape("components_", self.components_, (k, n_items))
+        expect_shape("user_factors_", self.user_factors_, (n_users, k))
+        expect_shape("user_bias_", self.user_bias_, (n_users,))
+        expect_shape("item_bias_", self.item_bias_, (n_items,))
+        seen = sp.csr_matrix(
+            (self._seen_ratings, self._seen_indices, self._seen_indptr),
+            shape=(n_users, n_items),
+            copy=False,
+        )
+        problem = sparse_problem(seen)
+        if problem is not None:
+            raise ValueError(f"the ratings seen in training are malformed: {problem}")
 
     # -- ids --------------------------------------------------------------------------
     def _lookup(self, ids, known, what, strict):
@@ -344,6 +394,8 @@ class Recommender(BaseEstimator, Saveable):
 
     def _top_items(self, bias, factor, seen, n):
         """The n best items for a user of this bias and factor, ``seen`` left out."""
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"Recommender: n must be a positive int, got {n!r}.")
         scores = self._clip(self.global_mean_ + bias + self.item_bias_ + factor @ self.components_)
         # unclipped scores break the ties that clipping makes at the top of the range
         raw = self.item_bias_ + factor @ self.components_

@@ -1,9 +1,13 @@
 """Ratings as input: (user, item, rating) triples from files, DataFrames or arrays."""
 
 import os
+import re
 
 import numpy as np
 import scipy.sparse as sp
+
+from ...arrays.engines import check_sparse
+from ...core.readers import as_ids, text_rows
 
 __all__ = ["read_ratings", "ratings_arrays", "check_ratings"]
 
@@ -24,6 +28,7 @@ def ratings_arrays(ratings, caller):
     """(users, items, values) from a DataFrame, a tuple of arrays, an (n, >=3) array or
     a sparse users × items matrix; ids as integer, float or string arrays."""
     if sp.issparse(ratings):
+        check_sparse(ratings, caller, "ratings")  # before scipy's conversion reads it
         R = sp.coo_matrix(ratings)
         users, items, values = R.row.astype(np.int64), R.col.astype(np.int64), R.data
     elif hasattr(ratings, "columns") and hasattr(ratings, "iloc"):  # a pandas DataFrame
@@ -81,49 +86,45 @@ def _is_number(v):
 
 
 def read_ratings(path, sep=None):
-    """Read a ratings file: one ``user item rating [...]`` per line.
+    """Read a ratings file: one ``user item rating [...]`` record per line.
 
     Parameters
     ----------
     path : str or os.PathLike
-        .tsv/.txt (tab or whitespace separated) or .csv. A first line whose rating
-        field is not a number is taken as a header.
+        Text in UTF-8 (a byte order mark is dropped). '.csv' is comma separated and
+        '.tsv' tab separated, both read by a real CSV reader (quoted fields may hold the
+        separator); other files (MovieLens' u.data, .txt) split on whitespace. The first
+        line is a header when its rating field is a name (letters, digits, '_', '-'
+        and spaces, not starting with a digit, such as 'rating'); any other line whose
+        rating is not a number is an error, never skipped.
     sep : str, optional
-        Field separator (default: ',' for .csv, whitespace otherwise).
+        Field separator (default: ',' for .csv, a tab for .tsv, else whitespace); one
+        character is read as CSV, a longer one (such as '::') splits exactly.
 
     Returns
     -------
     users, items, ratings : ndarray
-        Ids as integers when every id is one, else as strings.
+        Ids as int64 when every id is an integer written plainly (no leading zeros,
+        within int64), else as the strings written: '007' and '7' are two users.
     """
     path = os.fspath(path)
     if sep is None:
-        sep = "," if path.lower().endswith(".csv") else None
+        sep = {".csv": ",", ".tsv": "\t"}.get(os.path.splitext(path)[1].lower())
     users, items, values = [], [], []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            parts = line.strip().split(sep)
-            if not line.strip():
-                continue
-            if len(parts) < 3:
-                raise ValueError(
-                    f"{path}:{n}: expected 'user item rating' fields, got {line.strip()!r}."
-                )
-            if not _is_number(parts[2]):
-                if n == 1:
-                    continue  # a header
-                raise ValueError(f"{path}:{n}: rating {parts[2]!r} is not a number.")
-            users.append(parts[0].strip())
-            items.append(parts[1].strip())
-            values.append(float(parts[2]))
+    for n, fields in text_rows(path, sep):
+        if len(fields) < 3:
+            raise ValueError(f"{path}:{n}: expected 'user item rating' fields, got {fields}.")
+        if not _is_number(fields[2]):
+            if not values and not users and _HEADER.match(fields[2]):
+                continue  # a header
+            raise ValueError(f"{path}:{n}: rating {fields[2]!r} is not a number.")
+        users.append(fields[0])
+        items.append(fields[1])
+        values.append(float(fields[2]))
     if not values:
         raise ValueError(f"{path}: no ratings found.")
-
-    def as_ids(a):
-        a = np.array(a)
-        try:
-            return a.astype(np.int64)
-        except ValueError:
-            return a
-
     return as_ids(users), as_ids(items), np.array(values)
+
+
+# a column name: letters first, then letters, digits, '_', '-' or spaces
+_HEADER = re.compile(r"[^\W\d][\w\- ]*\Z")

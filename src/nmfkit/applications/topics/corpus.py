@@ -1,26 +1,40 @@
 """Reading a corpus of documents: .txt, .jsonl (.gz) and .tsv/.csv files."""
 
+import codecs
 import csv
 import gzip
 import io
 import json
 import os
+import zlib
 
 __all__ = ["read_corpus"]
 
 
 def _lines(path, encoding):
-    """Decoded lines of a file, one at a time, with a line number in decoding errors."""
+    """Decoded lines of a file, one at a time, with a line number in decoding errors
+    and in a damaged or truncated .gz."""
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        for n, raw in enumerate(f, 1):
-            try:
-                yield n, raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise ValueError(
-                    f"{path}:{n}: not valid {encoding} ({exc.reason} at byte {exc.start}); "
-                    "pass the file's encoding, for example --encoding latin-1."
-                ) from None
+    n = 0
+    try:
+        with opener(path, "rb") as f:
+            for n, raw in enumerate(f, 1):
+                try:
+                    yield n, raw.decode(encoding)
+                except UnicodeDecodeError as exc:
+                    raise ValueError(
+                        f"{path}:{n}: not valid {encoding} ({exc.reason} at byte "
+                        f"{exc.start}); pass the file's encoding, for example --encoding "
+                        "latin-1."
+                    ) from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(
+            f"{path}: the compressed file is damaged or truncated after line {n} ({exc})."
+        ) from None
+
+
+# The largest CSV field (one document) read: far above the csv module's 128 KiB default
+_FIELD_LIMIT = 2**30
 
 
 def read_corpus(path, text_field="text", encoding="utf-8"):
@@ -42,6 +56,12 @@ def read_corpus(path, text_field="text", encoding="utf-8"):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"corpus file not found: {path}")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(
+            f"unknown encoding {encoding!r}; use a Python codec name such as utf-8 or latin-1."
+        ) from None
     name = path[:-3] if path.endswith(".gz") else path
     ext = os.path.splitext(name)[1].lower()
     if ext == ".txt":
@@ -55,6 +75,8 @@ def read_corpus(path, text_field="text", encoding="utf-8"):
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{n}: not JSON ({exc.msg}).") from None
+            except RecursionError:
+                raise ValueError(f"{path}:{n}: JSON nested too deeply to read.") from None
             if not isinstance(record, dict) or text_field not in record:
                 raise ValueError(
                     f"{path}:{n}: no {text_field!r} field; name the text field with --text-field."
@@ -63,8 +85,17 @@ def read_corpus(path, text_field="text", encoding="utf-8"):
         return docs
     if ext in (".tsv", ".csv"):
         text = "".join(line for _, line in _lines(path, encoding))
-        reader = csv.reader(io.StringIO(text), delimiter="\t" if ext == ".tsv" else ",")
-        header = next(reader, None)
+        if text.startswith("\ufeff"):  # a byte order mark
+            text = text[1:]
+        limit = csv.field_size_limit(_FIELD_LIMIT)
+        try:
+            reader = csv.reader(io.StringIO(text), delimiter="\t" if ext == ".tsv" else ",")
+            rows = list(reader)
+        except csv.Error as exc:
+            raise ValueError(f"{path}:{reader.line_num}: {exc}") from None
+        finally:
+            csv.field_size_limit(limit)
+        header, reader = (rows[0], rows[1:]) if rows else (None, [])
         if header is None:
             return []
         if text_field not in header:

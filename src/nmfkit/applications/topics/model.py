@@ -24,15 +24,18 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ...arrays.engines import sparse_problem
 from ...core.init import INITS
-from ...core.io import Saveable
+from ...core.io import Saveable, expect_shape
 from ...core.validation import (
     BOOLEAN,
     CALLABLE,
+    COUNT,
     NONE,
     RANDOM_STATE,
     Instance,
     Interval,
+    ListOf,
     Options,
     validate_params,
 )
@@ -53,6 +56,21 @@ def _shares(W, H):
     mass = np.asarray(W) * np.asarray(H).sum(axis=1)[None, :]
     total = mass.sum(axis=1, keepdims=True)
     return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
+
+
+class _NgramRange:
+    """(min_n, max_n): two ints with 1 <= min_n <= max_n."""
+
+    def is_satisfied_by(self, value):
+        return (
+            isinstance(value, (list, tuple))
+            and len(value) == 2
+            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
+            and 1 <= value[0] <= value[1]
+        )
+
+    def __str__(self):
+        return "a tuple (min_n, max_n) of ints with 1 <= min_n <= max_n"
 
 
 class TopicModel(BaseEstimator, Saveable):
@@ -111,22 +129,22 @@ class TopicModel(BaseEstimator, Saveable):
     2
     """
 
-    _saved_arrays = (
-        "components_",
-        "vocabulary_",
-        "idf_",
-        "doc_topic_",
-        "topic_labels_",
-        "_X_indptr",
-        "_X_indices",
-    )
-    _saved_attributes = ("_X_shape",)
+    _saved_arrays = {
+        "components_": "float",
+        "vocabulary_": "text",
+        "idf_": "float",
+        "doc_topic_": "float",
+        "topic_labels_": "int",
+        "_X_indptr": "int",
+        "_X_indices": "int",
+    }
+    _saved_attributes = {"_X_shape": [ListOf(COUNT, length=2)]}
     _parameter_constraints = {
         "n_topics": [Interval(numbers.Integral, 1, None, "left")],
         "loss": [Options(list(_LOSSES))],
         "vectorizer": [Options(["tfidf", "count"])],
         "stop_words": [Options(["english"]), Instance((list, tuple), "a list of str"), NONE],
-        "ngram_range": [Instance((list, tuple), "a tuple (min_n, max_n)")],
+        "ngram_range": [_NgramRange()],
         "min_df": [Interval(numbers.Real, 0, None, "left")],
         "max_df": [Interval(numbers.Real, 0, None, "right")],
         "max_features": [Interval(numbers.Integral, 1, None, "left"), NONE],
@@ -199,10 +217,39 @@ class TopicModel(BaseEstimator, Saveable):
             dtype=np.float64,
         )
 
+    def _loaded(self):
+        """Check that the saved arrays fit together (see ``Saveable``)."""
+        k, n_words = self.n_topics, len(self.vocabulary_)
+        expect_shape("components_", self.components_, (k, n_words))
+        expect_shape("vocabulary_", self.vocabulary_, (n_words,))
+        if getattr(self, "idf_", None) is not None:
+            expect_shape("idf_", self.idf_, (n_words,))
+        elif self.vectorizer == "tfidf":
+            raise ValueError("a tf-idf model without idf_")
+        n_docs = self._X_shape[0]
+        expect_shape("doc_topic_", self.doc_topic_, (n_docs, k))
+        expect_shape("topic_labels_", self.topic_labels_, (n_docs,))
+        if n_docs and not (-1 <= self.topic_labels_.min() and self.topic_labels_.max() < k):
+            raise ValueError("topic_labels_ holds labels outside [-1, n_topics)")
+        sizes = {len(w.split()) for w in self.vocabulary_}
+        low, high = self.ngram_range
+        if sizes and not low <= min(sizes) <= max(sizes) <= high:
+            raise ValueError(f"vocabulary_ holds n-grams outside ngram_range {self.ngram_range}")
+        if self._X_shape[1] != n_words:
+            raise ValueError(f"_X_shape {self._X_shape} does not match {n_words} words")
+        problem = sparse_problem(self._presence())
+        if problem is not None:
+            raise ValueError(f"the document-term structure is malformed: {problem}")
+
     def _vectorizer(self):
         """The fitted vectorizer (rebuilt from ``vocabulary_`` and ``idf_`` after load)."""
         if getattr(self, "vectorizer_", None) is None:
             vec = self._make_vectorizer()
+            # no n-gram longer than the longest word of the vocabulary can match: a
+            # loaded file's ngram_range cannot make transform build more than that
+            longest = max((len(w.split()) for w in self.vocabulary_), default=1)
+            low, high = self.ngram_range
+            vec.ngram_range = (low, max(low, min(high, longest)))
             vec.vocabulary_ = {w: i for i, w in enumerate(self.vocabulary_)}
             if self.vectorizer == "tfidf":
                 vec.idf_ = self.idf_
@@ -356,8 +403,9 @@ class TopicModel(BaseEstimator, Saveable):
         """The training corpus's document-term structure (values 1)."""
         indices = self._X_indices
         return sp.csr_matrix(
-            (np.ones(len(indices)), indices, self._X_indptr), shape=tuple(self._X_shape)
-        )
+            (np.ones(len(indices)), indices, self._X_indptr), shape=tuple(self._X_shape),
+            copy=False,
+        )  # fmt: skip
 
     def similar_documents(self, doc, n=10):
         """The training documents whose topic shares are closest to ``doc``'s.
