@@ -1,26 +1,59 @@
 """nmfkit: fast, scikit-learn-compatible non-negative matrix factorization.
 
 >>> from nmfkit import NMF
+
+The names below load on first use (PEP 562): ``import nmfkit`` itself imports nothing
+heavy, so the command line starts at once and answers Ctrl-C during its imports in one
+line, and ``from nmfkit import NMF`` loads only what NMF needs.
 """
 
+import importlib as _importlib
+import importlib.abc as _abc
+import importlib.util as _util
 import sys as _sys
 
 from ._version import __version__
-from .applications.consensus import ConsensusNMF
-from .applications.rank import RankSurvey, select_rank
-from .applications.recommender.evaluation import cross_validate_ratings, rating_metrics
-from .applications.recommender.model import Recommender
-from .applications.recommender.ratings import read_ratings
-from .applications.topics.coherence import topic_coherence
-from .applications.topics.model import TopicModel
-from .core.io import load
-from .estimators.api import non_negative_factorization
-from .estimators.checkpoint import Checkpoint
-from .estimators.minibatch import MiniBatchNMF
-from .estimators.nmf import NMF
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "NMF": "nmfkit.estimators.nmf",
+    "MiniBatchNMF": "nmfkit.estimators.minibatch",
+    "Recommender": "nmfkit.applications.recommender.model",
+    "TopicModel": "nmfkit.applications.topics.model",
+    "ConsensusNMF": "nmfkit.applications.consensus",
+    "select_rank": "nmfkit.applications.rank",
+    "RankSurvey": "nmfkit.applications.rank",
+    "topic_coherence": "nmfkit.applications.topics.coherence",
+    "non_negative_factorization": "nmfkit.estimators.api",
+    "read_ratings": "nmfkit.applications.recommender.ratings",
+    "rating_metrics": "nmfkit.applications.recommender.evaluation",
+    "cross_validate_ratings": "nmfkit.applications.recommender.evaluation",
+    "load": "nmfkit.core.io",
+    "Checkpoint": "nmfkit.estimators.checkpoint",
+}
+# the optional layers, as modules: nmfkit.plot needs matplotlib
+_MODULES = ("plot", "images", "metrics", "datasets")
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(_importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # the next access is a plain attribute
+        return value
+    if name in _MODULES:
+        return _importlib.import_module(f"nmfkit.{name}")
+    raise AttributeError(f"module 'nmfkit' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_EXPORTS, *_MODULES})
+
 
 # Pickles (joblib.dump, pickle.dump) made before the layered package name their classes
-# by the private modules of the time: those names stay importable
+# by the private modules of the time: importing one of those names gives a module that
+# forwards every attribute to the module the classes live in now
 _MOVED = {
     "nmfkit._estimator": "nmfkit.estimators.nmf",
     "nmfkit._minibatch": "nmfkit.estimators.minibatch",
@@ -30,33 +63,21 @@ _MOVED = {
     "nmfkit._consensus": "nmfkit.applications.consensus",
     "nmfkit._rank": "nmfkit.applications.rank",
 }
-for _old, _new in _MOVED.items():
-    _sys.modules.setdefault(_old, _sys.modules[_new])
-del _old, _new
-
-__all__ = [
-    "NMF",
-    "MiniBatchNMF",
-    "Recommender",
-    "TopicModel",
-    "ConsensusNMF",
-    "select_rank",
-    "RankSurvey",
-    "topic_coherence",
-    "non_negative_factorization",
-    "read_ratings",
-    "rating_metrics",
-    "cross_validate_ratings",
-    "load",
-    "Checkpoint",
-    "__version__",
-]
 
 
-def __getattr__(name):
-    # the optional layers load on first use: nmfkit.plot needs matplotlib
-    if name in ("plot", "images", "metrics", "datasets"):
-        import importlib
+class _Moved(_abc.MetaPathFinder, _abc.Loader):
+    """Finds the old module names of ``_MOVED`` and makes each a forwarding module."""
 
-        return importlib.import_module(f"nmfkit.{name}")
-    raise AttributeError(f"module 'nmfkit' has no attribute {name!r}")
+    def find_spec(self, fullname, path=None, target=None):
+        return _util.spec_from_loader(fullname, self) if fullname in _MOVED else None
+
+    def create_module(self, spec):
+        return None  # a plain new module
+
+    def exec_module(self, module):
+        target = _importlib.import_module(_MOVED[module.__name__])
+        module.__getattr__ = lambda name: getattr(target, name)
+
+
+if not any(isinstance(finder, _Moved) for finder in _sys.meta_path):
+    _sys.meta_path.append(_Moved())

@@ -1,12 +1,19 @@
-"""What the sub-commands share: the one-line user error, output checks, progress bars."""
+"""What the sub-commands share: the one-line user error, output checks and atomic
+writes, progress bars."""
 
 import os
 import sys
 import time
 
+from ..core.files import write_atomic
+
 __all__ = [
     "CLIError",
     "writable",
+    "check_paths",
+    "save_array",
+    "save_figure",
+    "save_text",
     "parse_loss",
     "add_iterations_and_seed",
     "draw",
@@ -30,6 +37,54 @@ def writable(path, what="output"):
         raise CLIError(f"cannot write the {what} {path}: it is a folder; name a file")
     if not os.access(folder, os.W_OK):
         raise CLIError(f"cannot write the {what} {path}: no permission to write in {folder}")
+
+
+def check_paths(inputs, outputs):
+    """Raise CLIError now, before any work, for an output that cannot be written, that
+    is one of the inputs (writing it would replace the data), or that another output
+    also names.
+
+    Parameters
+    ----------
+    inputs : sequence of str or None
+        The files the command reads.
+    outputs : sequence of (str or None, str)
+        Each output path (None: not asked for) and what it is, for messages.
+    """
+    seen = {}
+    for path, what in outputs:
+        if path is None or path == "":
+            continue
+        writable(path, what)
+        for source in inputs:
+            if source and os.path.exists(path) and os.path.exists(source):
+                if os.path.samefile(path, source):
+                    raise CLIError(
+                        f"the {what} {path} is the input {source}: writing it would replace "
+                        "the input; choose another name"
+                    )
+        key = os.path.realpath(path)
+        if key in seen:
+            raise CLIError(f"the {what} and the {seen[key]} are the same file {path}")
+        seen[key] = what
+
+
+def save_array(path, array):
+    """np.save to exactly ``path`` (no '.npy' added), atomically."""
+    import numpy as np
+
+    write_atomic(path, lambda f: np.save(f, array))
+
+
+def save_figure(fig, path, dpi=100):
+    """A matplotlib figure to ``path`` atomically, in the format its suffix names."""
+    fmt = os.path.splitext(path)[1][1:].lower() or "png"
+    write_atomic(path, lambda f: fig.savefig(f, format=fmt, dpi=dpi, bbox_inches="tight"))
+
+
+def save_text(path, text):
+    """UTF-8 text to ``path`` atomically."""
+    write_atomic(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def parse_loss(name):

@@ -4,7 +4,7 @@ import time
 
 from ..applications.consensus import ConsensusNMF
 from ..core.io import read_matrix
-from ._common import add_iterations_and_seed, writable
+from ._common import add_iterations_and_seed, check_paths
 
 
 def add_parser(sub):
@@ -23,7 +23,7 @@ def add_parser(sub):
 
 def run(args):
     """``nmfkit consensus``: a consensus factorization from many random starts."""
-    writable(args.output, "model")
+    check_paths([args.input], [(args.output, "model")])
 
     X = read_matrix(args.input)
     start = time.perf_counter()

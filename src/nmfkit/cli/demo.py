@@ -7,7 +7,7 @@ import numpy as np
 
 from ..applications.datasets import make_swimmer, match_parts
 from ..estimators.nmf import NMF
-from ._common import CLIError
+from ._common import CLIError, check_paths, save_figure
 
 
 def add_parser(sub):
@@ -28,6 +28,7 @@ def add_parser(sub):
 def run(args):
     if args.restarts < 1:
         raise CLIError(f"--restarts must be at least 1, got {args.restarts}")
+    check_paths([], [(args.plot, "plot")])  # before the fit, not after it
     X, _ = make_swimmer()
     print(f"Swimmer (Donoho & Stodden 2003): {X.shape[0]} images of 32 x 32, built in code.")
     print("Each image is a torso plus 4 limbs in one of 4 positions: 17 parts in all.")
@@ -78,5 +79,5 @@ def _plot_parts(H, path):
             ax.imshow(H[i].reshape(32, 32), cmap="gray_r")
             ax.set_title(str(i), fontsize=8)
     fig.suptitle("NMF parts of the Swimmer images")
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    save_figure(fig, path)
     plt.close(fig)

@@ -11,15 +11,16 @@ import numpy as np
 
 from ..arrays.engines import ENGINES
 from ..arrays.ops import to_host
+from ..core.files import check_npy
 from ..core.init import INITS
-from ..core.io import read_matrix
 from ..core.loop import LoopControl
 from ..core.losses import LOSS_NAMES
+from ..core.readers import read_matrix
 from ..core.solvers import solver_names
 from ..estimators.checkpoint import Checkpoint, parse_duration
 from ..estimators.minibatch import MiniBatchNMF
 from ..estimators.nmf import NMF
-from ._common import CLIError, parse_loss, writable
+from ._common import CLIError, check_paths, parse_loss, save_array
 
 
 def add_parser(sub):
@@ -109,8 +110,7 @@ def add_parser(sub):
 
 
 def run(args):
-    writable(args.output, "model")
-    writable(args.W, "W file")
+    check_paths([args.input], [(args.output, "model"), (args.W, "W file")])
     common = dict(
         n_components=args.n_components,
         init=args.init,
@@ -133,7 +133,11 @@ def run(args):
             raise CLIError("--batch-size needs every entry known: drop --observed")
         # a .npy file is read a batch at a time (memory-mapped), never whole
         streamed = str(args.input).endswith(".npy")
-        X = np.load(args.input, mmap_mode="r") if streamed else read_matrix(args.input)
+        if streamed:
+            check_npy(args.input, in_memory=False)  # the header against the file's size
+            X = np.load(args.input, mmap_mode="r", allow_pickle=False)
+        else:
+            X = read_matrix(args.input)
         model = MiniBatchNMF(batch_size=args.batch_size, **common)
     else:
         X = read_matrix(args.input)
@@ -153,13 +157,14 @@ def run(args):
             control = LoopControl()
         fit_args["checkpoint"] = control
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught, _stop_on_sigint(control):
+    received = []
+    with warnings.catch_warnings(record=True) as caught, _stop_on_signals(control, received):
         warnings.simplefilter("always")
         W = model.fit_transform(X, **fit_args)
     elapsed = time.perf_counter() - start
     model.save(args.output)
     if args.W:
-        np.save(args.W, to_host(W))  # a Dask or torch W comes to the host first
+        save_array(args.W, to_host(W))  # a Dask or torch W comes to the host first
     print(f"data        {X.shape[0]} x {X.shape[1]} ({'sparse' if hasattr(X, 'nnz') else 'dense'})")
     how = f"batch size {args.batch_size}" if args.batch_size else f"solver={args.solver}"
     print(f"model       k={model.n_components_}, loss={args.loss}, {how}")
@@ -176,29 +181,45 @@ def run(args):
         print(f"warning: {w.message}", file=sys.stderr)
     if getattr(model, "stop_reason_", None) == "interrupted":
         again = f"; continue with --checkpoint {args.checkpoint} --resume" * bool(args.checkpoint)
+        signum = received[0] if received else signal.SIGINT
+        how = "interrupted" if signum == signal.SIGINT else signal.Signals(signum).name
         print(
-            f"warning: interrupted after iteration {model.n_iter_}: the factors reached so far "
+            f"warning: {how} after iteration {model.n_iter_}: the factors reached so far "
             f"are saved in {args.output}{again}",
             file=sys.stderr,
         )
-        return 130
+        return 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
     return 0
 
 
+# Ctrl-C, and what `timeout`, Docker and systemd send to end a process, or a closed
+# terminal: each asks a running fit to stop after the current iteration and save
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
 @contextlib.contextmanager
-def _stop_on_sigint(control):
-    """Ctrl-C asks the fit to stop after the current iteration; a second one aborts."""
+def _stop_on_signals(control, received):
+    """SIGINT, SIGTERM or SIGHUP ask the fit to stop after the current iteration (the
+    signal is appended to ``received``); a second one of the same kind acts as it
+    would have without nmfkit (Ctrl-C aborts, SIGTERM ends the process)."""
     if control is None or threading.current_thread() is not threading.main_thread():
         yield
         return
+    previous = {}
 
     def handler(signum, frame):
         control.stop_requested = True
-        signal.signal(signal.SIGINT, previous)
-        print("\nstopping after the current iteration (Ctrl-C again to abort)", file=sys.stderr)
+        received.append(signum)
+        signal.signal(signum, previous[signum])
+        again = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        print(f"\nstopping after the current iteration ({again} again to abort)", file=sys.stderr)
 
-    previous = signal.signal(signal.SIGINT, handler)
+    for signum in _STOP_SIGNALS:
+        previous[signum] = signal.signal(signum, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)

@@ -5,7 +5,7 @@ import time
 from ..applications.images import fit_images, normalize_contrast, read_images
 from ..applications.metrics import hoyer_sparseness
 from ..core.solvers import solver_names
-from ._common import CLIError, add_iterations_and_seed, writable
+from ._common import CLIError, add_iterations_and_seed, check_paths, save_figure
 
 
 def add_parser(sub):
@@ -32,8 +32,7 @@ def add_parser(sub):
 
 def run(args):
     """``nmfkit images``: the parts (basis images) of an image stack, drawn to a PNG."""
-    writable(args.out, "image")
-    writable(args.output, "model")
+    check_paths([args.input], [(args.out, "image"), (args.output, "model")])
 
     images = read_images(args.input)
     if args.normalize:
@@ -66,7 +65,7 @@ def run(args):
         fig, _ = components_as_images(
             basis.reshape(len(basis), -1), basis.shape[1:], title="NMF parts"
         )
-        fig.savefig(args.out, dpi=100, bbox_inches="tight")
+        save_figure(fig, args.out)
         print(f"parts image {args.out}")
     except ImportError:
         raise CLIError("drawing the parts needs matplotlib: pip install 'nmfkit[plot]'") from None

@@ -32,6 +32,23 @@ def build_parser():
     return p
 
 
+# What a run may raise for a bad file, a bad value or a full machine: one line, exit 2.
+# (LookupError: an unknown encoding; ArithmeticError: an overflow; RecursionError: a
+# deeply nested JSON file.) Anything else is a bug and shows its traceback.
+_USER_ERRORS = (
+    CLIError,
+    ValueError,
+    TypeError,
+    OSError,
+    LookupError,
+    ImportError,
+    EOFError,
+    ArithmeticError,
+    RecursionError,
+    MemoryError,
+)
+
+
 def main(argv=None):
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
@@ -42,8 +59,34 @@ def main(argv=None):
             raise
         print(f"nmfkit {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (CLIError, ValueError, TypeError, OSError, KeyError, ImportError) as exc:
+    except BrokenPipeError:
+        # the reader went away (`nmfkit info | head -1`): stop quietly, as cat does
+        _silence_stdout()
+        return 141
+    except _USER_ERRORS as exc:
         if args.debug:
             raise
-        print(f"nmfkit {args.command}: error: {exc}", file=sys.stderr)
+        print(f"nmfkit {args.command}: error: {_describe(exc)}", file=sys.stderr)
         return 2
+
+
+def _describe(exc):
+    """An exception as one line of text."""
+    if isinstance(exc, MemoryError):
+        return f"out of memory ({exc or 'an allocation failed'}); use a smaller input or a "\
+            "machine with more memory"  # fmt: skip
+    if isinstance(exc, KeyError):  # str(KeyError) is the key alone, in quotes
+        return f"missing {exc}"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null, so that the exit flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -4,7 +4,7 @@ import time
 
 from ..applications.rank import select_rank
 from ..core.io import read_matrix
-from ._common import CLIError, add_iterations_and_seed, bar, writable
+from ._common import CLIError, add_iterations_and_seed, bar, check_paths, save_figure
 
 
 def add_parser(sub):
@@ -40,7 +40,7 @@ def _ranks(text):
 
 def run(args):
     """``nmfkit rank``: the rank criteria as a table, and optionally a plot."""
-    writable(args.plot, "plot")
+    check_paths([args.input], [(args.plot, "plot")])
     X = read_matrix(args.input)
     criteria = tuple(args.criteria.split(","))
     if hasattr(X, "nnz") and "heldout" in criteria:
@@ -67,6 +67,6 @@ def run(args):
 
         matplotlib.use("Agg")
         fig, _ = survey.plot()
-        fig.savefig(args.plot, dpi=90, bbox_inches="tight")
+        save_figure(fig, args.plot, dpi=90)
         print(f"plot        {args.plot}")
     return 0

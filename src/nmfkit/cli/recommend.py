@@ -52,6 +52,8 @@ def run(args):
         raise CLIError("give --user ID to recommend for, or --evaluate to cross-validate")
     if not os.path.isfile(args.ratings):
         raise CLIError(f"ratings file not found: {args.ratings}")
+    if args.n < 1:
+        raise CLIError(f"-n must be at least 1, got {args.n}")
     users, items, values = read_ratings(args.ratings, sep=args.sep)
     params = dict(
         n_components=args.n_components, reg=args.reg, reg_bias=args.reg_bias, max_iter=args.max_iter

@@ -9,7 +9,7 @@ import numpy as np
 from ..applications.topics.corpus import read_corpus
 from ..applications.topics.model import TopicModel
 from ..applications.topics.report import topic_report
-from ._common import CLIError, add_iterations_and_seed, fit_progress, writable
+from ._common import CLIError, add_iterations_and_seed, check_paths, fit_progress, save_text
 
 
 def add_parser(sub):
@@ -56,8 +56,7 @@ def add_parser(sub):
 
 def run(args):
     """``nmfkit topics``: fit, print the topics, and the similar documents or a report."""
-    writable(args.report, "report")
-    writable(args.output, "model")
+    check_paths([args.corpus], [(args.report, "report"), (args.output, "model")])
     docs = read_corpus(args.corpus, text_field=args.text_field, encoding=args.encoding)
     model = TopicModel(
         args.n_topics,
@@ -95,8 +94,7 @@ def run(args):
         page = topic_report(
             model, docs, n_words=args.n_words, title=f"Topics of {os.path.basename(args.corpus)}"
         )
-        with open(args.report, "w", encoding="utf-8") as f:
-            f.write(page)
+        save_text(args.report, page)
         print(f"report      {args.report}")
     if args.output:
         model.set_params(callback=None)

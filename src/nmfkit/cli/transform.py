@@ -1,10 +1,8 @@
 """``nmfkit transform``: W for new data with a saved model."""
 
-import numpy as np
-
 from ..arrays.ops import to_host
 from ..core.io import load, read_matrix
-from ._common import writable
+from ._common import CLIError, check_paths, save_array
 
 
 def add_parser(sub):
@@ -17,11 +15,16 @@ def add_parser(sub):
 
 
 def run(args):
-    writable(args.output, "W file")
+    check_paths([args.model, args.input], [(args.output, "W file")])
     model = load(args.model)
+    if not callable(getattr(model, "transform", None)):
+        raise CLIError(
+            f"{args.model} holds a {type(model).__name__}, which has no transform; give a "
+            "model written by 'nmfkit fit' (or 'nmfkit recommend' for a Recommender)"
+        )
     X = read_matrix(args.input)
     W = model.transform(X)
     W = to_host(W)  # a model fitted on Dask transforms to a Dask array
-    np.save(args.output, W)
+    save_array(args.output, W)
     print(f"W {W.shape[0]} x {W.shape[1]} written to {args.output}")
     return 0
