@@ -131,9 +131,9 @@ def test_npz_with_named_array(tmp_path, data):
     "content, name, message",
     [
         (None, "missing.npy", "input file not found"),
-        (b"a,b\n1,2\n3,x\n", "bad.csv", "could not read"),
-        (b"\x93NUMPY garbage", "bad.npy", "could not read"),
-        (b"not a zip", "bad.npz", "could not read"),
+        (b"a,b\n1,2\n3,x\n", "bad.csv", "bad.csv:3: 'x' is not a number"),
+        (b"\x93NUMPY garbage", "bad.npy", "bad.npy is not a readable .npy array"),
+        (b"not a zip", "bad.npz", "bad.npz is not a readable .npz (zip) file"),
         (b"1,2\n", "X.xlsx", "unsupported input format '.xlsx'"),
         (b"-1,2\n3,4\n", "neg.csv", "Negative values in data"),
         (b"1,inf\n3,4\n", "inf.csv", "X contains 1 inf entries"),

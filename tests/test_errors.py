@@ -72,7 +72,7 @@ def test_bad_X(X, match):
         (
             dict(l1_ratio=1.5),
             r"The 'l1_ratio' parameter of NMF must be a float in the range "
-            r"\[0\.0, 1\]",
+            r"\[0\.0, 1\.0\]\. Got 1\.5 instead",
         ),
         (dict(random_state="seed"), r"The 'random_state' parameter of NMF"),
         (dict(engine="cuda"), r"The 'engine' parameter of NMF must be a str among"),

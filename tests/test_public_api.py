@@ -9,7 +9,7 @@ import argparse
 import pytest
 
 import nmfkit
-from nmfkit.cli.main import build_parser
+from nmfkit.cli.app import build_parser
 
 PUBLIC = {
     "NMF", "MiniBatchNMF", "Recommender", "TopicModel", "ConsensusNMF", "select_rank",

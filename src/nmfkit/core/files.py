@@ -120,6 +120,11 @@ def check_memory(nbytes, what):
 
 def _header(f, label):
     """(shape, dtype, nbytes of the data) from the header of the .npy open at ``f``."""
+    start = f.tell()
+    if f.read(4) == b"PK\x03\x04":
+        raise ValueError(f"{label} is a zip archive (an .npz), not one bare array, an .npy; "
+                         "name it .npz")  # fmt: skip
+    f.seek(start)
     try:
         version = npy_format.read_magic(f)
         read = npy_format.read_array_header_2_0 if version >= (2, 0) else (

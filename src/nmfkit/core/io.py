@@ -246,7 +246,7 @@ def load(path):
         setattr(model, name, value)
     try:
         model._loaded()
-    except (TypeError, ValueError, IndexError, KeyError) as exc:
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
         raise ValueError(f"nmfkit.load: {path!r} is not a valid {cls.__name__} ({exc}); "
                          f"{fix}") from None  # fmt: skip
     return model

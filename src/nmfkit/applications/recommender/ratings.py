@@ -95,8 +95,9 @@ def read_ratings(path, sep=None):
         '.tsv' tab separated, both read by a real CSV reader (quoted fields may hold the
         separator); other files (MovieLens' u.data, .txt) split on whitespace. The first
         line is a header when its rating field is a name (letters, digits, '_', '-'
-        and spaces, not starting with a digit, such as 'rating'); any other line whose
-        rating is not a number is an error, never skipped.
+        and spaces, not starting with a digit, such as 'rating') and neither its user
+        nor its item field is a number; any other line whose rating is not a number is
+        an error, never skipped.
     sep : str, optional
         Field separator (default: ',' for .csv, a tab for .tsv, else whitespace); one
         character is read as CSV, a longer one (such as '::') splits exactly.
@@ -115,7 +116,8 @@ def read_ratings(path, sep=None):
         if len(fields) < 3:
             raise ValueError(f"{path}:{n}: expected 'user item rating' fields, got {fields}.")
         if not _is_number(fields[2]):
-            if not values and not users and _HEADER.match(fields[2]):
+            names = not any(_is_number(f) for f in fields[:2])
+            if not values and names and _HEADER.match(fields[2]):
                 continue  # a header
             raise ValueError(f"{path}:{n}: rating {fields[2]!r} is not a number.")
         users.append(fields[0])

@@ -43,6 +43,26 @@ def _aligned(a):
     return a.copy() if isinstance(a, np.ndarray) and not a.flags.aligned else a
 
 
+def _persisted(*arrays):
+    """``arrays`` persisted, and done before the next graph is submitted.
+
+    On a distributed cluster ``persist`` returns at once. A graph submitted while a
+    persisted one still runs shares X's chunk keys with it, and the scheduler then
+    keeps every chunk either graph has made until both have read it: X piled up in the
+    workers' memory (measured: 400 MB of 10 MB chunks held at the peak of a 2-iteration
+    fit, 80 % of a 600 MB worker). Waiting keeps one pass over X in flight at a time.
+    """
+    arrays = dask.persist(*arrays)
+    try:
+        from distributed import default_client, wait
+
+        default_client()
+    except (ImportError, ValueError):  # no distributed, or no client: persist was synchronous
+        return arrays
+    wait([a for a in arrays if _is_dask(a)])
+    return arrays
+
+
 def _call(fn):
     """``fn`` on aligned arguments (see ``_aligned``)."""
 
@@ -173,9 +193,9 @@ class DaskEngine(Engine):
         f = dask.delayed(fn, pure=True)
         parts = dask.persist(*[dask.delayed(_apply)(f, *bs) for bs in zip(*blocks)])
         k = A.shape[1]
-        out = da.concatenate(
+        (out,) = _persisted(da.concatenate(
             [da.from_delayed(p[0], shape=(n, k), dtype=A.dtype) for p, n in zip(parts, A.chunks[0])]
-        ).persist()
+        ))  # fmt: skip
         values = dask.compute(*[p[1] for p in parts])
         return out, float(sum(values))
 
@@ -193,7 +213,7 @@ class DaskEngine(Engine):
 
     @staticmethod
     def persist(*arrays):
-        return tuple(a.persist() if _is_dask(a) else a for a in arrays)
+        return _persisted(*arrays)
 
     @staticmethod
     def local(A):
@@ -243,7 +263,7 @@ class DaskEngine(Engine):
             da.from_delayed(product(b, Hd), shape=(n, k), dtype=dtype)
             for b, n in zip(X.to_delayed().ravel(), X.chunks[0])
         ]
-        return da.concatenate(parts).persist()
+        return _persisted(da.concatenate(parts))[0]
 
     def WtX(self, W, X):
         return self.reduce_rows(NumpyEngine().WtX, W, X)
@@ -296,7 +316,7 @@ class DaskEngine(Engine):
         a = np.ascontiguousarray(to_host(a), dtype=dtype)
         if not rows:
             return a
-        return da.from_array(a, chunks=(self._row_chunks, a.shape[1])).persist()
+        return _persisted(da.from_array(a, chunks=(self._row_chunks, a.shape[1])))[0]
 
     @staticmethod
     def to_output(A):

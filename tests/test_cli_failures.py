@@ -1,0 +1,223 @@
+"""One-line errors for every command line failure (issue 17, part D).
+
+A table of damaged, hostile and unusual inputs drives every sub-command: a failure is
+exit code 2 and one line on stderr (``--debug`` shows the traceback), with no Python
+warning before it; an unusual input that is fine works (exit 0). A new sub-command must
+get rows here: ``test_every_sub_command_is_in_the_table`` fails until it has.
+"""
+
+import gzip
+import json
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+import scipy.io
+import scipy.sparse as sp
+
+from nmfkit import Recommender
+from nmfkit.cli import main
+from nmfkit.cli.app import COMMANDS
+from nmfkit.core.io import _digest
+
+RNG = np.random.default_rng(0)
+X = RNG.random((30, 10)) + 0.05
+
+
+def _resign(path, change):
+    """Change a model file's metadata and recompute its digest, as a forger would."""
+    with np.load(path, allow_pickle=False) as f:
+        contents = {name: f[name] for name in f.files}
+    meta = json.loads(str(contents.pop("__meta__")))
+    meta = change(meta)
+    if isinstance(meta, dict):
+        meta["sha256"] = _digest(contents, meta)
+    np.savez(path, __meta__=np.array(json.dumps(meta)), **contents)
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    np.save(d / "X.npy", X)
+    (d / "notzip.npz").write_bytes(b"this is not a zip file")
+    with open(d / "npz.npy", "wb") as f:
+        np.savez(f, X=X)  # an .npz under an .npy name
+    scipy.io.mmwrite(d / "dense.mtx", X)  # the 'array' (dense) Matrix Market format
+    (d / "bigint.mtx").write_text(
+        "%%MatrixMarket matrix coordinate integer general\n2 2 1\n1 1 99999999999999999999\n"
+    )
+    (d / "empty.csv").write_text("")
+    (d / "ratings.csv").write_text(
+        "".join(f"{u},{i},{r}\n" for u, i, r in [(1, 1, 5), (1, 2, 3), (2, 1, 4), (2, 3, 1)])
+    )
+    big = 10**20  # ids beyond int64 are ids all the same
+    (d / "bigids.csv").write_text(
+        "".join(f"{big + u},{i},{r}\n" for u, i, r in [(1, 1, 5), (1, 2, 3), (2, 1, 4), (2, 3, 2)])
+    )
+    words = ["cats purr", "dogs bark loudly", "cats and dogs play", "a cat sleeps all day"]
+    (d / "docs.txt").write_text("\n".join(words * 5) + "\n")
+    long_doc = " ".join(["cats purr dogs bark"] * 40000)  # 800 KB in one CSV field
+    (d / "long.csv").write_text("text\n" + "\n".join([long_doc] + words * 5) + "\n")
+    raw = gzip.compress("".join(json.dumps({"text": w}) + "\n" for w in words * 50).encode())
+    (d / "truncated.jsonl.gz").write_bytes(raw[: len(raw) // 2])
+    (d / "nested.jsonl").write_text('{"text": ' + "[" * 100000 + "]" * 100000 + "}\n")
+    assert main(["fit", str(d / "X.npy"), "-k", "2", "-o", str(d / "model.npz")]) == 0
+    Recommender(2, random_state=0).fit(([1, 1, 2], [1, 2, 1], [5.0, 3.0, 4.0])).save(
+        d / "recommender.npz"
+    )
+    for name, change in {
+        "no_components": lambda m: {**m, "attributes": {}},
+        "meta_list": lambda m: [1, 2, 3],
+        "version_true": lambda m: {**m, "format_version": True},
+        "no_attributes": lambda m: {k: v for k, v in m.items() if k != "attributes"},
+    }.items():
+        (d / f"{name}.npz").write_bytes((d / "model.npz").read_bytes())
+        _resign(d / f"{name}.npz", change)
+    # a checkpoint whose key (a string) was replaced by a number
+    assert main(["fit", str(d / "X.npy"), "-k", "2", "-o", str(d / "c.npz"),
+                 "--checkpoint", str(d / "ckpt"), "--checkpoint-every", "0s"]) == 0  # fmt: skip
+    path = d / "ckpt" / "checkpoint.npz"
+    with np.load(path, allow_pickle=False) as f:
+        contents = {name: f[name] for name in f.files}
+    meta = json.loads(str(contents.pop("__meta__")))
+    meta["key"] = 5
+    np.savez(path, __meta__=np.array(json.dumps(meta)), **contents)
+    return d
+
+
+# (id, arguments, message in the one line); every sub-command has rows
+FAILS = [
+    ("fit: .npz that is not a zip", "fit {d}/notzip.npz -k 2", "is not a zip"),
+    ("fit: .mtx integer beyond int64", "fit {d}/bigint.mtx -k 1", "out of range"),
+    ("fit: .npz named .npy, --batch-size", "fit {d}/npz.npy -k 2 --batch-size 5", "one bare array"),
+    ("fit: --device bogus", "fit {d}/X.npy -k 2 --device bogus", "device"),
+    ("fit: --device mps", "fit {d}/X.npy -k 2 --device mps", "mps"),
+    ("fit: --device meta", "fit {d}/X.npy -k 2 --device meta", "meta"),
+    ("fit: --device cuda without CUDA", "fit {d}/X.npy -k 2 --device cuda", "cuda"),
+    ("fit: empty CSV", "fit {d}/empty.csv -k 2", "no data rows"),
+    ("fit: checkpoint with a number for a string",
+     "fit {d}/X.npy -k 2 -o {d}/r.npz --checkpoint {d}/ckpt --resume", "checkpoint"),
+    ("transform: a Recommender model", "transform {d}/recommender.npz {d}/X.npy", "Recommender"),
+    ("transform: no components", "transform {d}/no_components.npz {d}/X.npy", "components_"),
+    ("transform: metadata not an object", "transform {d}/meta_list.npz {d}/X.npy", "JSON object"),
+    ("transform: format_version true", "transform {d}/version_true.npz {d}/X.npy",
+     "format version True"),
+    ("transform: no attributes", "transform {d}/no_attributes.npz {d}/X.npy", "no_attributes.npz"),
+    ("recommend: -n -1", "recommend {d}/ratings.csv --user 1 -n -1 -k 2", "-n"),
+    ("recommend: -n 0", "recommend {d}/ratings.csv --user 1 -n 0 -k 2", "-n"),
+    ("topics: --encoding bogus", "topics {d}/docs.txt -k 2 --encoding bogus", "bogus"),
+    ("topics: truncated .jsonl.gz", "topics {d}/truncated.jsonl.gz -k 2", "truncated.jsonl.gz"),
+    ("topics: deeply nested .jsonl", "topics {d}/nested.jsonl -k 2", "nested.jsonl:1"),
+    ("images: .npz that is not a zip", "images {d}/notzip.npz -k 2", "is not a zip"),
+    ("rank: .npz that is not a zip", "rank {d}/notzip.npz --ranks 2-3", "is not a zip"),
+    ("consensus: .npz that is not a zip", "consensus {d}/notzip.npz -k 2", "is not a zip"),
+    ("demo: plot into a missing folder", "demo --restarts 1 --plot {d}/none/p.png", "none"),
+]  # fmt: skip
+WORKS = [
+    ("fit: dense Matrix Market", "fit {d}/dense.mtx -k 2 -o {d}/dense.npz"),
+    ("recommend: ids beyond int64", "recommend {d}/bigids.csv --user 100000000000000000001 -k 2"),
+    ("topics: a CSV document over 128 KiB", "topics {d}/long.csv -k 2 --min-df 1"),
+    ("info", "info"),
+]  # fmt: skip
+
+
+def _run(argv, capsys):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err, caught
+
+
+@pytest.mark.parametrize("argv, message", [c[1:] for c in FAILS], ids=[c[0] for c in FAILS])
+def test_a_failure_is_exit_2_and_one_line(d, capsys, argv, message):
+    if "--device" in argv:
+        torch = pytest.importorskip("torch")
+        if "cuda" in argv and torch.cuda.is_available():
+            pytest.skip("this machine has CUDA")
+    args = argv.format(d=d).split()
+    code, out, err, caught = _run(args, capsys)
+    assert code == 2, (code, err)
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"nmfkit {args[0]}: error:") and message in err, err
+    assert not caught, [str(w.message) for w in caught]  # no warning before the error
+
+
+@pytest.mark.parametrize("argv", [c[1] for c in WORKS], ids=[c[0] for c in WORKS])
+def test_an_unusual_input_that_is_fine_works(d, capsys, argv):
+    code, out, err, _ = _run(argv.format(d=d).split(), capsys)
+    assert code == 0, err
+
+
+def test_every_sub_command_is_in_the_table():
+    tested = {row[1].split()[0] for row in FAILS + WORKS}
+    names = {c.__name__.rsplit(".", 1)[-1] for c in COMMANDS}
+    assert names <= tested, f"add rows for {sorted(names - tested)} to FAILS or WORKS"
+
+
+def test_a_memory_error_anywhere_is_one_line(d, capsys, monkeypatch):
+    import nmfkit.estimators.nmf as nmf
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(nmf.NMF, "fit_transform", no_memory)
+    code, out, err, _ = _run(["fit", str(d / "X.npy"), "-k", "2", "-o", str(d / "m.npz")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "out of memory" in err, err
+
+
+def test_debug_shows_the_traceback_of_a_damaged_file(d):
+    with pytest.raises(ValueError, match="is not a zip"):
+        main(["--debug", "fit", str(d / "notzip.npz"), "-k", "2"])
+
+
+def test_demo_checks_its_plot_path_before_the_fit(d, capsys, monkeypatch):
+    import nmfkit.cli.demo as demo
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the fit started before the plot path was checked")
+
+    monkeypatch.setattr(demo, "make_swimmer", no_fit)
+    code, _, err, _ = _run(["demo", "--plot", str(d / "none" / "p.png")], capsys)
+    assert code == 2 and "none" in err
+
+
+def test_ctrl_c_during_import_is_one_line():
+    """Ctrl-C while the CLI imports its libraries (seconds on a cold machine)."""
+    code = textwrap.dedent(
+        """
+        import sys
+
+        class Interrupt:
+            def find_spec(self, name, path=None, target=None):
+                if name == "sklearn":
+                    raise KeyboardInterrupt
+
+        sys.meta_path.insert(0, Interrupt())
+        from nmfkit.cli import main
+        sys.exit(main(["info"]))
+        """
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 130 and p.stderr.strip() == "nmfkit: interrupted", p.stderr
+
+
+def test_dask_arrays_of_unknown_chunk_sizes_get_the_fix():
+    da = pytest.importorskip("dask.array")
+    from nmfkit import NMF
+
+    A = da.from_array(X, chunks=(10, -1))
+    A = A[A[:, 0] > 0]  # boolean indexing: chunk sizes unknown
+    with pytest.raises(ValueError, match=r"unknown chunk sizes.*compute_chunk_sizes"):
+        NMF(2, engine="dask").fit(A)
+
+
+def test_a_sparse_matrix_market_file_still_reads_as_sparse(d):
+    from nmfkit.core.io import read_matrix
+
+    scipy.io.mmwrite(d / "sparse.mtx", sp.random(8, 6, density=0.5, random_state=0))
+    assert sp.issparse(read_matrix(d / "sparse.mtx"))
+    assert isinstance(read_matrix(d / "dense.mtx"), np.ndarray)
