@@ -41,7 +41,9 @@ def add_parser(sub):
         "--seed", type=int, default=0, help="random seed of the split and the fit (default: 0)"
     )
     r.add_argument(
-        "--sep", default=None, help="field separator (default: ',' for .csv, else whitespace)"
+        "--sep",
+        default=None,
+        help="field separator (default: ',' for .csv, a tab for .tsv, else whitespace)",
     )
     return r
 
