@@ -42,6 +42,14 @@ def _contents(path):
         return {name: f[name] for name in f.files}
 
 
+def _forge(path, contents, change):
+    """``change(meta, contents)``, then write the file back with its digest recomputed."""
+    meta = json.loads(str(contents["__meta__"]))
+    change(meta, contents)
+    contents["__meta__"] = np.array(json.dumps(meta))
+    _write(path, contents)
+
+
 def _write(path, contents, resign=True, compressed=False):
     """Write a model file's contents back; ``resign``: with a digest a forger recomputed."""
     meta = json.loads(str(contents["__meta__"]))
@@ -223,11 +231,7 @@ FORGED = [
 def test_a_forged_model_file_is_refused_by_validation(tmp_path, change, match):
     """A forger can recompute an unkeyed digest: then the validation refuses the file."""
     path = _fitted(tmp_path)
-    contents = _contents(path)
-    meta = json.loads(str(contents["__meta__"]))
-    change(meta, contents)
-    contents["__meta__"] = np.array(json.dumps(meta))
-    _write(path, contents)
+    _forge(path, _contents(path), change)
     with pytest.raises(ValueError, match=match):
         load(path)
 
@@ -278,11 +282,7 @@ def test_a_forged_checkpoint_is_refused_before_anything_of_it_is_used(tmp_path):
         (lambda m, c: c.update({"s.W": np.ones((2, 2))}), r"W has shape \(2, 2\)"),
         (lambda m, c: m["snapshot"]["dict"].update(n_iter={"value": -4}), r"n_iter -4"),
     ]:
-        contents = dict(original)
-        meta = json.loads(str(contents["__meta__"]))
-        change(meta, contents)
-        contents["__meta__"] = np.array(json.dumps(meta))
-        _write(path, contents)
+        _forge(path, dict(original), change)
         with pytest.raises(ValueError, match=match):
             NMF(3, random_state=0, max_iter=20, tol=0).fit(X, checkpoint=Checkpoint(tmp_path))
 

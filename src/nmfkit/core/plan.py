@@ -223,7 +223,7 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
 
     solver = ALIASES.get(params["solver"], params["solver"])
     if solver == "auto":
-        solver = next(s for s in AUTO if _runs(SOLVERS[s], beta, data, engine))
+        solver = next(s for s in AUTO if _auto(SOLVERS[s], beta, data, engine))
     check_every = CHECK_EVERY
     if not update_H and beta == 2:
         # With H fixed the Frobenius problem is a convex NNLS that BPP solves exactly
@@ -294,8 +294,12 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
     return plan, W, H
 
 
-def _runs(solver, beta, data, engine):
-    """Whether ``solver`` minimises this β, fits this kind of data and runs here."""
+def _auto(solver, beta, data, engine):
+    """Whether solver='auto' takes ``solver``: it minimises this β, fits this kind of
+    data, runs on this engine, and suits X's storage (``Solver.auto_on_dense``)."""
     return (
-        solver.minimises(beta) and solver.fits(data.kind) and (solver.chunked or not engine.chunked)
+        solver.minimises(beta)
+        and solver.fits(data.kind)
+        and (solver.chunked or not engine.chunked)
+        and (solver.auto_on_dense or engine.is_sparse(data.X))
     )

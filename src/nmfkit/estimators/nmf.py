@@ -127,12 +127,12 @@ class NMF(_FactorizationMixin):
         Initialisation. None: 'nndsvda' if n_components <= min(n_samples, n_features),
         else 'random'. 'custom' uses the W and H passed to ``fit_transform``.
     solver : {'auto', 'hals', 'cd', 'mu', 'bpp', 'ccd'}, default='auto'
-        'hals' (accelerated, extrapolated coordinate descent; 'cd' is scikit-learn's
-        name for it) and 'bpp' (ANLS by block principal pivoting) minimise the
-        Frobenius loss; 'ccd' (coordinate descent with Newton steps) the
+        'hals' (accelerated, extrapolated coordinate descent), 'cd' (scikit-learn's
+        plain coordinate descent) and 'bpp' (ANLS by block principal pivoting)
+        minimise the Frobenius loss; 'ccd' (coordinate descent with Newton steps) the
         Kullback-Leibler loss; 'mu' (multiplicative updates) any β. 'auto' picks
-        'hals' for Frobenius, 'ccd' for Kullback-Leibler, else 'mu'. The solver never
-        changes what is minimised.
+        'hals' for Frobenius, 'ccd' for Kullback-Leibler on sparse X (its cost follows
+        the stored entries), else 'mu'. The solver never changes what is minimised.
     beta_loss : float or {'frobenius', 'kullback-leibler', 'itakura-saito'}, \
             default='frobenius'
         The β of the β-divergence (2, 1 and 0 for the named losses), in [-5, 5] (beyond,

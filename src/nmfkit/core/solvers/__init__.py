@@ -27,7 +27,7 @@ __all__ = ["SOLVERS", "ALIASES", "AUTO", "STATES", "Solver", "solver_names"]
 SOLVERS = {s.name: s for s in (hals.SOLVER, cd.SOLVER, mu.SOLVER, bpp.SOLVER, ccd.SOLVER)}
 ALIASES = {alias: s.name for s in SOLVERS.values() for alias in s.aliases}
 # what solver='auto' takes: the first of these that minimises the loss, runs on the
-# engine and fits the data
+# engine and fits the data (and, for dense X, has ``auto_on_dense``)
 AUTO = ("hals", "ccd", "mu")
 # the state records a step may keep in ``state`` (checkpoints save and restore them)
 STATES = {cls.__name__: cls for cls in (Extrapolation,)}

@@ -34,7 +34,11 @@ class Solver:
         Its work is row-wise: the NumPy engine holds BLAS to one thread and runs it on
         its pool of threads (``Engine.threads``).
     aliases : tuple of str, default=()
-        Other names that select it (``'cd'``, scikit-learn's name for HALS).
+        Other names that select it.
+    auto_on_dense : bool, default=True
+        Whether ``solver='auto'`` may pick it for dense X. False for a solver whose
+        cost follows X's stored entries, which a solver of BLAS products beats on
+        dense X (CCD: ``benchmarks/kl_dense.py``).
     """
 
     name: str
@@ -44,6 +48,7 @@ class Solver:
     penalties: tuple = ("l1", "l2")
     pooled: bool = False
     aliases: tuple = field(default=())
+    auto_on_dense: bool = True
 
     def __post_init__(self):
         object.__setattr__(self, "steps", MappingProxyType(dict(self.steps)))

@@ -56,4 +56,4 @@ def step(fit_data, W, H, state, plan, engine):
 
 
 # CCD sweeps the columns of H over all rows of X at once: it needs X in one place
-SOLVER = Solver("ccd", {"plain": step}, betas=(1.0,), chunked=False)
+SOLVER = Solver("ccd", {"plain": step}, betas=(1.0,), chunked=False, auto_on_dense=False)
