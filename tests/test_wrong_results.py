@@ -99,6 +99,20 @@ def test_kl_ccd_does_not_kill_components_on_dense_data():
     assert ccd.reconstruction_err_ <= 1.5 * mu.reconstruction_err_
 
 
+@pytest.mark.parametrize("sparse, expected", [(False, "mu"), (True, "ccd")])
+def test_kl_auto_takes_ccd_for_sparse_x_and_mu_for_dense_x(sparse, expected):
+    """CCD's cost follows the stored entries: on dense faces it was 4x slower than MU to
+    the same loss (benchmarks/kl_dense.py), so 'auto' takes it for sparse X only."""
+    Y = np.where(RNG.random(X.shape) < 0.5, 0.0, X)
+    Y = sp.csr_matrix(Y) if sparse else Y
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = NMF(4, beta_loss="kullback-leibler", random_state=0, max_iter=30).fit(Y)
+        chosen = NMF(4, beta_loss="kullback-leibler", random_state=0, max_iter=30,
+                     solver=expected).fit(Y)  # fmt: skip
+    np.testing.assert_array_equal(auto.components_, chosen.components_)
+
+
 # -- the recommender at the edge of float64 ------------------------------------------------
 def test_ratings_whose_products_overflow_are_refused(tmp_path, capsys):
     ratings = ([1, 1, 2, 2, 3], [1, 2, 1, 3, 2], [5e155, 3e155, 4e155, 1e155, 2e155])
