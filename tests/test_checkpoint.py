@@ -205,8 +205,17 @@ def test_ctrl_c_stops_after_the_iteration_saves_the_factors_and_exits_130(
     np.testing.assert_allclose(resumed.components_, reference.components_, rtol=1e-10, atol=0)
 
 
-def test_ctrl_c_outside_a_fit_exits_130_in_one_line(tmp_path):
-    """Before the fit starts (reading data), Ctrl-C still ends in one line, exit 130."""
+@pytest.mark.parametrize(
+    "signum, code, line",
+    [
+        (signal.SIGINT, 130, "nmfkit fit: interrupted"),
+        (signal.SIGTERM, 143, "nmfkit fit: SIGTERM: stopped, nothing more written"),
+        (signal.SIGHUP, 129, "nmfkit fit: SIGHUP: stopped, nothing more written"),
+    ],
+)
+def test_ctrl_c_outside_a_fit_exits_130_in_one_line(tmp_path, signum, code, line):
+    """Before the fit starts (reading data), Ctrl-C, SIGTERM and SIGHUP still end in one
+    line, with 128 + the signal."""
     fifo = tmp_path / "X.csv"
     os.mkfifo(fifo)  # reading it blocks until the signal comes
     p = _cli("fit", fifo, "-k", 2)
@@ -219,7 +228,25 @@ def test_ctrl_c_outside_a_fit_exits_130_in_one_line(tmp_path):
         except OSError:
             assert time.monotonic() < deadline and p.poll() is None, "the CLI never read X"
             time.sleep(0.05)
-    p.send_signal(signal.SIGINT)
+    p.send_signal(signum)
     out, err = p.communicate(timeout=60)
     os.close(writer)
-    assert p.returncode == 130 and err.strip() == "nmfkit fit: interrupted", err
+    assert p.returncode == code and err.strip() == line, err
+
+
+def test_a_fit_started_under_nohup_ignores_sighup(tmp_path, long_fit):
+    """SIGHUP ignored by the caller (nohup) stays ignored: the fit runs to its end."""
+    args, reference, ckpt, path = long_fit
+    out = tmp_path / "m.npz"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    p = subprocess.Popen(
+        [sys.executable, "-m", "nmfkit", *map(str, args), "-o", str(out), "--checkpoint",
+         str(ckpt), "--checkpoint-every", "0s"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )  # fmt: skip
+    _wait_for(path, p)  # the fit is running
+    p.send_signal(signal.SIGHUP)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert load(out).n_iter_ == reference.n_iter_

@@ -98,6 +98,8 @@ FAILS = [
     ("fit: --device meta", "fit {d}/X.npy -k 2 --device meta", "meta"),
     ("fit: --device cuda without CUDA", "fit {d}/X.npy -k 2 --device cuda", "cuda"),
     ("fit: empty CSV", "fit {d}/empty.csv -k 2", "no data rows"),
+    ("fit: --W to a device", "fit {d}/X.npy -k 2 -o {d}/m2.npz --W /dev/null",
+     "not a regular file"),
     ("fit: checkpoint with a number for a string",
      "fit {d}/X.npy -k 2 -o {d}/r.npz --checkpoint {d}/ckpt --resume", "checkpoint"),
     ("transform: a Recommender model", "transform {d}/recommender.npz {d}/X.npy", "Recommender"),

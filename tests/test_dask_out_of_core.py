@@ -35,7 +35,7 @@ def test_dask_fits_data_three_times_the_cluster_memory():
     at once, the next graph shared X's chunk keys with the one still running, and the
     scheduler kept every chunk until both had read it (a worker held 225-283 MB of 20 MB
     chunks at its peak). The engine now waits for what it persists (45 MB), and the test
-    holds each worker's managed memory to a few chunks.
+    holds each worker's managed memory to 6 chunks.
     """
     distributed = pytest.importorskip("distributed")
     da = pytest.importorskip("dask.array")
@@ -59,7 +59,7 @@ def test_dask_fits_data_three_times_the_cluster_memory():
         peaks = client.run(_peak)
         # no worker was lost (a killed worker comes back under a new address)
         assert set(client.scheduler_info()["workers"]) == workers
-        assert max(peaks.values()) <= 4 * chunk, peaks  # measured: 45 MB; before: 283 MB
+        assert max(peaks.values()) <= 6 * chunk, peaks  # measured: 45 MB; before: 181-283 MB
         assert W.shape == (n_rows, 5) and W.chunks[0] == X.chunks[0]
         assert np.isfinite(model.reconstruction_err_)
         assert model.loss_curve_[-1] < model.loss_curve_[0]

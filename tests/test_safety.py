@@ -139,6 +139,50 @@ def test_a_model_file_with_a_malformed_index_structure_is_refused(tmp_path, mode
         load(path)
 
 
+OTHER_FORMATS = {
+    "COO with a row past the end": "M = sp.coo_matrix(np.ones((3, 4))); M.row[0] = 10**6",
+    "CSC with an index past the end": "M = sp.csc_matrix(np.ones((3, 4))); M.indices[0] = 10**6",
+}
+CONVERTING_ENTRY_POINTS = {
+    "NMF.fit": "NMF(2, init='random').fit(M)",
+    "TopicModel": "TopicModel(1, min_df=1).fit(M, vocabulary=['a', 'b', 'c', 'd'])",
+    "select_rank": "select_rank(M, ranks=[1, 2], n_runs=2)",
+}
+
+
+@pytest.mark.parametrize("entry", CONVERTING_ENTRY_POINTS)
+@pytest.mark.parametrize("case", OTHER_FORMATS)
+def test_other_sparse_formats_are_checked_before_any_conversion(case, entry):
+    """A conversion to CSR reads the indices as they are: COO and CSC are checked first."""
+    code = textwrap.dedent(
+        f"""
+        import warnings, numpy as np, scipy.sparse as sp
+        warnings.simplefilter("ignore")
+        from nmfkit import NMF, TopicModel, select_rank
+        {OTHER_FORMATS[case]}
+        try:
+            {CONVERTING_ENTRY_POINTS[entry]}
+        except ValueError as exc:
+            print("refused:", exc)
+        """
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, (p.returncode, p.stderr[-2000:])  # a crash is -11 or -6
+    assert "refused:" in p.stdout and "malformed sparse" in p.stdout, p.stdout + p.stderr
+
+
+def test_a_malformed_csc_npz_is_one_line_from_every_command(tmp_path):
+    M = sp.csc_matrix(np.ones((6, 4)))
+    M.indices[0] = 10**6
+    path = tmp_path / "X.npz"
+    np.savez(path, format=np.array("csc"), shape=np.array(M.shape), data=M.data,
+             indices=M.indices, indptr=M.indptr)  # fmt: skip
+    for argv in (["fit", str(path), "-k", "1"], ["rank", str(path), "--ranks", "1-2"]):
+        p = subprocess.run([sys.executable, "-m", "nmfkit", *argv], capture_output=True,
+                           text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+        assert p.returncode == 2 and "malformed sparse matrix" in p.stderr, (argv, p.stderr)
+
+
 # -- B2: a checkpoint names a function ---------------------------------------------------------
 def test_a_checkpoint_cannot_make_nmfkit_call_a_function_it_names(tmp_path, monkeypatch):
     """The random generator is made from an allow-list of NumPy's bit generators, never
@@ -376,6 +420,19 @@ def test_an_output_that_is_an_input_is_refused_before_any_work(tmp_path, capsys,
     assert (data.read_bytes(), (tmp_path / "model.npz").read_bytes()) == before
 
 
+def test_an_encrypted_npz_member_is_refused_in_one_line(tmp_path, capsys):
+    path = tmp_path / "X.npz"
+    np.savez(path, X=X)
+    raw = bytearray(path.read_bytes())
+    for signature, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local, central
+        start = raw.find(signature)
+        raw[start + at] |= 0x1  # the "encrypted" flag: zipfile wants a password
+    path.write_bytes(bytes(raw))
+    assert main(["fit", str(path), "-k", "2", "-o", str(tmp_path / "m.npz")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "not a readable .npz" in err, err
+
+
 # -- B7: two fits on one checkpoint folder ------------------------------------------------
 def test_a_second_fit_on_a_checkpoint_folder_in_use_is_refused(tmp_path):
     refused = []
@@ -396,6 +453,27 @@ def test_a_second_fit_on_a_checkpoint_folder_in_use_is_refused(tmp_path):
     resumed = Checkpoint(tmp_path)
     NMF(3, random_state=0, max_iter=40, tol=0, callback=second_fit).fit(X, checkpoint=resumed)
     assert resumed.resumed_from == 30
+
+
+def test_the_checkpoint_lock_never_writes_through_a_planted_symlink(tmp_path):
+    folder, victim = tmp_path / "ckpt", tmp_path / "victim.txt"
+    folder.mkdir()
+    victim.write_text("precious")
+    os.symlink(victim, folder / ".lock")
+    with pytest.raises(ValueError, match=r"lock file"):
+        NMF(3, random_state=0, max_iter=20).fit(X, checkpoint=Checkpoint(folder))
+    assert victim.read_text() == "precious"
+
+
+def test_temporaries_left_by_a_killed_writer_are_removed_at_the_next_start(tmp_path):
+    stale = tmp_path / ".checkpoint.npz.k1ll3d.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    other = tmp_path / ".notes.txt.tmp"
+    other.write_text("not ours")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        NMF(3, random_state=0, max_iter=20).fit(X, checkpoint=Checkpoint(tmp_path))
+    assert not stale.exists() and other.exists()
 
 
 # -- B8: a full disk ----------------------------------------------------------------------
@@ -456,10 +534,12 @@ def test_the_checkpoint_lock_is_released_when_a_fit_fails(tmp_path):
     def boom(n_iter, loss, W, H):
         raise RuntimeError("boom")
 
+    first = Checkpoint(tmp_path)  # kept alive: only finish() can release its lock
     with pytest.raises(RuntimeError, match="boom"):
-        NMF(3, random_state=0, max_iter=30, callback=boom).fit(X, checkpoint=Checkpoint(tmp_path))
+        NMF(3, random_state=0, max_iter=30, callback=boom).fit(X, checkpoint=first)
+    assert first._handle is None  # the Loop's finally released it
     model = NMF(3, random_state=0, max_iter=30).fit(X, checkpoint=Checkpoint(tmp_path))
-    assert model.n_iter_ > 0  # the second fit was not refused: the first one's lock is gone
+    assert model.n_iter_ > 0  # the second fit was not refused
 
 
 def test_ids_are_read_as_written():

@@ -79,6 +79,35 @@ def test_the_cli_saves_no_model_for_parameters_that_cannot_work(tmp_path, capsys
     assert not model.exists()
 
 
+def test_an_interrupted_fit_never_saves_a_non_finite_point():
+    """A stop requested while the iterates went NaN raises before the final save, so the
+    last good checkpoint is not replaced by one that cannot be resumed."""
+    from nmfkit.core.loop import LoopControl
+
+    class Recording(LoopControl):
+        finals = 0
+
+        def save(self, snapshot, final=False):
+            self.finals += final
+
+    control = Recording()
+
+    def poison(n_iter, loss, W, H):
+        W[:] = np.nan  # the next iteration is NaN
+        control.stop_requested = True  # and a stop is asked for before its check
+
+    with pytest.raises(FloatingPointError, match=r"at iteration 11"):
+        NMF(2, init="random", random_state=0, solver="mu", max_iter=100, callback=poison).fit(
+            X, checkpoint=control
+        )
+    assert control.finals == 0
+
+
+def test_an_integer_parameter_beyond_float_range_gets_the_parameter_error():
+    with pytest.raises(ValueError, match=r"n_components"):
+        NMF(n_components=2**70).fit(X)
+
+
 # -- KL's default solver leaves no dead components ------------------------------------------
 def test_kl_ccd_does_not_kill_components_on_dense_data():
     """k larger than the planted rank on dense data: CCD used to zero a weight whose

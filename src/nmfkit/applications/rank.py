@@ -171,6 +171,10 @@ def select_rank(
         raise ValueError(f"select_rank: n_runs must be an integer >= 2, got {n_runs!r}.")
     import scipy.sparse as sp
 
+    from ..arrays.engines import check_sparse
+
+    if sp.issparse(X):
+        check_sparse(X, "select_rank", "X")  # before any conversion reads its indices
     X = sp.csr_matrix(X, dtype=np.float64) if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     values = X.data if sp.issparse(X) else X
     if X.ndim != 2 or (values.size and values.min() < 0) or not np.isfinite(values).all():

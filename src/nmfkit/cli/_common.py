@@ -39,6 +39,15 @@ def writable(path, what="output"):
         raise CLIError(f"cannot write the {what} {path}: no permission to write in {folder}")
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP while a command runs: unwinds like Ctrl-C (``finally`` blocks and
+    ``write_atomic``'s cleanup run), then the command line exits 128 + the signal."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
 def check_paths(inputs, outputs):
     """Raise CLIError now, before any work, for an output that cannot be written, that
     is one of the inputs (writing it would replace the data), or that another output
@@ -56,6 +65,8 @@ def check_paths(inputs, outputs):
         if path is None or path == "":
             continue
         writable(path, what)
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise CLIError(f"the {what} {path} is not a regular file; choose a file name")
         for source in inputs:
             if source and os.path.exists(path) and os.path.exists(source):
                 if os.path.samefile(path, source):

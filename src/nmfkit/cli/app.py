@@ -5,11 +5,14 @@ one line on stderr; ``--debug`` shows the traceback instead.
 """
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 
 from .._version import __version__
 from . import consensus, demo, fit, images, info, rank, recommend, topics, transform
-from ._common import CLIError
+from ._common import CLIError, Terminated
 
 __all__ = ["main", "COMMANDS"]
 
@@ -53,7 +56,13 @@ def main(argv=None):
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _ending_signals():
+            return args.func(args)
+    except Terminated as exc:
+        # SIGTERM or SIGHUP outside a fit: unwound, so no temporary file is left
+        name = signal.Signals(exc.signum).name
+        print(f"nmfkit {args.command}: {name}: stopped, nothing more written", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         if args.debug:
             raise
@@ -68,6 +77,28 @@ def main(argv=None):
             raise
         print(f"nmfkit {args.command}: error: {_describe(exc)}", file=sys.stderr)
         return 2
+
+
+@contextlib.contextmanager
+def _ending_signals():
+    """SIGTERM and SIGHUP raise ``Terminated`` while a command runs (a fit installs its
+    own handlers, which stop it after the iteration). Signals the caller ignores
+    (``nohup``) stay ignored."""
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, _terminate)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
 
 
 def _describe(exc):

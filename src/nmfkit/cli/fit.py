@@ -161,10 +161,11 @@ def run(args):
     with warnings.catch_warnings(record=True) as caught, _stop_on_signals(control, received):
         warnings.simplefilter("always")
         W = model.fit_transform(X, **fit_args)
-    elapsed = time.perf_counter() - start
-    model.save(args.output)
-    if args.W:
-        save_array(args.W, to_host(W))  # a Dask or torch W comes to the host first
+        elapsed = time.perf_counter() - start
+        # still under the handlers: a signal now waits until the files are complete
+        model.save(args.output)
+        if args.W:
+            save_array(args.W, to_host(W))  # a Dask or torch W comes to the host first
     print(f"data        {X.shape[0]} x {X.shape[1]} ({'sparse' if hasattr(X, 'nnz') else 'dense'})")
     how = f"batch size {args.batch_size}" if args.batch_size else f"solver={args.solver}"
     print(f"model       k={model.n_components_}, loss={args.loss}, {how}")
@@ -179,6 +180,11 @@ def run(args):
         print(f"resumed     nothing: no checkpoint in {args.checkpoint}, started afresh")
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
+    if received and getattr(model, "stop_reason_", None) != "interrupted":
+        name = signal.Signals(received[0]).name
+        print(f"warning: {name} while saving: {args.output} was written whole, then stopped",
+              file=sys.stderr)  # fmt: skip
+        return 128 + received[0]
     if getattr(model, "stop_reason_", None) == "interrupted":
         again = f"; continue with --checkpoint {args.checkpoint} --resume" * bool(args.checkpoint)
         signum = received[0] if received else signal.SIGINT
@@ -217,7 +223,8 @@ def _stop_on_signals(control, received):
         print(f"\nstopping after the current iteration ({again} again to abort)", file=sys.stderr)
 
     for signum in _STOP_SIGNALS:
-        previous[signum] = signal.signal(signum, handler)
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, or a background job
+            previous[signum] = signal.signal(signum, handler)
     try:
         yield
     finally:

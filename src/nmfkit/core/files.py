@@ -14,7 +14,6 @@ import stat
 import tempfile
 import zipfile
 
-import numpy as np
 from numpy.lib import format as npy_format
 
 __all__ = [
@@ -24,6 +23,7 @@ __all__ = [
     "check_npy",
     "check_npz",
     "describe_bytes",
+    "remove_stale_temporaries",
 ]
 
 
@@ -47,6 +47,9 @@ def write_atomic(path, write):
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISREG(os.stat(path).st_mode):  # /dev/null, a folder, a FIFO
+            raise ValueError(f"{path} is not a regular file; write to a file path instead")
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -59,12 +62,25 @@ def write_atomic(path, write):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+    # make the rename itself durable (POSIX); the file is in place whatever happens here,
+    # and some folders (write-only, network or FUSE mounts) refuse to be opened or synced
+    with contextlib.suppress(OSError, AttributeError):
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def remove_stale_temporaries(path):
+    """Remove the temporaries ``write_atomic(path, ...)`` leaves when a process is killed
+    mid-write (their names are unique, so they would pile up). The caller must be the
+    only writer of ``path`` (a checkpoint folder holds its lock)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    for entry in os.listdir(folder):
+        if entry.startswith(f".{name}.") and entry.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, entry))
 
 
 def _file_mode(path):
@@ -194,15 +210,13 @@ def check_npz(path, stored_only=False):
                         "arrays"
                     )
                 members[info.filename[:-4]] = (shape, dtype)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        EOFError,
+        RuntimeError,
+    ) as exc:  # fmt: skip  (RuntimeError: an encrypted member)
         raise ValueError(f"{path} is not a readable .npz (zip) file ({exc})") from None
     check_memory(total, f"reading {path}")
     return members
-
-
-def require_numeric(dtype, label):
-    """Refuse arrays that are not real numbers (objects, strings, complex values)."""
-    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_) or np.issubdtype(
-        dtype, np.complexfloating
-    ):
-        raise ValueError(f"{label} holds {dtype} values; NMF needs real numbers")

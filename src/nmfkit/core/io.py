@@ -170,7 +170,7 @@ def read_npz(path, kind, version, caller, fix, legacy=()):
         check_npz(path, stored_only=True)
         with np.load(path, allow_pickle=False) as f:
             contents = {name: f[name] for name in f.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (ValueError, OSError, EOFError, RuntimeError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{caller}: {path!r} is not {label} file ({exc}); {fix}") from None
     meta = contents.pop("__meta__", None)
     if meta is None or meta.shape != () or meta.dtype.kind != "U":

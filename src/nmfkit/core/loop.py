@@ -159,10 +159,11 @@ def _iterate(data, W, H, plan, engine, step, callback, caller, control):
         # lazy engines (Dask) materialise the factors here, so graphs never grow
         W, H = engine.persist(W, H)
         if control.stop_requested:
-            # a clean stop between iterations: save where the fit is, then report it
-            control.save(snapshot, final=True)
+            # a clean stop between iterations: save where the fit is (never a
+            # non-finite point over the last good checkpoint), then report it
             loss = objective(data, W, H, plan, facts, state["stats"])
             check_finite(loss, it, caller)
+            control.save(snapshot, final=True)
             curve, times = curve + [loss], times + [time.perf_counter() - start]
             reason = "interrupted"
             break

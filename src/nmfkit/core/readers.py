@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from ..arrays.engines import check_sparse
 from .files import check_memory, check_npy, check_npz
 
 __all__ = ["read_matrix", "text_rows", "as_ids"]
@@ -78,7 +79,9 @@ def _read_npz(path):
 
         # the structure (indices in range, indptr non-decreasing) is checked where the
         # matrix enters a fit: nmfkit.arrays.engines check_sparse
-        return scipy.sparse.load_npz(path)
+        M = scipy.sparse.load_npz(path)
+        check_sparse(M, "read_matrix", path)  # before anything converts it
+        return M
     name = "X" if "X" in members else (next(iter(members)) if len(members) == 1 else None)
     if name is None:
         raise ValueError(

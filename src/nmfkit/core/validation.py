@@ -6,6 +6,7 @@ of constraint lists and raises ``InvalidParameterError`` (a ``ValueError`` and
 ``TypeError``) naming the caller, the parameter, the accepted values and the value got.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -36,7 +37,7 @@ class Interval:
     def is_satisfied_by(self, value):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, self.kind):
             return False
-        if isinstance(value, numbers.Real) and not np.isfinite(value):
+        if not isinstance(value, numbers.Integral) and not math.isfinite(value):
             return False  # NaN and ±inf: every bound is finite or open
         left_ok = self.left is None or (
             value >= self.left if self.closed in ("left", "both") else value > self.left

@@ -17,6 +17,7 @@ then every field's type and every array's shape) before anything of it is used.
 import dataclasses
 import hashlib
 import os
+import stat
 import time
 import warnings
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from .._version import __version__
 from ..arrays.ops import to_host
+from ..core.files import remove_stale_temporaries
 from ..core.io import _digest, read_npz, write_npz
 from ..core.loop import LoopControl
 from ..core.solvers import STATES
@@ -103,6 +105,7 @@ class Checkpoint(LoopControl):
             )
         os.makedirs(self.directory, exist_ok=True)
         self._lock()
+        remove_stale_temporaries(self.path)  # left by a writer that was killed mid-write
         self._key = _fingerprint(data, plan)
         self._last = time.monotonic()
         self.resumed_from = self.saved_at = None
@@ -155,7 +158,18 @@ class Checkpoint(LoopControl):
         self.finish()
         if fcntl is None:
             return
-        handle = open(os.path.join(self.directory, ".lock"), "a+")  # noqa: SIM115
+        path = os.path.join(self.directory, ".lock")
+        try:  # never through a planted symlink, and only into a regular file
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as exc:
+            raise ValueError(
+                f"Checkpoint: cannot open the lock file {path!r} ({exc.strerror}); remove it "
+                "if it is a link, or give this fit another folder."
+            ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ValueError(f"Checkpoint: {path!r} is not a regular file; remove it.")
+        handle = os.fdopen(fd, "r+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -271,6 +285,8 @@ def _check_snapshot(snap, shape, plan):
         A = snap[name]
         if tuple(A.shape) != want:
             raise ValueError(f"{name} has shape {tuple(A.shape)}, expected {want}")
+        if np.dtype(str(A.dtype).replace("torch.", "")) != np.dtype(plan.dtype):
+            raise ValueError(f"{name} holds {A.dtype} values, expected {np.dtype(plan.dtype)}")
         if not bool(np.isfinite(to_host(A)).all()):
             raise ValueError(f"{name} holds NaN or infinite values")
     for name in ("curve", "times"):
@@ -317,6 +333,8 @@ def _check_state(state, n, k, m):
             want = shapes.get(name)
             if want is None or tuple(obj.shape) != want:
                 raise ValueError(f"{name} has shape {tuple(obj.shape)}, expected {want}")
+            if not str(obj.dtype).replace("torch.", "").startswith("float"):
+                raise ValueError(f"{name} holds {obj.dtype} values, not floats")
             if not bool(np.isfinite(to_host(obj)).all()):
                 raise ValueError(f"{name} holds NaN or infinite values")
 
@@ -326,6 +344,12 @@ def _check_state(state, n, k, m):
         )
         if key not in _STATE_KEYS and not solver_state:
             raise ValueError(f"unknown state {key!r:.60}")
+    if not isinstance(state.get("update_H", True), bool):
+        raise ValueError("update_H is not a bool")
+    if not isinstance(state.get("rng"), (np.random.Generator, type(None))):
+        raise ValueError("rng is not a random generator")
+    if not isinstance(state.get("stats", {}), dict):
+        raise ValueError("stats is not a mapping")
     walk(state, "state")
 
 
@@ -381,7 +405,7 @@ def _unflatten(node, arrays, device):
         bit_generator = make()
         try:
             bit_generator.state = value
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ValueError(f"damaged random generator state ({exc})") from None
         return np.random.Generator(bit_generator)
     if tag == "array":

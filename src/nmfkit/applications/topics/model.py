@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ...arrays.engines import sparse_problem
+from ...arrays.engines import check_sparse, sparse_problem
 from ...core.init import INITS
 from ...core.io import Saveable, expect_shape
 from ...core.validation import (
@@ -294,6 +294,8 @@ class TopicModel(BaseEstimator, Saveable):
                 raise ValueError(
                     f"{caller}: a document-term matrix needs vocabulary= (the word of each column)."
                 )
+            if sp.issparse(docs):
+                check_sparse(docs, caller, "X")  # before any conversion reads its indices
             X = sp.csr_matrix(docs, dtype=np.float64)
             vocab = np.asarray(list(vocabulary), dtype=str)
             if len(vocab) != X.shape[1]:
@@ -387,6 +389,8 @@ class TopicModel(BaseEstimator, Saveable):
         """
         check_is_fitted(self)
         if sp.issparse(docs) or hasattr(docs, "shape"):
+            if sp.issparse(docs):
+                check_sparse(docs, "TopicModel.transform", "X")
             X = sp.csr_matrix(docs, dtype=np.float64)
         else:
             docs = self._documents(docs, "TopicModel.transform")

@@ -132,8 +132,17 @@ def sparse_problem(X):
     or None. Nothing is changed (scipy's check_format(full_check=True) prunes and
     recasts the arrays it checks). A kernel or a format conversion given an index out
     of range writes or reads outside the arrays: the process can crash."""
+    if X.format == "coo":  # its arrays may have been changed after it was built
+        coords = [np.asarray(c) for c in X.coords] if hasattr(X, "coords") else [
+            np.asarray(X.row), np.asarray(X.col)]  # fmt: skip
+        if any(c.dtype.kind not in "iu" or c.shape != np.shape(X.data) for c in coords):
+            return "its coordinate arrays are not integers of the data's length"
+        for c, size in zip(coords, X.shape):
+            if len(c) and (c.min() < 0 or c.max() >= size):
+                return "an index is outside the shape"
+        return None
     if X.format not in ("csr", "csc", "bsr"):
-        return None  # COO and the others are checked by their constructors
+        return None  # DIA, LIL, DOK keep no index arrays a conversion could trust blindly
     indptr, indices = np.asarray(X.indptr), np.asarray(X.indices)
     if X.format == "bsr":
         rows, cols = X.shape[0] // X.blocksize[0], X.shape[1] // X.blocksize[1]
