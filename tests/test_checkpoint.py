@@ -121,7 +121,19 @@ def test_durations():
 
 
 # -- the command line, in a child process that is killed or interrupted -----------------
-def _cli(*args):
+def _as_in_a_terminal(ignore=()):
+    """For the child: the signal dispositions of a command typed in a terminal. A test
+    run in the background (CI) inherits SIGINT ignored, and ``nohup`` SIGHUP, and
+    nmfkit, like Python itself, leaves an ignored signal ignored."""
+
+    def reset():
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN if signum in ignore else signal.SIG_DFL)
+
+    return reset
+
+
+def _cli(*args, ignore=()):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.Popen(
         [sys.executable, "-m", "nmfkit", *map(str, args)],
@@ -129,6 +141,7 @@ def _cli(*args):
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=_as_in_a_terminal(ignore),
     )
 
 
@@ -238,13 +251,8 @@ def test_a_fit_started_under_nohup_ignores_sighup(tmp_path, long_fit):
     """SIGHUP ignored by the caller (nohup) stays ignored: the fit runs to its end."""
     args, reference, ckpt, path = long_fit
     out = tmp_path / "m.npz"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    p = subprocess.Popen(
-        [sys.executable, "-m", "nmfkit", *map(str, args), "-o", str(out), "--checkpoint",
-         str(ckpt), "--checkpoint-every", "0s"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
-    )  # fmt: skip
+    p = _cli(*args, "-o", out, "--checkpoint", ckpt, "--checkpoint-every", "0s",
+             ignore=(signal.SIGHUP,))  # fmt: skip
     _wait_for(path, p)  # the fit is running
     p.send_signal(signal.SIGHUP)
     _, err = p.communicate(timeout=120)
