@@ -78,33 +78,44 @@ ENTRY_POINTS = {
 }
 
 
-@pytest.mark.parametrize("entry", ENTRY_POINTS)
-@pytest.mark.parametrize("case", MALFORMED)
-def test_malformed_sparse_input_is_refused_before_any_kernel(case, entry):
-    if entry == "torch engine":
-        pytest.importorskip("torch")
-    if entry == "Dask engine":
-        pytest.importorskip("dask.array")
+def _refusals(setup, cases, call):
+    """Run ``call`` on each case's M in one child process (a crash is -11 or -6 there,
+    not here); return the child's output, one 'refused' line per refused case."""
     code = textwrap.dedent(
         f"""
         import warnings, numpy as np, scipy.sparse as sp
         warnings.simplefilter("ignore")
-        from nmfkit import NMF, MiniBatchNMF, TopicModel, Recommender
+        from nmfkit import NMF, MiniBatchNMF, TopicModel, Recommender, select_rank
+        {setup}
         def _csr(indices, indptr):
             return sp.csr_matrix((np.ones(3), np.array(indices), np.array(indptr)), shape=(2, 4))
-        M = {MALFORMED[case]}
-        if {entry!r} == "Dask engine":
-            import dask, dask.array as da
-            dask.config.set(scheduler="synchronous")
-        try:
-            {ENTRY_POINTS[entry]}
-        except ValueError as exc:
-            print("refused:", exc)
+        for case, make in {cases!r}.items():
+            exec(make)
+            try:
+                {call}
+                print("accepted:", case)
+            except ValueError as exc:
+                print("refused:", case, "-", exc)
         """
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, (p.returncode, p.stderr[-2000:])  # a crash is -11 or -6
-    assert "refused:" in p.stdout and "malformed sparse" in p.stdout, p.stdout + p.stderr
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr[-2000:])
+    return p.stdout
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_malformed_sparse_input_is_refused_before_any_kernel(entry):
+    """Every malformed case at every entry point, each entry point in a child process."""
+    setup = "pass"
+    if entry == "torch engine":
+        pytest.importorskip("torch")
+    if entry == "Dask engine":
+        pytest.importorskip("dask.array")
+        setup = "import dask, dask.array as da; dask.config.set(scheduler='synchronous')"
+    cases = {case: f"M = {make}" for case, make in MALFORMED.items()}
+    out = _refusals(setup, cases, ENTRY_POINTS[entry])
+    for case in MALFORMED:
+        assert f"refused: {case} - " in out and "malformed sparse" in out, out
 
 
 def test_a_malformed_sparse_npz_file_is_one_line_from_the_cli(tmp_path):
@@ -151,24 +162,11 @@ CONVERTING_ENTRY_POINTS = {
 
 
 @pytest.mark.parametrize("entry", CONVERTING_ENTRY_POINTS)
-@pytest.mark.parametrize("case", OTHER_FORMATS)
-def test_other_sparse_formats_are_checked_before_any_conversion(case, entry):
+def test_other_sparse_formats_are_checked_before_any_conversion(entry):
     """A conversion to CSR reads the indices as they are: COO and CSC are checked first."""
-    code = textwrap.dedent(
-        f"""
-        import warnings, numpy as np, scipy.sparse as sp
-        warnings.simplefilter("ignore")
-        from nmfkit import NMF, TopicModel, select_rank
-        {OTHER_FORMATS[case]}
-        try:
-            {CONVERTING_ENTRY_POINTS[entry]}
-        except ValueError as exc:
-            print("refused:", exc)
-        """
-    )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, (p.returncode, p.stderr[-2000:])  # a crash is -11 or -6
-    assert "refused:" in p.stdout and "malformed sparse" in p.stdout, p.stdout + p.stderr
+    out = _refusals("pass", OTHER_FORMATS, CONVERTING_ENTRY_POINTS[entry])
+    for case in OTHER_FORMATS:
+        assert f"refused: {case} - " in out and "malformed sparse" in out, out
 
 
 def test_a_malformed_csc_npz_is_one_line_from_every_command(tmp_path):
