@@ -15,7 +15,8 @@ def hals_case(rng, dtype, order, n=37, m=23, k=6):
     G = (Ht.T @ Ht).astype(dtype)
     R = (rng.random((n, m)) @ Ht).astype(dtype)
     R[0] = -1  # a row driven to zero
-    return (A, G, R, order[:k]), (0,)
+    orders = np.stack([order[:k], order[:k][::-1], order[:k]])  # three sweeps at most
+    return (A, G, R, orders, 1e-4), (0,)
 
 
 def _csr(rng, dtype, n, m):
@@ -96,7 +97,7 @@ def masked_hals_case(rng, dtype, order, n=37, m=23, k=6):
 
 # kernel name -> builder of (arguments, indices of the arguments the kernel writes)
 CASES = {
-    "hals_sweep": hals_case,
+    "hals_sweeps": hals_case,
     "kl_ccd_sweep": kl_case,
     "wh_at": wh_case,
     "csr_dense": csr_dense_case,
@@ -138,16 +139,37 @@ def test_compiled_matches_array_api_twin(name, shuffled, dtype):
         assert r1 == pytest.approx(r2, rel=1e-9 if dtype == np.float64 else 1e-2)
 
 
-def test_hals_sweep_leaves_a_negative_row_at_zero_and_is_exact():
+def test_hals_sweeps_leave_a_negative_row_at_zero_and_are_exact():
     rng = np.random.default_rng(1)
-    (A, G, R, order), _ = hals_case(rng, np.float64, np.arange(6))
-    sweep = kernel("hals_sweep", NumpyEngine())
-    sweep(A, G, R, order)
+    (A, G, R, orders, _), _ = hals_case(rng, np.float64, np.arange(6))
+    sweeps = kernel("hals_sweeps", NumpyEngine())
+    sweeps(A, G, R, orders, 0.0)
     assert np.all(A[0] == 0) and A.min() >= 0
-    (A, G, R, _), _ = hals_case(rng, np.float64, np.arange(1), k=1)
-    sweep(A, G, R, np.arange(1))
+    (A, G, R, _, _), _ = hals_case(rng, np.float64, np.arange(1), k=1)
+    sweeps(A, G, R, np.zeros((1, 1), dtype=int), 0.0)
     # one coordinate: its update is the exact minimiser, a second sweep moves nothing
-    assert sweep(A, G, R, np.arange(1)) == pytest.approx(0.0, abs=1e-24)
+    assert sweeps(A, G, R, np.zeros((1, 1), dtype=int), 0.0) == pytest.approx(0.0, abs=1e-24)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_each_row_sweeps_until_it_has_converged_whatever_its_neighbours_do(compiled):
+    """A row's sweeps depend on that row alone: a block of rows gives the rows it holds
+    the same values as the whole matrix does, and many sweeps solve each row's NNLS."""
+    from scipy.optimize import nnls
+
+    rng = np.random.default_rng(3)
+    (A, G, R, _, _), _ = hals_case(rng, np.float64, np.arange(6), n=12)
+    R[5] *= 50  # one row far from its solution, which needs many more sweeps
+    orders = np.tile(np.arange(6), (200, 1))
+    sweeps = kernel("hals_sweeps", NumpyEngine(), compiled=compiled)
+    whole, part = A.copy(), A[3:7].copy()
+    sweeps(whole, G, R, orders, 1e-20)
+    sweeps(part, G, R[3:7], orders, 1e-20)
+    np.testing.assert_array_equal(whole[3:7], part)
+    L = np.linalg.cholesky(G)  # ½ a G aᵀ - a rᵀ = ½ |Lᵀ aᵀ - L⁻¹ rᵀ|² + const
+    for i in range(12):
+        expected = nnls(L.T, np.linalg.solve(L, R[i]))[0]
+        np.testing.assert_allclose(whole[i], expected, atol=1e-6 * max(1, expected.max()))
 
 
 def test_kl_sweep_keeps_wh_exact_and_descends():

@@ -89,11 +89,11 @@ def _plain_and_masked(solver, beta, X, seed=0, k=4):
     Wm, Hm = mod.steps["masked"](obs, Wm, Hm, s1, p1, engine)
     if solver == "hals":
         # the masked step is one HALS sweep of W, then one of H (no extrapolation)
-        sweep = kernel("hals_sweep", engine)
-        order = np.arange(k)
-        sweep(W, H @ H.T, X @ H.T, order)
+        sweep = kernel("hals_sweeps", engine)
+        orders = np.arange(k)[None, :]
+        sweep(W, H @ H.T, X @ H.T, orders, 0.0)
         Ht = np.ascontiguousarray(H.T)
-        sweep(Ht, W.T @ W, X.T @ W, order)
+        sweep(Ht, W.T @ W, X.T @ W, orders, 0.0)
         return (W, Ht.T), (Wm, Hm)
     W, H = mod.steps["plain"](plain, W, H, s0, p0, engine)
     return (W, H), (Wm, Hm)

@@ -1,6 +1,8 @@
 """Parallel work: the pooled products equal the plain ones, and results do not depend on
 the number of threads (blocks of rows are set by the size of the work alone)."""
 
+import os
+
 import numpy as np
 import pytest
 from conftest import random_sparse
@@ -188,3 +190,30 @@ def test_mini_batch_fits_do_not_depend_on_the_number_of_blas_threads():
     for run in runs[1:]:
         for a, b in zip(run, runs[0]):
             assert np.array_equal(a, b)
+
+
+def test_omp_num_threads_caps_the_pool_as_joblib_workers_set_it(monkeypatch):
+    """Issue 18: joblib's process workers get OMP_NUM_THREADS = CPUs // n_jobs; the pool
+    follows it (as BLAS and Numba do), so parallel fits do not oversubscribe the cores."""
+    monkeypatch.delenv("NMFKIT_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert _rows.n_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")  # another library's business
+    assert _rows.n_threads() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("NMFKIT_NUM_THREADS", "2")  # nmfkit's own setting wins
+    assert _rows.n_threads() == min(2, len(os.sched_getaffinity(0)))
+
+
+def _pool_threads_in_worker(_):
+    return _rows.n_threads()
+
+
+def test_joblib_workers_split_the_cores():
+    joblib = pytest.importorskip("joblib")
+    cpus = len(os.sched_getaffinity(0))
+    if cpus < 2:
+        pytest.skip("one CPU")
+    jobs = (joblib.delayed(_pool_threads_in_worker)(i) for i in range(2))
+    threads = joblib.Parallel(n_jobs=2)(jobs)
+    assert threads == [max(1, cpus // 2)] * 2

@@ -342,7 +342,7 @@ class MiniBatchNMF(_FactorizationMixin):
             # in float64, as the statistics are: float32 H follows float64 H closely
             G, R = penalised(A, B, l1, l2)
             R = np.ascontiguousarray(R.T)
-            sweep, orders = kernel("hals_sweep", engine), _orders(H.shape[0], None)
+            sweep, orders = kernel("hals_sweeps", engine), _orders(H.shape[0], None)
             Ht = engine.float64_copy(H.T)
             Ht = _sweeps(Ht, G, R, _H_SWEEPS, sweep, orders, engine)
             new = np.ascontiguousarray(Ht.T, dtype=H.dtype)

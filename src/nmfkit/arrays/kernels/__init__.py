@@ -8,7 +8,7 @@ array-API form when the library is not installed.
 
 import importlib
 
-from .hals import hals_sweep_xp
+from .hals import hals_sweeps_xp
 from .kl import kl_ccd_sweep_xp
 from .masked import masked_hals_rows_xp, masked_nnls_rows_xp
 from .nnls import nnls_rows_xp
@@ -18,7 +18,7 @@ __all__ = ["KERNELS", "kernel"]
 
 # name -> {"xp": array-API form, engine name: "module:function" of a compiled form}
 KERNELS = {
-    "hals_sweep": {"xp": hals_sweep_xp, "numpy": "nmfkit.arrays.kernels._numba:hals_sweep"},
+    "hals_sweeps": {"xp": hals_sweeps_xp, "numpy": "nmfkit.arrays.kernels._numba:hals_sweeps"},
     "kl_ccd_sweep": {
         "xp": kl_ccd_sweep_xp,
         "numpy": "nmfkit.arrays.kernels._numba:kl_ccd_sweep",
@@ -51,8 +51,14 @@ KERNELS = {
 
 _loaded = {}
 
+# Below this much work (about flops) a call takes the array-API form: loading the
+# compiled kernels costs a fresh process about 0.6 s (Numba's import and its cache),
+# more than a small fit takes in all. Set by the sizes alone, so a given problem always
+# runs the same code.
+COMPILE_WORK = 1 << 18
 
-def kernel(name, engine, compiled=True):
+
+def kernel(name, engine, compiled=True, work=None):
     """The fastest available implementation of kernel ``name`` for ``engine``.
 
     Parameters
@@ -62,9 +68,14 @@ def kernel(name, engine, compiled=True):
     engine : Engine
     compiled : bool, default=True
         False returns the array-API form (what the tests compare against).
+    work : float, optional
+        The flops of the call, where known: below ``COMPILE_WORK`` the array-API form
+        is the faster one in place of a Numba form.
     """
     impls = KERNELS[name]
     target = impls.get(engine.kernels) if compiled else None
+    if target is not None and "._numba" in target and work is not None and work < COMPILE_WORK:
+        target = None  # only Numba's forms cost a load; Torch's are plain torch calls
     if target is None:
         return impls["xp"]
     if target not in _loaded:

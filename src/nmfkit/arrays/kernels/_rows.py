@@ -28,21 +28,32 @@ _lock = threading.Lock()
 
 
 def n_threads():
-    """Threads in the pool: the CPUs this process may use (NMFKIT_NUM_THREADS caps it)."""
+    """Threads in the pool: the CPUs this process may use, capped by NMFKIT_NUM_THREADS
+    and then by OMP_NUM_THREADS.
+
+    joblib's process workers (``select_rank``, ``ConsensusNMF``, a user's ``Parallel``
+    around nmfkit) get OMP_NUM_THREADS = CPUs // n_jobs, as do scikit-learn's and
+    Numba's thread pools: two workers on two cores then run one thread each instead of
+    four threads fighting for two cores.
+    """
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
-    cap = os.environ.get("NMFKIT_NUM_THREADS")
-    if not cap:
-        return cpus
-    try:
-        return max(1, min(cpus, int(cap)))
-    except ValueError:
-        raise ValueError(
-            f"NMFKIT_NUM_THREADS={cap!r} is not a whole number; set it to the number of "
-            "threads to use (for example 2), or unset it to use every CPU."
-        ) from None
+    for name in ("NMFKIT_NUM_THREADS", "OMP_NUM_THREADS"):
+        cap = os.environ.get(name)
+        if not cap:
+            continue
+        try:
+            return max(1, min(cpus, int(cap)))
+        except ValueError:
+            if name == "OMP_NUM_THREADS":
+                continue  # another library's setting, in a form it may accept
+            raise ValueError(
+                f"NMFKIT_NUM_THREADS={cap!r} is not a whole number; set it to the number "
+                "of threads to use (for example 2), or unset it to use every CPU."
+            ) from None
+    return cpus
 
 
 def _forget_pool():
@@ -76,7 +87,8 @@ def blocks(cost, min_work=None, max_blocks=None):
     cost : ndarray of shape (n + 1,)
         Cumulative work: rows ``i:j`` cost ``cost[j] - cost[i]``.
     min_work, max_blocks : int, optional
-        One block per ``min_work``, at most ``max_blocks`` (default: the kernels').
+        One block per ``min_work``, at most ``max_blocks`` (default: the kernels'),
+        rounded down to a power of two.
 
     Returns
     -------
@@ -87,6 +99,9 @@ def blocks(cost, min_work=None, max_blocks=None):
     min_work = _MIN_WORK if min_work is None else min_work
     max_blocks = _MAX_BLOCKS if max_blocks is None else max_blocks
     count = int(min(max_blocks, n, total // min_work))
+    # a power of two: blocks of equal work then share out evenly over 2, 4, 8... threads
+    # (3 blocks on 2 threads take as long as 4); still set by the work alone
+    count = 1 << (count.bit_length() - 1) if count > 1 else count
     if count <= 1:
         return np.array([0, n])
     cuts = np.searchsorted(cost, total * np.arange(1, count) / count)

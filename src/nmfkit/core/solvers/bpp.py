@@ -79,7 +79,8 @@ def nnls_bpp(G, B, X0, engine, dtype, small=None):
     """
     d, Gs = _scaling(G, engine, dtype)
     small = _threshold(B, d) if small is None else small
-    solve = kernel("nnls_rows", engine)
+    # a row's solve costs a few k × k factorizations
+    solve = kernel("nnls_rows", engine, work=B.shape[0] * B.shape[1] ** 3)
     xp = namespace(d)
     inverse = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)  # held components: 0
     out = engine.empty(B, B.shape, dtype)

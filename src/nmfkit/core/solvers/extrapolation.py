@@ -53,7 +53,10 @@ class Extrapolation:
 
 
 def _extrapolate(new, old, beta, engine):
-    """max(new + β (new − old), 0) in one new array (no temporaries of its size)."""
+    """max(new + β (new − old), 0) in one new array (no temporaries of its size).
+
+    Whole arrays in memory (``whole``): the work is a few passes over memory, which
+    threads do not speed up; the Dask engine still runs it chunk by chunk."""
 
     def rows(new, old):
         y = new - old
@@ -62,7 +65,7 @@ def _extrapolate(new, old, beta, engine):
         y[y < 0] = 0
         return y, 0.0
 
-    return engine.map_rows(rows, new, old)[0]
+    return engine.map_rows(rows, new, old, whole=True)[0]
 
 
 def extrapolated(update_W, update_H):

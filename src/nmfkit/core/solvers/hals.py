@@ -5,7 +5,8 @@ held fixed (Cichocki & Phan 2009, doi:10.1587/transfun.E92.A.708), with L1/L2
 penalties. As in Gillis & Glineur (2012), doi:10.1162/NECO_a_00256, the cheap sweeps
 over one factor are repeated while they pay off: computing X Hᵀ costs far more than a
 sweep that uses it, so after it up to ``1 + α·cost(Gram products)/cost(sweep)`` sweeps
-run, stopping once a sweep changes the factor by less than δ times the first one did.
+run, each row of the factor stopping once a sweep changes it by less than δ times its
+first sweep did (Gillis & Glineur's rule, applied to each row's own problem).
 The first sweep is scikit-learn's ``solver='cd'`` update. The step is the two updates
 with Ang & Gillis's extrapolation around them (``extrapolation.extrapolated``).
 """
@@ -40,17 +41,10 @@ def inner_budget(gram_flops, n_rows, k):
 
 
 def _sweeps(A, G, R, budget, sweep, orders, engine):
-    """Up to ``budget`` sweeps over A (rows of R alongside), while they pay off."""
-
-    def run(A, order):
-        return engine.map_rows(lambda a, r: (a, sweep(a, G, r, order)), A, R, whole=True)
-
-    A, first = run(A, next(orders))
-    for _ in range(budget - 1):
-        A, change = run(A, next(orders))
-        if change <= _DELTA**2 * first:
-            break
-    return A
+    """Up to ``budget`` sweeps over each row of A (rows of R alongside), each row while
+    they pay off for it (``kernels.hals``): one call per block of rows for them all."""
+    orders = np.stack([next(orders) for _ in range(budget)])
+    return engine.map_rows(lambda a, r: (a, sweep(a, G, r, orders, _DELTA**2)), A, R, whole=True)[0]
 
 
 def _orders(k, rng):
@@ -72,7 +66,8 @@ def update_W(data, W, H, state, plan, engine, budget=inner_budget):
     G, R = penalised(hs["HHt"], hs["XHt"], plan.l1_W, plan.l2_W)
     sweeps = budget(state["facts"]["nnz"] * k + m * k * k, n, k)
     orders = _orders(k, state["rng"] if plan.shuffle else None)
-    return _sweeps(W, G, R, sweeps, kernel("hals_sweep", engine), orders, engine), hs
+    sweep = kernel("hals_sweeps", engine, work=sweeps * n * k * k)
+    return _sweeps(W, G, R, sweeps, sweep, orders, engine), hs
 
 
 def update_H(data, W, H, state, plan, engine, budget=inner_budget):
@@ -87,7 +82,8 @@ def update_H(data, W, H, state, plan, engine, budget=inner_budget):
     G, R = penalised(WtW, XtW, plan.l1_H, plan.l2_H)
     sweeps = budget(state["facts"]["nnz"] * k + n * k * k, m, k)
     orders = _orders(k, state["rng"] if plan.shuffle else None)
-    Ht = _sweeps(Ht, G, R, sweeps, kernel("hals_sweep", engine), orders, engine.block)
+    sweep = kernel("hals_sweeps", engine, work=sweeps * m * k * k)
+    Ht = _sweeps(Ht, G, R, sweeps, sweep, orders, engine.block)
     # <X, W H> rather than Wᵀ X: a scalar, since the best pair's stats live across steps
     return Ht.T, {"cross": fdot(Ht.T, XtW.T), "WtW": WtW}
 
