@@ -65,32 +65,32 @@ _MEMORY_CODE = """
 import json, sys, tracemalloc, warnings
 sys.path.insert(0, {here!r})
 import numpy as np
-from run import load_news_tfidf
+import run
 warnings.simplefilter("ignore")
-X = load_news_tfidf()
+X = getattr(run, {loader!r})()
 if {lib!r} == "nmfkit":
     from nmfkit import NMF
-    model = NMF(20, random_state=0, max_iter=200)
+    model = NMF({k}, random_state=0, max_iter=200)
     NMF(2, max_iter=2).fit(X[:50])  # compile the kernels outside the measurement
 else:
     from sklearn.decomposition import NMF
-    model = NMF(20, random_state=0, max_iter=200)
+    model = NMF({k}, random_state=0, max_iter=200)
 tracemalloc.start()
 W = model.fit_transform(X)
 peak = tracemalloc.get_traced_memory()[1]
-x = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+x = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes if hasattr(X, "indptr") else X.nbytes
 print(json.dumps(dict(peak=peak, X=x, W=W.nbytes, H=model.components_.nbytes)))
 """
 
 
-def peak_memory(lib):
-    """Peak memory of a 20 Newsgroups TF-IDF fit, k=20, in a fresh subprocess.
+def peak_memory(lib, loader="load_news_tfidf", k=20):
+    """Peak memory of a fit (20 Newsgroups TF-IDF, k=20 by default) in a fresh subprocess.
 
     Peak = size of X + the largest amount of memory the fit itself held at once
     (numpy/scipy allocations, traced by tracemalloc). Returns that peak over
     size(X) + size(W) + size(H), and the sizes in MB.
     """
-    code = _MEMORY_CODE.format(here=str(HERE), lib=lib)
+    code = _MEMORY_CODE.format(here=str(HERE), lib=lib, loader=loader, k=k)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     base = r["X"] + r["W"] + r["H"]

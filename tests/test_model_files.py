@@ -192,14 +192,19 @@ def _writer():
 @pytest.mark.parametrize("name", sorted(_writer().ANSWERS))
 def test_model_files_written_before_the_layered_package_still_load(name):
     """Files written by nmfkit before issue 16 (they name their class as 'NMF', not
-    'module:qualname') load, and give the answers they gave then, to the bit."""
+    'module:qualname') load, and give the answers they gave then, to rounding (the
+    solvers behind the answers may change their last bits: since issue 18 a small
+    problem runs the array-API kernels instead of the compiled ones)."""
     writer = _writer()
     meta = json.loads(str(np.load(LEGACY / f"{name}.npz")["__meta__"]))
     assert "class" not in meta  # the old layout
     model = load(LEGACY / f"{name}.npz")
     assert type(model).__name__ == meta["estimator"]
-    np.testing.assert_array_equal(
-        writer.ANSWERS[name](model, writer.inputs()), np.load(LEGACY / f"{name}.answer.npy")
+    np.testing.assert_allclose(
+        writer.ANSWERS[name](model, writer.inputs()),
+        np.load(LEGACY / f"{name}.answer.npy"),
+        rtol=1e-12,
+        atol=1e-14,
     )
 
 
@@ -213,8 +218,11 @@ def test_pickles_made_before_the_layered_package_still_load():
     with open(LEGACY / "pickled.pkl", "rb") as f:
         models = pickle.load(f)
     assert type(models["NMF"]) is NMF and type(models["MiniBatchNMF"]) is MiniBatchNMF
-    np.testing.assert_array_equal(
-        models["NMF"].transform(writer.inputs()["X"]), np.load(LEGACY / "pickled.answer.npy")
+    np.testing.assert_allclose(
+        models["NMF"].transform(writer.inputs()["X"]),
+        np.load(LEGACY / "pickled.answer.npy"),
+        rtol=1e-12,
+        atol=1e-14,
     )
 
 

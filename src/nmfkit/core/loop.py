@@ -58,6 +58,7 @@ class LoopControl:
     """
 
     stop_requested = False
+    saves = False  # whether ``save`` keeps the fit's progress (a checkpoint does)
 
     def start(self, data, plan, engine):
         """The saved progress to continue from, or None to start afresh."""

@@ -6,12 +6,13 @@ checked. Every error that depends only on parameters, shapes or dtypes is raised
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from .losses import beta_from_loss, loss_name
+from .sketch import resolve_compression
 from .solvers import ALIASES, AUTO, SOLVERS
 
 __all__ = ["Plan", "resolve", "CHECK_EVERY"]
@@ -55,6 +56,8 @@ class Plan:
     exact_W : bool
         Return the exact W ≥ 0 for the final H (Frobenius, H learned), so that
         ``fit_transform(X)`` equals ``fit(X).transform(X)``.
+    compression : {'randomized', None}
+        Iterate on a randomized sketch of X first, then on X (``core.sketch``).
 
     Everything a fit does depends on the Plan and the data, never on the engine: every
     engine runs the same iterations (up to rounding) from the same start.
@@ -78,6 +81,7 @@ class Plan:
     check_every: int = CHECK_EVERY
     balance: bool = False
     exact_W: bool = False
+    compression: Any = None
 
 
 def _memory():
@@ -287,6 +291,12 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
         balance=update_H and not penalties,
         exact_W=update_H and beta == 2,
     )
+    compression = params.get("compression")
+    if compression is not None:
+        if plan.max_iter < 2:
+            compression = None  # a single iteration runs on X itself
+        compression = resolve_compression(compression, plan, data, engine, caller)
+        plan = replace(plan, compression=compression)
     if W is not None:
         W = engine.asarray(W, dtype, rows=True)
     if H is not None:

@@ -77,6 +77,8 @@ class Checkpoint(LoopControl):
         Iteration of the last checkpoint written.
     """
 
+    saves = True
+
     FILE = "checkpoint.npz"
 
     def __init__(self, directory, every=60.0, resume=True):

@@ -1,5 +1,6 @@
 """The ``NMF`` estimator: scikit-learn's contract on top of Plan, Engine, Solver and Loop."""
 
+import inspect
 import numbers
 import warnings
 
@@ -14,6 +15,7 @@ from ..core.io import Saveable, expect_shape
 from ..core.loop import STOP_REASONS, LoopControl, run
 from ..core.losses import LOSS_NAMES, beta_from_loss
 from ..core.plan import resolve
+from ..core.sketch import run_compressed
 from ..core.solvers import ALIASES, SOLVERS, solver_names
 from ..core.solvers._common import balance
 from ..core.solvers.bpp import exact_W
@@ -39,6 +41,16 @@ class _FactorizationMixin(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, Saveable
 ):
     """What ``NMF`` and ``MiniBatchNMF`` share: tags, ``inverse_transform`` and ``save``."""
+
+    def __setstate__(self, state):
+        # a pickle of an older nmfkit lacks the parameters added since: their defaults
+        signature = inspect.signature(type(self).__init__).parameters.values()
+        added = {
+            p.name: p.default
+            for p in signature
+            if p.default is not inspect.Parameter.empty and p.name not in state
+        }
+        super().__setstate__({**added, **state})
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -177,6 +189,16 @@ class NMF(_FactorizationMixin):
         entries only, at a cost proportional to their number; 'hals' then runs CCD++,
         'bpp' row-wise exact solves, 'mu' weighted updates (any β), and 'auto' picks
         'hals' for Frobenius, else 'mu'. These fits run on the NumPy engine.
+    compression : {'auto', 'randomized'} or None, default='auto'
+        'randomized' iterates on a randomized sketch X ≈ Q B of rank n_components + 20
+        first (Erichson et al. 2018), where each product costs O((n_samples +
+        n_features)·(n_components + 20)·n_components) instead of
+        O(n_samples·n_features·n_components), and then goes on from there on X itself
+        until ``tol`` is met, so the result is a point of X's own objective. It takes
+        dense X, every entry known, the Frobenius loss and the 'hals' solver, on the
+        NumPy or Torch engine. 'auto' uses it for such X from 2**26 entries where
+        n_components + 20 is at most 1/8 of the smaller side of X; None never does.
+        The compression never changes what is minimised.
 
     Attributes
     ----------
@@ -204,7 +226,8 @@ class NMF(_FactorizationMixin):
     Lee & Seung (1999), doi:10.1038/44565. Lee & Seung (2001),
     doi:10.5555/3008751.3008829. Cichocki & Phan (2009), doi:10.1587/transfun.E92.A.708.
     Kim & Park (2011), doi:10.1137/110821172. Févotte & Idier (2011),
-    doi:10.1162/NECO_a_00168.
+    doi:10.1162/NECO_a_00168. Erichson, Mendible, Wihlborn & Kutz (2018),
+    doi:10.1016/j.patrec.2018.01.007.
 
     Examples
     --------
@@ -247,6 +270,7 @@ class NMF(_FactorizationMixin):
         "engine": [Options(["auto", *ENGINES])],
         "device": [DEVICE, NONE],
         "observed": [Options(["all", "stored"])],
+        "compression": [Options(["auto", "randomized"]), NONE],
     }
 
     def __init__(
@@ -268,6 +292,7 @@ class NMF(_FactorizationMixin):
         engine="auto",
         device=None,
         observed="all",
+        compression="auto",
     ):
         self.n_components = n_components
         self.init = init
@@ -285,6 +310,7 @@ class NMF(_FactorizationMixin):
         self.engine = engine
         self.device = device
         self.observed = observed
+        self.compression = compression
 
     # -- the shared path ----------------------------------------------------------
     def _check(self, X, reset, caller, weights=None):
@@ -343,7 +369,17 @@ class NMF(_FactorizationMixin):
     def _solve(self, data, W, H, plan, engine, caller, control):
         """Initialise, iterate and finish as the Plan says (balance, exact final W)."""
         W, H = initialize(data, plan, engine, W, H)
-        W, H, result = run(data, W, H, plan, engine, self.callback, caller, control)
+        # a checkpoint saves the fit on X only; a control that saves nothing (the
+        # command line's, for Ctrl-C) comes along
+        if plan.compression and (control is None or not control.saves):
+            W, H, result = run_compressed(data, W, H, plan, engine, self.callback, caller, control)
+        else:
+            if plan.compression and self.compression == "randomized":
+                raise ValueError(
+                    f"{caller}: compression='randomized' does not run with a checkpoint "
+                    "yet; pass compression=None (or 'auto', which then fits X itself)."
+                )
+            W, H, result = run(data, W, H, plan, engine, self.callback, caller, control)
         if plan.balance:
             W, H = balance(W, H, engine)
             result.stats = {}  # Gram products of the unbalanced pair
