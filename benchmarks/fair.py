@@ -195,8 +195,9 @@ def at_time(points, budget):
     return seen[-1] if seen else None
 
 
-def one_data_set(name, seeds, max_seconds):
+def one_data_set(name, seeds, max_seconds, only=None):
     loader, k, beta_loss, cap, budgets, sk_solvers = DATASETS[name]
+    sk_solvers = [s for s in sk_solvers if only is None or s in only]
     X = loader()
     beta = BETA[beta_loss]
     names = ["nmfkit"] + [f"sklearn {s}" for s in sk_solvers]
@@ -235,6 +236,12 @@ def _median(values):
     return statistics.median(values) if values else None
 
 
+def _cell(v, fmt, suffix=""):
+    if v is None:
+        return "not reached"
+    return "∞" if v == float("inf") else format(v, fmt) + suffix
+
+
 def table(name, res):
     rows = res["seeds"]
     shape = "×".join(map(str, res["shape"]))
@@ -243,19 +250,19 @@ def table(name, res):
                "| speed-up | nmfkit final ÷ sklearn's |")  # fmt: skip
     out.append("|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
-
-        def f(v, fmt):
-            return "not reached" if v is None else format(v, fmt)
-
         out.append(f"| {r['seed']} | {r['best sklearn']} | {r['target']:.6f} | "
-                   f"{f(r['t sklearn'], '.2f')} | {f(r['t nmfkit'], '.2f')} | "
-                   f"{f(r['speed-up'], '.2f')}× | {r['final ratio']:.8f} |")  # fmt: skip
-    med = {key: _median([r[key] for r in rows]) for key in ("t sklearn", "t nmfkit", "speed-up")}
+                   f"{_cell(r['t sklearn'], '.2f')} | {_cell(r['t nmfkit'], '.2f')} | "
+                   f"{_cell(r['speed-up'], '.2f', '×')} | {r['final ratio']:.8f} |")  # fmt: skip
+    # a seed where nmfkit never reached the level counts as infinitely slow (speed-up 0)
+    t_nk = statistics.median(
+        r["t nmfkit"] if r["t nmfkit"] is not None else float("inf") for r in rows
+    )
+    speed = statistics.median(r["speed-up"] or 0.0 for r in rows)
+    t_sk = _median([r["t sklearn"] for r in rows])
     fr = _median([r["final ratio"] for r in rows])
     reached = sum(r["t nmfkit"] is not None for r in rows)
-    out.append(f"| **median** | | | {med['t sklearn'] or 0:.2f} | {med['t nmfkit'] or 0:.2f} | "
-               f"**{(med['speed-up'] or 0):.2f}×** ({reached}/{len(rows)} reached) "
-               f"| **{fr:.8f}** |")  # fmt: skip
+    out.append(f"| **median** | | | {_cell(t_sk, '.2f')} | {_cell(t_nk, '.2f')} | "
+               f"**{speed:.2f}×** ({reached}/{len(rows)} reached) | **{fr:.8f}** |")  # fmt: skip
     out.append("")
     names, budgets = res["contenders"], res["budgets"]
     out.append("| contender (median over seeds) | final objective | "
@@ -300,14 +307,22 @@ def main(argv=None):
     )  # fmt: skip
     p.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2, 3, 4])
     p.add_argument("--max-seconds", type=float, default=60.0, help="wall-clock cap per run")
+    p.add_argument("--sklearn", nargs="*", default=None, choices=["cd", "mu"],
+                   help="scikit-learn solvers to run (default: each data set's)")  # fmt: skip
     p.add_argument("--plot", default=None, help="folder for one anytime plot per data set")
     p.add_argument("--json", default=None, help="write every curve and figure here")
+    p.add_argument("--tables", default=None, help="print the tables of a --json file, run nothing")
     args = p.parse_args(argv)
+    if args.tables:
+        saved = json.loads(Path(args.tables).read_text())
+        text = [table(name, res) for name, res in saved.items() if name in args.data]
+        print("\n".join(text))
+        return text
     print(f"nmfkit {nmfkit.__version__}, scikit-learn {sklearn.__version__}, "
           f"numpy {np.__version__}", flush=True)  # fmt: skip
     results, text = {}, []
     for name in args.data:
-        results[name] = one_data_set(name, args.seeds, args.max_seconds)
+        results[name] = one_data_set(name, args.seeds, args.max_seconds, args.sklearn)
         text.append(table(name, results[name]))
         print(text[-1], flush=True)
         if args.plot:

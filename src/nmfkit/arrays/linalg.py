@@ -13,7 +13,7 @@ from sklearn.utils.extmath import randomized_svd
 
 from .ops import namespace
 
-__all__ = ["GRAM_SVD_MAX", "top_svd", "svd_from_gram"]
+__all__ = ["GRAM_SVD_MAX", "top_svd", "svd_from_gram", "svd_seed"]
 
 # X with a side this short gets an exact truncated SVD through its small Gram matrix
 # (a fraction of the time of the randomized SVD, and exact); others the randomized SVD
@@ -21,9 +21,20 @@ __all__ = ["GRAM_SVD_MAX", "top_svd", "svd_from_gram"]
 GRAM_SVD_MAX = 2048
 
 
+def svd_seed(rng):
+    """The seed of a randomized SVD: ``rng`` itself when it is an int (the fit's
+    ``random_state``, as scikit-learn seeds its NNDSVD's SVD: the same start for the same
+    seed), else a draw from the Generator."""
+    if isinstance(rng, (int, np.integer)):
+        return int(rng)
+    return int(rng.integers(2**31 - 1))
+
+
 def top_svd(X, k, rng):
-    """The k leading singular triplets (U, S, V) of in-memory X (ndarray or CSR)."""
-    seed = int(rng.integers(2**31 - 1))
+    """The k leading singular triplets (U, S, V) of in-memory X (ndarray or CSR).
+
+    ``rng``: a Generator, or an int seed (``svd_seed``)."""
+    seed = svd_seed(rng)
     n, m = X.shape
     if min(n, m) > GRAM_SVD_MAX or k >= min(n, m):
         return randomized_svd(X, k, random_state=seed)

@@ -279,7 +279,7 @@ class DaskEngine(Engine):
         they live, dense or sparse), so NNDSVD starts from the same W and H as on NumPy;
         otherwise Dask's randomized SVD.
         """
-        seed = int(rng.integers(2**31 - 1))
+        seed = linalg.svd_seed(rng)
         n, m = X.shape
         if min(n, m) <= linalg.GRAM_SVD_MAX and k < min(n, m):
             if n <= m:  # X Xᵀ, and Xᵀ E through W-like arrays chunked as X

@@ -253,7 +253,7 @@ class TorchEngine(Engine):
             else:
                 Xh = X.cpu().numpy()
             return linalg.top_svd(Xh, k, rng)
-        seed = int(rng.integers(2**31 - 1))
+        seed = linalg.svd_seed(rng)
         n, m = X.shape
         if min(n, m) <= linalg.GRAM_SVD_MAX and k < min(n, m):
             A = (X if n <= m else X.T).to(torch.float64)
