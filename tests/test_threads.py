@@ -192,17 +192,22 @@ def test_mini_batch_fits_do_not_depend_on_the_number_of_blas_threads():
             assert np.array_equal(a, b)
 
 
-def test_omp_num_threads_caps_the_pool_as_joblib_workers_set_it(monkeypatch):
-    """Issue 18: joblib's process workers get OMP_NUM_THREADS = CPUs // n_jobs; the pool
-    follows it (as BLAS and Numba do), so parallel fits do not oversubscribe the cores."""
+def test_numba_num_threads_caps_the_pool_as_joblib_workers_set_it(monkeypatch):
+    """Issue 18: joblib's process workers get NUMBA_NUM_THREADS = CPUs // n_jobs; the
+    pool follows it, so parallel fits do not oversubscribe the cores. OMP_NUM_THREADS,
+    which a Dask Client sets to 1 in its own process, is not read."""
     monkeypatch.delenv("NMFKIT_NUM_THREADS", raising=False)
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    cpus = len(os.sched_getaffinity(0))
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
     assert _rows.n_threads() == 1
-    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")  # another library's business
-    assert _rows.n_threads() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "not a number")  # Numba's business
+    assert _rows.n_threads() == cpus
+    monkeypatch.delenv("NUMBA_NUM_THREADS")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert _rows.n_threads() == cpus
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
     monkeypatch.setenv("NMFKIT_NUM_THREADS", "2")  # nmfkit's own setting wins
-    assert _rows.n_threads() == min(2, len(os.sched_getaffinity(0)))
+    assert _rows.n_threads() == min(2, cpus)
 
 
 def _pool_threads_in_worker(_):

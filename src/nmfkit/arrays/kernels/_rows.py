@@ -29,26 +29,28 @@ _lock = threading.Lock()
 
 def n_threads():
     """Threads in the pool: the CPUs this process may use, capped by NMFKIT_NUM_THREADS
-    and then by OMP_NUM_THREADS.
+    and then by NUMBA_NUM_THREADS (nmfkit's kernels are Numba's).
 
     joblib's process workers (``select_rank``, ``ConsensusNMF``, a user's ``Parallel``
-    around nmfkit) get OMP_NUM_THREADS = CPUs // n_jobs, as do scikit-learn's and
-    Numba's thread pools: two workers on two cores then run one thread each instead of
-    four threads fighting for two cores.
+    around nmfkit) get NUMBA_NUM_THREADS (and OMP_NUM_THREADS) = CPUs // n_jobs: two
+    workers on two cores then run one thread each instead of four threads fighting for
+    two cores. OMP_NUM_THREADS is not read: a Dask ``Client`` that starts worker
+    processes sets it to 1 in the calling process for good, which would leave that
+    process's own fits on one thread.
     """
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
-    for name in ("NMFKIT_NUM_THREADS", "OMP_NUM_THREADS"):
+    for name in ("NMFKIT_NUM_THREADS", "NUMBA_NUM_THREADS"):
         cap = os.environ.get(name)
         if not cap:
             continue
         try:
             return max(1, min(cpus, int(cap)))
         except ValueError:
-            if name == "OMP_NUM_THREADS":
-                continue  # another library's setting, in a form it may accept
+            if name != "NMFKIT_NUM_THREADS":
+                continue  # Numba's setting, in a form it may accept
             raise ValueError(
                 f"NMFKIT_NUM_THREADS={cap!r} is not a whole number; set it to the number "
                 "of threads to use (for example 2), or unset it to use every CPU."
