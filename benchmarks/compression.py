@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fair import dense_low_rank  # noqa: E402
+from fair import dense_low_rank, time_to  # noqa: E402
 
 from nmfkit import NMF  # noqa: E402
 
@@ -56,10 +56,6 @@ def run(X, k, seed, compression, max_seconds):
     return points
 
 
-def first_at(points, level):
-    return next((t for t, loss in points if loss <= level), None)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--shape", nargs=2, type=int, default=[20000, 5000])
@@ -77,7 +73,7 @@ def main(argv=None):
         plain = run(X, args.k, seed, None, args.max_seconds)
         sketched = run(X, args.k, seed, "randomized", args.max_seconds)
         level = plain[-1][1] * 1.01
-        a, b = first_at(plain, level), first_at(sketched, level)
+        a, b = time_to(plain, level), time_to(sketched, level)
         rows.append((plain[-1][1], a, sketched[-1][1], b, a / b if b else None))
         r = rows[-1]
         print(f"| {seed} | {r[0]:.6g} | {r[1]:.2f} | {r[2]:.6g} | "

@@ -29,7 +29,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.decomposition import NMF as SkNMF
 
-from nmfkit import NMF
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fair import time_to  # noqa: E402
+
+from nmfkit import NMF  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
 DATA = {"olivetti": "olivetti_faces_64x64.npz", "orl": "orl_faces_112x92.npz"}
@@ -90,13 +93,6 @@ def sklearn_curve(X, k, seed, seconds):
         if points[-1][0] > seconds:
             return points
         n *= 2**0.5
-
-
-def time_to(points, level):
-    for t, loss in points:
-        if loss <= level:
-            return t
-    return None
 
 
 def loss_at(points, t):
