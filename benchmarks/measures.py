@@ -71,7 +71,9 @@ X = getattr(run, {loader!r})()
 if {lib!r} == "nmfkit":
     from nmfkit import NMF
     model = NMF({k}, random_state=0, max_iter=200)
-    NMF(2, max_iter=2).fit(X[:50])  # compile the kernels outside the measurement
+    # compile the kernels outside the measurement: on X itself, since a small problem
+    # takes other kernels (and Numba's import and compilation would be traced)
+    NMF({k}, random_state=0, max_iter=2).fit(X)
 else:
     from sklearn.decomposition import NMF
     model = NMF({k}, random_state=0, max_iter=200)

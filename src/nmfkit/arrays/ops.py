@@ -25,8 +25,27 @@ def fsum(A):
     return float(xp.sum(A, dtype=xp.float64))
 
 
+# Entries per block of ``fdot`` on NumPy arrays: the product A * B is formed a block at
+# a time, so a dot of two factor-sized arrays does not hold a third one.
+_DOT_BLOCK = 1 << 14
+
+
 def fdot(A, B):
-    """Sum of A * B accumulated in float64, as a Python float."""
+    """Sum of A * B accumulated in float64, as a Python float.
+
+    NumPy arrays of the same shape are multiplied a block of rows at a time (fixed
+    blocks, so the sum does not depend on anything but the arrays)."""
+    if isinstance(A, np.ndarray) and isinstance(B, np.ndarray) and A.size > _DOT_BLOCK:
+        if A.ndim == 2 and A.shape == B.shape:
+            if A.flags.f_contiguous and not A.flags.c_contiguous:
+                A, B = A.T, B.T  # walk along A's memory
+            step = max(1, _DOT_BLOCK // max(A.shape[1], 1))
+            return float(
+                sum(
+                    np.sum(A[i : i + step] * B[i : i + step], dtype=np.float64)
+                    for i in range(0, A.shape[0], step)
+                )
+            )
     xp = namespace(A)
     return float(xp.sum(A * B, dtype=xp.float64))
 

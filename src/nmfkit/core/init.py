@@ -70,7 +70,7 @@ def _nndsvd(data, k, rng, variant, dtype, engine, svd_rng=None):
         avg = data.mean()
         W[W == 0] = np.abs(avg * rng.standard_normal(int((W == 0).sum())) / 100)
         H[H == 0] = np.abs(avg * rng.standard_normal(int((H == 0).sum())) / 100)
-    return W.astype(dtype), H.astype(dtype)
+    return W.astype(dtype, copy=False), H.astype(dtype, copy=False)
 
 
 def initialize(data, plan, engine, W=None, H=None):

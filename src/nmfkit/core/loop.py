@@ -92,9 +92,12 @@ def run(data, W, H, plan, engine, callback=None, caller="NMF", control=None):
     ----------
     data : FitData
         What the fit works on (``nmfkit.core.data``): the step for its kind runs.
-    W : array of shape (n_samples, k)
-        Starting W, updated (possibly in place).
-    H : array of shape (k, n_features)
+    W : array of shape (n_samples, k), or the list [W, H]
+        Starting W, updated (possibly in place). Given as the list ``[W, H]`` (with
+        ``H=None``), the starting pair is handed over: the Loop empties the list, so
+        that no reference of the caller keeps the pair alive for the whole fit (one W
+        and one H of memory).
+    H : array of shape (k, n_features), or None
         Starting H, held fixed when ``plan.update_H`` is False.
     plan : Plan
     engine : Engine
@@ -114,15 +117,19 @@ def run(data, W, H, plan, engine, callback=None, caller="NMF", control=None):
     solver = SOLVERS[plan.solver]
     step = solver.steps[data.kind]  # the Plan checked that the solver fits this kind
     control = control if control is not None else LoopControl()
+    pair = W if H is None else [W, H]
+    del W, H  # from here on only ``pair`` holds the starting pair, until _iterate takes it
     try:
         with engine.threads(pooled=solver.pooled):
-            return _iterate(data, W, H, plan, engine, step, callback, caller, control)
+            return _iterate(data, pair, plan, engine, step, callback, caller, control)
     finally:
         control.finish()
 
 
-def _iterate(data, W, H, plan, engine, step, callback, caller, control):
+def _iterate(data, pair, plan, engine, step, callback, caller, control):
     """The body of ``run``, inside the engine's thread context."""
+    W, H = pair
+    pair.clear()
     state = {
         "facts": data.describe(),
         "stats": {},

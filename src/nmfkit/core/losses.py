@@ -42,6 +42,9 @@ EPSILON = float(np.finfo(np.float32).eps)
 
 # Rows of W H formed at once when a dense block is unavoidable (β ∉ {1, 2}, sparse X).
 _ROW_BLOCK_ENTRIES = 1 << 22
+# ... and for a dense X, where the block and its difference to X are both temporaries
+# beside X itself: small blocks keep the peak of an evaluation far below X's size.
+_DENSE_BLOCK_ENTRIES = 1 << 18
 
 
 def beta_from_loss(beta_loss):
@@ -59,9 +62,9 @@ def loss_name(beta):
     return f"beta={beta:g}"
 
 
-def row_blocks(n_rows, n_cols):
-    """Slices of rows whose block of W H holds about 2²² entries."""
-    step = max(1, _ROW_BLOCK_ENTRIES // max(n_cols, 1))
+def row_blocks(n_rows, n_cols, entries=_ROW_BLOCK_ENTRIES):
+    """Slices of rows whose block of W H holds about ``entries`` (2²²) entries."""
+    step = max(1, entries // max(n_cols, 1))
     for s in range(0, n_rows, step):
         yield slice(s, min(s + step, n_rows))
 
@@ -147,10 +150,13 @@ def _divergence(X, W, H, beta, engine, facts, stats):
 def _rows_divergence(X, W, H, beta, engine):
     """d_β(X | W H) for in-memory rows of X (the per-block work of ``_divergence``)."""
     if not engine.is_sparse(X):
-        WH = W @ H
-        if beta != 2:
-            WH = engine.floor(WH, EPSILON)
-        return pointwise(X, WH, beta)
+        total = 0.0
+        for blk in row_blocks(W.shape[0], H.shape[1], _DENSE_BLOCK_ENTRIES):
+            WH = W[blk] @ H
+            if beta != 2:
+                WH = engine.floor(WH, EPSILON)
+            total += pointwise(X[blk], WH, beta)
+        return total
     y = engine.floor(engine.wh_at(X, W, H), EPSILON)
     stored = pointwise(engine.values(X), y, beta)
     xp = namespace(W)

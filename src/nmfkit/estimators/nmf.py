@@ -379,8 +379,11 @@ class NMF(_FactorizationMixin):
                     f"{caller}: compression='randomized' does not run with a checkpoint "
                     "yet; pass compression=None (or 'auto', which then fits X itself)."
                 )
-            W, H = initialize(data, plan, engine, W, H)
-            W, H, result = run(data, W, H, plan, engine, self.callback, caller, control)
+            # handed over as a list, so that this frame does not keep the starting
+            # pair in memory for the whole fit
+            start = list(initialize(data, plan, engine, W, H))
+            W = H = None
+            W, H, result = run(data, start, None, plan, engine, self.callback, caller, control)
         if plan.balance:
             W, H = balance(W, H, engine)
             result.stats = {}  # Gram products of the unbalanced pair

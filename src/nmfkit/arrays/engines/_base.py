@@ -210,9 +210,10 @@ class Engine(abc.ABC):
         """A new array with A's values, independent of A."""
         return namespace(A).asarray(A, copy=True)
 
-    def transposed(self, A):
+    def transposed(self, A, spare=False):
         """A new array holding Aᵀ, never a view of A (row-major where the library has a
-        memory order: the kernels sweep rows)."""
+        memory order: the kernels sweep rows). With ``spare=True`` the caller gives A
+        up: Aᵀ may then be a view of it, where that view is row-major already."""
         return namespace(A).asarray(A.T, copy=True)
 
     def float64_copy(self, A):

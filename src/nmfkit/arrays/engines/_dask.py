@@ -349,8 +349,8 @@ class DaskEngine(Engine):
     def copy(self, A):
         return A if _is_dask(A) else self._numpy.copy(A)
 
-    def transposed(self, A):
-        return super().transposed(A) if _is_dask(A) else self._numpy.transposed(A)
+    def transposed(self, A, spare=False):
+        return super().transposed(A) if _is_dask(A) else self._numpy.transposed(A, spare)
 
     def float64_copy(self, A):
         return super().float64_copy(A) if _is_dask(A) else self._numpy.float64_copy(A)

@@ -518,7 +518,9 @@ class NumpyEngine(Engine):
         return A.copy()
 
     @staticmethod
-    def transposed(A):
+    def transposed(A, spare=False):
+        if spare and A.T.flags.c_contiguous:
+            return A.T
         return np.array(A.T, order="C")
 
     @staticmethod

@@ -291,7 +291,9 @@ class TorchEngine(Engine):
         return A.clone()
 
     @staticmethod
-    def transposed(A):
+    def transposed(A, spare=False):
+        if spare and A.T.is_contiguous():
+            return A.T
         return A.T.clone(memory_format=torch.contiguous_format)
 
     @staticmethod

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ...arrays.ops import namespace
 from ..losses import objective
 
 __all__ = ["Extrapolation", "extrapolated"]
@@ -59,7 +60,10 @@ def _extrapolate(new, old, beta, engine):
     threads do not speed up; the Dask engine still runs it chunk by chunk."""
 
     def rows(new, old):
-        y = new - old
+        # in a copy of new, so that y keeps new's memory order (the next step may then
+        # sweep it in place: ``update_H``'s spare), whatever old's order
+        y = namespace(new).asarray(new, copy=True)
+        y -= old
         y *= beta
         y += new
         y[y < 0] = 0
@@ -68,7 +72,7 @@ def _extrapolate(new, old, beta, engine):
     return engine.map_rows(rows, new, old, whole=True)[0]
 
 
-def extrapolated(update_W, update_H):
+def extrapolated(update_W, update_H, spare=False):
     """A solver step that runs ``update_W`` then ``update_H`` with extrapolation.
 
     Parameters
@@ -80,6 +84,9 @@ def extrapolated(update_W, update_H):
         ``update_H(data, W, H, state, plan, engine) -> (H, stats)``: H for the given W
         (it must not change its H argument), with Gram products that give the
         objective of (W, H) without forming W H (``{}`` when there are none).
+    spare : bool, default=False
+        Whether ``update_H`` takes a keyword ``spare``: told True when the step no
+        longer needs the H it is given, it may then write the new H into its memory.
 
     Returns
     -------
@@ -93,14 +100,18 @@ def extrapolated(update_W, update_H):
             return W, H
         ex = state.get("extrapolation")
         if ex is None:
-            ex = state["extrapolation"] = Extrapolation(engine.copy(W), engine.copy(H), W, H)
+            # no copies: W and H are never changed in place here (update_W gets a copy)
+            ex = state["extrapolation"] = Extrapolation(W, H, W, H)
         Wn, _ = update_W(data, engine.copy(ex.Wy), ex.Hy, state, plan, engine)
         # extrapolate along the scheme's own steps only: the first step, away from the
         # initialisation, is no such step, and following it tends to leave a good basin
         beta = ex.beta
         step_beta = beta if ex.loss < math.inf else 0.0
         Wy = _extrapolate(Wn, ex.W, step_beta, engine)
-        Hn, stats = update_H(data, Wy, ex.Hy, state, plan, engine)
+        # Hy is this step's own array, unless it is the accepted H (the first step and
+        # after a restart): then update_H may write the new H into its memory
+        extra = {"spare": ex.Hy is not ex.H} if spare else {}
+        Hn, stats = update_H(data, Wy, ex.Hy, state, plan, engine, **extra)
         loss = objective(data, Wy, Hn, plan, state["facts"], stats)
         if loss > ex.loss:
             # restart from the last accepted pair, with a smaller β

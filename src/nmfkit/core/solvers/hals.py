@@ -70,15 +70,18 @@ def update_W(data, W, H, state, plan, engine, budget=inner_budget):
     return _sweeps(W, G, R, sweeps, sweep, orders, engine), hs
 
 
-def update_H(data, W, H, state, plan, engine, budget=inner_budget):
-    """H from sweeps over its rows given W (H itself is left as it is); and the Gram
-    products that give the objective of (W, new H): <X, W H> and Wᵀ W."""
+def update_H(data, W, H, state, plan, engine, budget=inner_budget, spare=False):
+    """H from sweeps over its rows given W; and the Gram products that give the
+    objective of (W, new H): <X, W H> and Wᵀ W.
+
+    H itself is left as it is, unless ``spare`` says that the caller gives it up: its
+    memory may then hold the new H (one H-sized array less at the peak)."""
     X = data.X
     n, m = X.shape
     k = W.shape[1]
     WtW, XtW = engine.gram(W), engine.XtW(X, W)
-    # always a copy: H may be the accepted or the best H, which must stay intact
-    Ht = engine.transposed(H)
+    # a copy unless spared: H may be the accepted or the best H, which must stay intact
+    Ht = engine.transposed(H, spare=spare)
     G, R = penalised(WtW, XtW, plan.l1_H, plan.l2_H)
     sweeps = budget(state["facts"]["nnz"] * k + n * k * k, m, k)
     orders = _orders(k, state["rng"] if plan.shuffle else None)
@@ -89,7 +92,7 @@ def update_H(data, W, H, state, plan, engine, budget=inner_budget):
 
 
 # Ang & Gillis (2019): extrapolated, accelerated HALS; returns the best pair so far
-step = extrapolated(update_W, update_H)
+step = extrapolated(update_W, update_H, spare=True)
 
 
 def masked_step(obs, W, H, state, plan, engine):
