@@ -1,14 +1,19 @@
 """What the sub-commands share: the one-line user error, output checks and atomic
 writes, progress bars."""
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 
 from ..core.files import write_atomic
 
 __all__ = [
     "CLIError",
+    "Terminated",
+    "signals_handled",
     "writable",
     "check_paths",
     "save_array",
@@ -46,6 +51,27 @@ class Terminated(BaseException):
     def __init__(self, signum):
         super().__init__(signum)
         self.signum = signum
+
+
+@contextlib.contextmanager
+def signals_handled(names, handler):
+    """``handler`` for the named signals while the block runs, then the handlers before.
+
+    Only in the main thread (Python allows no other), and only for signals that exist
+    here and that the process does not ignore (``nohup``, a background job): those stay
+    ignored. Yields {signal number: its handler before}.
+    """
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in names:
+            signum = getattr(signal, name, None)
+            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, handler)
+    try:
+        yield previous
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def check_paths(inputs, outputs):

@@ -5,14 +5,12 @@ one line on stderr; ``--debug`` shows the traceback instead.
 """
 
 import argparse
-import contextlib
 import signal
 import sys
-import threading
 
 from .._version import __version__
 from . import consensus, demo, fit, images, info, rank, recommend, topics, transform
-from ._common import CLIError, Terminated
+from ._common import CLIError, Terminated, signals_handled
 
 __all__ = ["main", "COMMANDS"]
 
@@ -79,22 +77,11 @@ def main(argv=None):
         return 2
 
 
-@contextlib.contextmanager
 def _ending_signals():
     """SIGTERM and SIGHUP raise ``Terminated`` while a command runs (a fit installs its
     own handlers, which stop it after the iteration). Signals the caller ignores
     (``nohup``) stay ignored."""
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for name in ("SIGTERM", "SIGHUP"):
-            signum = getattr(signal, name, None)
-            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
-                previous[signum] = signal.signal(signum, _terminate)
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+    return signals_handled(("SIGTERM", "SIGHUP"), _terminate)
 
 
 def _terminate(signum, frame):

@@ -3,7 +3,6 @@
 import contextlib
 import signal
 import sys
-import threading
 import time
 import warnings
 
@@ -20,7 +19,7 @@ from ..core.solvers import solver_names
 from ..estimators.checkpoint import Checkpoint, parse_duration
 from ..estimators.minibatch import MiniBatchNMF
 from ..estimators.nmf import NMF
-from ._common import CLIError, check_paths, parse_loss, save_array
+from ._common import CLIError, check_paths, parse_loss, save_array, signals_handled
 
 
 def add_parser(sub):
@@ -200,9 +199,7 @@ def run(args):
 
 # Ctrl-C, and what `timeout`, Docker and systemd send to end a process, or a closed
 # terminal: each asks a running fit to stop after the current iteration and save
-_STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
+_STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 
 @contextlib.contextmanager
@@ -210,10 +207,9 @@ def _stop_on_signals(control, received):
     """SIGINT, SIGTERM or SIGHUP ask the fit to stop after the current iteration (the
     signal is appended to ``received``); a second one of the same kind acts as it
     would have without nmfkit (Ctrl-C aborts, SIGTERM ends the process)."""
-    if control is None or threading.current_thread() is not threading.main_thread():
+    if control is None:
         yield
         return
-    previous = {}
 
     def handler(signum, frame):
         control.stop_requested = True
@@ -222,11 +218,5 @@ def _stop_on_signals(control, received):
         again = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         print(f"\nstopping after the current iteration ({again} again to abort)", file=sys.stderr)
 
-    for signum in _STOP_SIGNALS:
-        if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, or a background job
-            previous[signum] = signal.signal(signum, handler)
-    try:
+    with signals_handled(_STOP_SIGNALS, handler) as previous:
         yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
