@@ -54,20 +54,21 @@ class Terminated(BaseException):
 
 
 @contextlib.contextmanager
-def signals_handled(names, handler):
+def signals_handled(names, handler, previous=None):
     """``handler`` for the named signals while the block runs, then the handlers before.
 
     Only in the main thread (Python allows no other), and only for signals that exist
     here and that the process does not ignore (``nohup``, a background job): those stay
-    ignored. Yields {signal number: its handler before}.
+    ignored. The handlers before go into ``previous`` (a dict the caller may hold, so
+    that its handler can read it from the first signal on), which is also yielded.
     """
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for name in names:
-            signum = getattr(signal, name, None)
-            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
-                previous[signum] = signal.signal(signum, handler)
+    previous = {} if previous is None else previous
     try:
+        if threading.current_thread() is threading.main_thread():
+            for name in names:
+                signum = getattr(signal, name, None)
+                if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+                    previous[signum] = signal.signal(signum, handler)
         yield previous
     finally:
         for signum, old in previous.items():

@@ -210,6 +210,7 @@ def _stop_on_signals(control, received):
     if control is None:
         yield
         return
+    previous = {}  # filled before the first handler is installed: a signal may come at once
 
     def handler(signum, frame):
         control.stop_requested = True
@@ -218,5 +219,5 @@ def _stop_on_signals(control, received):
         again = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         print(f"\nstopping after the current iteration ({again} again to abort)", file=sys.stderr)
 
-    with signals_handled(_STOP_SIGNALS, handler) as previous:
+    with signals_handled(_STOP_SIGNALS, handler, previous):
         yield

@@ -117,6 +117,8 @@ def run(data, W, H, plan, engine, callback=None, caller="NMF", control=None):
     solver = SOLVERS[plan.solver]
     step = solver.steps[data.kind]  # the Plan checked that the solver fits this kind
     control = control if control is not None else LoopControl()
+    if H is None and not isinstance(W, list):
+        raise TypeError("run: pass the starting pair as W and H, or as the list [W, H]")
     pair = W if H is None else [W, H]
     del W, H  # from here on only ``pair`` holds the starting pair, until _iterate takes it
     try:
