@@ -70,7 +70,9 @@ def _resolve(module, node, is_package):
         source = node.module or ""
     if not (source == "nmfkit" or source.startswith("nmfkit.")):
         return []
-    out = []
+    # `from . import sub` runs the package first and reads `sub` off it: an import of the
+    # package as well as of the submodule (checkers count it so, and a cycle it closes is real)
+    out = [source] if node.module is None and source != module else []
     for alias in node.names:
         sub = f"{source}.{alias.name}"
         out.append(sub if sub in MODULES else source)

@@ -9,12 +9,22 @@ import signal
 import sys
 
 from .._version import __version__
-from . import consensus, demo, fit, images, info, rank, recommend, topics, transform
 from ._common import CLIError, Terminated, signals_handled
+from .consensus import add_parser as consensus
+from .demo import add_parser as demo
+from .fit import add_parser as fit
+from .images import add_parser as images
+from .info import add_parser as info
+from .rank import add_parser as rank
+from .recommend import add_parser as recommend
+from .topics import add_parser as topics
+from .transform import add_parser as transform
 
 __all__ = ["main", "COMMANDS"]
 
-# one module per sub-command, each with add_parser(sub) and run(args); in help order
+# one module per sub-command; its add_parser(sub) registers the sub-command and its run(args)
+# handler (named imports, not `from . import`: this module and the package import no cycle);
+# in help order
 COMMANDS = (fit, transform, recommend, topics, images, rank, consensus, demo, info)
 
 
@@ -29,7 +39,7 @@ def build_parser():
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
-        command.add_parser(sub).set_defaults(func=command.run)
+        command(sub)
     return p
 
 

@@ -8,7 +8,7 @@ from ._common import add_iterations_and_seed, check_paths
 
 
 def add_parser(sub):
-    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     cs = sub.add_parser("consensus", help="a consensus factorization from many random starts")
     cs.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv")
     cs.add_argument("-k", "--n-components", type=int, required=True, help="number of components")
@@ -18,6 +18,7 @@ def add_parser(sub):
     )
     cs.add_argument("--jobs", type=int, default=None, help="parallel processes (-1: all CPUs)")
     add_iterations_and_seed(cs, per_fit=True)
+    cs.set_defaults(func=run)
     return cs
 
 

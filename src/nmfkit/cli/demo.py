@@ -11,7 +11,7 @@ from ._common import CLIError, check_paths, save_figure
 
 
 def add_parser(sub):
-    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     d = sub.add_parser("demo", help="find the parts of the built-in Swimmer images")
     d.add_argument("-k", "--n-components", type=int, default=17, help="components (default: 17)")
     d.add_argument("--restarts", type=int, default=5, help="random starts, best kept (default: 5)")
@@ -22,6 +22,7 @@ def add_parser(sub):
         metavar="PNG",
         help="image of the parts (needs matplotlib; '' for none; default: swimmer_parts.png)",
     )
+    d.set_defaults(func=run)
     return d
 
 

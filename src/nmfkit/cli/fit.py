@@ -23,7 +23,7 @@ from ._common import CLIError, check_paths, parse_loss, save_array, signals_hand
 
 
 def add_parser(sub):
-    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     f = sub.add_parser("fit", help="factorize a matrix file and save the model")
     f.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv (samples x features)")
     f.add_argument("-k", "--n-components", type=int, required=True, help="number of components")
@@ -105,6 +105,7 @@ def add_parser(sub):
     f.add_argument(
         "-v", "--verbose", action="count", default=0, help="print the loss at each check"
     )
+    f.set_defaults(func=run)
     return f
 
 

@@ -9,7 +9,7 @@ from ._common import CLIError, add_iterations_and_seed, check_paths, save_figure
 
 
 def add_parser(sub):
-    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     im = sub.add_parser("images", help="the parts of an image stack (NMF basis images) as a PNG")
     im.add_argument(
         "input", help="a folder of same-size .png images, or .npy/.npz of shape (n, h, w)"
@@ -27,6 +27,7 @@ def add_parser(sub):
         "--solver", default="auto", choices=solver_names(beta=2.0), help="(default: auto)"
     )
     add_iterations_and_seed(im, save_to=True)
+    im.set_defaults(func=run)
     return im
 
 

@@ -8,8 +8,9 @@ from ..arrays.engines import available_engines
 
 
 def add_parser(sub):
-    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     i = sub.add_parser("info", help="version, engines and optional libraries")
+    i.set_defaults(func=run)
     return i
 
 

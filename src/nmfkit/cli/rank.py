@@ -8,7 +8,7 @@ from ._common import CLIError, add_iterations_and_seed, bar, check_paths, save_f
 
 
 def add_parser(sub):
-    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     rk = sub.add_parser("rank", help="criteria for choosing the number of components")
     rk.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv")
     rk.add_argument("--ranks", default="2-10", help="ranks: 2-10, 5-30:5 or 2,3,5 (default: 2-10)")
@@ -21,6 +21,7 @@ def add_parser(sub):
     rk.add_argument("--plot", metavar="PNG", help="draw every criterion against rank (matplotlib)")
     rk.add_argument("--jobs", type=int, default=None, help="parallel processes (-1: all CPUs)")
     add_iterations_and_seed(rk, per_fit=True)
+    rk.set_defaults(func=run)
     return rk
 
 

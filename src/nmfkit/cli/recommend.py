@@ -11,7 +11,7 @@ from ._common import CLIError
 
 
 def add_parser(sub):
-    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     r = sub.add_parser(
         "recommend", help="recommend items from a ratings file, or cross-validate on it"
     )
@@ -45,6 +45,7 @@ def add_parser(sub):
         default=None,
         help="field separator (default: ',' for .csv, a tab for .tsv, else whitespace)",
     )
+    r.set_defaults(func=run)
     return r
 
 

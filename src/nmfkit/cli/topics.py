@@ -13,7 +13,7 @@ from ._common import CLIError, add_iterations_and_seed, check_paths, fit_progres
 
 
 def add_parser(sub):
-    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     tp = sub.add_parser("topics", help="topics of a corpus, similar documents, an HTML report")
     tp.add_argument(
         "corpus",
@@ -51,6 +51,7 @@ def add_parser(sub):
         "--no-stop-words", action="store_true", help="keep English stop words (dropped by default)"
     )
     add_iterations_and_seed(tp, save_to=True)
+    tp.set_defaults(func=run)
     return tp
 
 

@@ -6,11 +6,12 @@ from ._common import CLIError, check_paths, save_array
 
 
 def add_parser(sub):
-    """Register the sub-command on ``sub`` (argparse sub-parsers)."""
+    """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     t = sub.add_parser("transform", help="compute W for new data with a saved model")
     t.add_argument("model", help="model file written by 'nmfkit fit'")
     t.add_argument("input", help="data file with the model's number of features")
     t.add_argument("-o", "--output", default="W.npy", help=".npy file for W (default: W.npy)")
+    t.set_defaults(func=run)
     return t
 
 
