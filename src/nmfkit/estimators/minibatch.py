@@ -26,16 +26,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..arrays.engines import NumpyEngine
-from ..arrays.kernels import kernel
 from ..core.data import Plain
 from ..core.init import INITS, initialize
 from ..core.io import expect_shape
 from ..core.loop import STOP_REASONS, check_finite, max_iter_message, run
-from ..core.losses import EPSILON, beta_from_loss, objective
+from ..core.losses import beta_from_loss, objective
 from ..core.plan import resolve
-from ..core.solvers._common import balance_scales, penalised
-from ..core.solvers.hals import _orders, _sweeps
-from ..core.solvers.mu import gamma, terms, update_W
+from ..core.solvers._common import balance_scales
+from ..core.solvers.mu import update_W
 from ..core.validation import (
     BOOLEAN,
     COUNT,
@@ -47,12 +45,11 @@ from ..core.validation import (
     validate_params,
 )
 from ._batches import as_table, in_memory, is_stream, open_path, row_blocks
+from ._online import online_H, rescale_statistics, start_statistics
 from .nmf import NMF, _FactorizationMixin, warn_unused_factors
 
 __all__ = ["MiniBatchNMF"]
 
-# HALS sweeps over H per batch (Frobenius), stopped early as HALS's inner sweeps are.
-_H_SWEEPS = 10
 # Iterations of each batch's W solve when transform_max_iter is None.
 _BATCH_W_ITER = 50
 
@@ -297,13 +294,7 @@ class MiniBatchNMF(_FactorizationMixin):
         self.components_ = np.ascontiguousarray(H0)
         self.n_components_ = self._n_components = k
         self._n_features_out = k
-        if self._beta == 2:  # Mairal et al.: no statistics yet (HALS keeps an unseen row)
-            self._stats_A = np.zeros((k, k))
-            self._stats_B = np.zeros(H0.shape)
-        else:  # as scikit-learn: the start counts as one batch's worth (A/B = H), so a
-            # component the first batches do not touch is not zeroed for good
-            self._stats_A = np.array(H0, dtype=np.float64)
-            self._stats_B = np.ones(H0.shape)
+        self._stats_A, self._stats_B = start_statistics(H0, self._beta)
         self._stats_rows = np.zeros(1)
         self.n_steps_ = 0
         return W0
@@ -329,49 +320,25 @@ class MiniBatchNMF(_FactorizationMixin):
 
     def _update_H(self, batch, W, rho, engine):
         """Fold the batch into the statistics and update H from them."""
-        Xb, H = batch.X, self.components_
-        A, B = self._stats_A, self._stats_B
-        rows = self._stats_rows[0] = rho * self._stats_rows[0] + Xb.shape[0]
-        l1 = self._alpha_H() * self.l1_ratio * rows
-        l2 = self._alpha_H() * (1 - self.l1_ratio) * rows
-        A *= rho
-        B *= rho
-        if self._beta == 2:
-            A += W.T @ W
-            B += engine.WtX(W, Xb)
-            # in float64, as the statistics are: float32 H follows float64 H closely
-            G, R = penalised(A, B, l1, l2)
-            R = np.ascontiguousarray(R.T)
-            sweep, orders = kernel("hals_sweeps", engine), _orders(H.shape[0], None)
-            Ht = engine.float64_copy(H.T)
-            Ht = _sweeps(Ht, G, R, _H_SWEEPS, sweep, orders, engine)
-            new = np.ascontiguousarray(Ht.T, dtype=H.dtype)
-        else:
-            g = gamma(self._beta)
-            num, den = terms(Xb, W, H, self._beta, engine, for_W=False)
-            rows_b = Xb.shape[0]
-            den = den + self._alpha_H() * rows_b * (self.l1_ratio + (1 - self.l1_ratio) * H)
-            A += num * (H ** (1 / g) if g != 1 else H)
-            B += den
-            new = A / np.where(B > 0, B, EPSILON)
-            if g != 1:
-                new **= g
-            if self._beta <= 1:
-                new[new < np.finfo(np.float64).eps] = 0.0
-            new = new.astype(H.dtype)
-        self.components_ = new
+        rows = self._stats_rows[0] = rho * self._stats_rows[0] + batch.shape[0]
+        alpha, l1_ratio = self._alpha_H(), self.l1_ratio
+        self.components_ = online_H(
+            batch.X,
+            W,
+            self.components_,
+            (self._stats_A, self._stats_B),
+            rho,
+            (alpha * l1_ratio * rows, alpha * (1 - l1_ratio) * rows, alpha, l1_ratio),
+            self._beta,
+            engine,
+        )
         self.n_steps_ += 1
 
     def _balance(self, W):
         """Rescale each component so its W column and H row have equal norms (as NMF
         returns them), and the statistics with it, so that partial_fit goes on alike."""
         s = balance_scales(W, self.components_, NumpyEngine()).astype(np.float64)
-        if self._beta == 2:  # A = Σ Wᵀ W and B = Σ Wᵀ X, with W / s
-            self._stats_A /= np.outer(s, s)
-            self._stats_B /= s[:, None]
-        else:  # A = Σ num·H^(1/γ), B = Σ den: num and den scale with W
-            self._stats_A *= (s ** (1 / gamma(self._beta) - 1))[:, None]
-            self._stats_B /= s[:, None]
+        rescale_statistics(self._stats_A, self._stats_B, s, self._beta)
         self.components_ = self.components_ * s.astype(self.components_.dtype)[:, None]
         return W / s.astype(W.dtype)
 
