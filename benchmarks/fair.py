@@ -6,7 +6,8 @@ a high iteration cap and a wall-clock cap per run). Along the way the objective 
 current factors is recorded against time, with one common function (scikit-learn's
 ``_beta_divergence``) and with the evaluation time left out of the clock:
 
-* nmfkit through its ``callback``;
+* nmfkit by wrapping its solvers' steps (``every_step``): its ``callback`` runs only
+  at the Loop's checks, every 10 iterations;
 * scikit-learn by wrapping the update functions its solvers call once per iteration
   (``_update_coordinate_descent`` for cd, ``_multiplicative_update_w`` for mu).
 
@@ -28,6 +29,8 @@ No number here is asserted in the tests: these machines are shared and noisy.
 """
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import statistics
 import sys
@@ -45,6 +48,7 @@ from run import load_news_counts, load_news_tfidf, load_olivetti  # noqa: E402
 
 import nmfkit  # noqa: E402
 from nmfkit import NMF  # noqa: E402
+from nmfkit.core.solvers import SOLVERS  # noqa: E402
 
 
 def dense_low_rank(n, m, k, seed=0):
@@ -116,26 +120,60 @@ class Recorder:
             raise _Budget
 
 
-def _stop_at_budget(rec):
-    """A callback that stops nmfkit at the wall-clock cap (its own way to stop)."""
+@contextlib.contextmanager
+def every_step(record):
+    """Call ``record(W, H)`` after every iteration of every nmfkit fit inside.
 
-    def callback(n_iter, loss, W, H):
+    nmfkit's callback runs at the Loop's checks only (every 10 iterations), which would
+    time nmfkit to the next check while scikit-learn is timed to the iteration; so each
+    solver step in the registry is wrapped for the block instead, as scikit-learn's
+    update functions are. ``record`` sees what the step returns: the pair the Loop
+    goes on from (for extrapolated HALS, the best pair so far).
+    """
+    original = dict(SOLVERS)
+
+    def wrap(step):
+        def recorded(data, W, H, state, plan, engine):
+            W, H = step(data, W, H, state, plan, engine)
+            record(W, H)
+            return W, H
+
+        return recorded
+
+    for name, solver in original.items():
+        steps = {kind: wrap(step) for kind, step in solver.steps.items()}
+        SOLVERS[name] = dataclasses.replace(solver, steps=steps)
+    try:
+        yield
+    finally:
+        SOLVERS.update(original)
+
+
+def _stop_at_budget(rec):
+    """(record, callback): records every iteration; the callback stops nmfkit (its own
+    way to stop, at the next check) once the wall-clock cap has passed."""
+    over = []
+
+    def record(W, H):
         try:
             rec.record(W, H)
         except _Budget:
-            return True
-        return False
+            over.append(True)
 
-    return callback
+    def callback(n_iter, loss, W, H):
+        return bool(over)
+
+    return record, callback
 
 
 def run_nmfkit_capped(X, k, beta_loss, seed, cap, rec):
+    record, callback = _stop_at_budget(rec)
     model = NMF(
-        k, beta_loss=beta_loss, tol=1e-7, max_iter=cap, random_state=seed,
-        callback=_stop_at_budget(rec),
+        k, beta_loss=beta_loss, tol=1e-7, max_iter=cap, random_state=seed, callback=callback
     )  # fmt: skip
     rec.start()
-    W = model.fit_transform(X)
+    with every_step(record):
+        W = model.fit_transform(X)
     rec.record(W, model.components_, force=True)
 
 
@@ -201,6 +239,11 @@ def one_data_set(name, seeds, max_seconds, only=None):
     X = loader()
     beta = BETA[beta_loss]
     names = ["nmfkit"] + [f"sklearn {s}" for s in sk_solvers]
+    with warnings.catch_warnings():  # imports, compiled kernels and caches: not timed
+        warnings.simplefilter("ignore")
+        NMF(k, beta_loss=beta_loss, max_iter=2).fit(X)
+        for s in sk_solvers:
+            SkNMF(k, beta_loss=beta_loss, solver=s, max_iter=2).fit(X)
     runs = {}
     for seed in seeds:
         for c in names:
