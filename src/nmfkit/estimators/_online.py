@@ -35,7 +35,7 @@ def start_statistics(H0, beta):
     return np.array(H0, dtype=np.float64), np.ones(H0.shape)
 
 
-def online_H(Xb, W, H, stats, rho, penalties, beta, engine):
+def online_H(Xb, W, H, stats, rho, penalty, beta, engine):
     """Fold the batch (Xb, its W) into ``stats`` = (A, B), in place, and return the new H.
 
     Parameters
@@ -48,9 +48,10 @@ def online_H(Xb, W, H, stats, rho, penalties, beta, engine):
         (A, B), updated in place.
     rho : float
         The weight of the statistics so far.
-    penalties : tuple
-        (l1, l2, alpha, l1_ratio): the L1 and L2 weights scaled by the weighted number of
-        rows seen (Frobenius), and alpha and l1_ratio (scaled by the batch's rows, MU).
+    penalty : tuple
+        (alpha, l1_ratio, rows): H's penalty and the weighted number of rows seen, this
+        batch's included. Frobenius scales the penalty by ``rows`` (the statistics
+        hold that many rows), MU by the batch's own rows (its terms hold only those).
     beta : float
     engine : Engine
 
@@ -59,14 +60,14 @@ def online_H(Xb, W, H, stats, rho, penalties, beta, engine):
     ndarray of shape (k, n_features), in H's dtype
     """
     A, B = stats
-    l1, l2, alpha, l1_ratio = penalties
+    alpha, l1_ratio, rows = penalty
     A *= rho
     B *= rho
     if beta == 2:
         A += W.T @ W
         B += engine.WtX(W, Xb)
         # in float64, as the statistics are: float32 H follows float64 H closely
-        G, R = penalised(A, B, l1, l2)
+        G, R = penalised(A, B, alpha * l1_ratio * rows, alpha * (1 - l1_ratio) * rows)
         R = np.ascontiguousarray(R.T)
         sweep, orders = kernel("hals_sweeps", engine), _orders(H.shape[0], None)
         Ht = _sweeps(engine.float64_copy(H.T), G, R, H_SWEEPS, sweep, orders, engine)

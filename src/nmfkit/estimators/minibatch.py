@@ -321,16 +321,9 @@ class MiniBatchNMF(_FactorizationMixin):
     def _update_H(self, batch, W, rho, engine):
         """Fold the batch into the statistics and update H from them."""
         rows = self._stats_rows[0] = rho * self._stats_rows[0] + batch.shape[0]
-        alpha, l1_ratio = self._alpha_H(), self.l1_ratio
+        stats, penalty = (self._stats_A, self._stats_B), (self._alpha_H(), self.l1_ratio, rows)
         self.components_ = online_H(
-            batch.X,
-            W,
-            self.components_,
-            (self._stats_A, self._stats_B),
-            rho,
-            (alpha * l1_ratio * rows, alpha * (1 - l1_ratio) * rows, alpha, l1_ratio),
-            self._beta,
-            engine,
+            batch.X, W, self.components_, stats, rho, penalty, self._beta, engine
         )
         self.n_steps_ += 1
 
