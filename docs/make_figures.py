@@ -21,10 +21,10 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, cross_val_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
-from nmfkit import NMF, TopicModel
+from nmfkit import NMF, Hoyer, TopicModel, Unmixing
 from nmfkit.images import normalize_contrast
-from nmfkit.metrics import hoyer_sparseness
-from nmfkit.plot import components_as_images, loss_curve, top_features
+from nmfkit.metrics import hoyer_sparseness, match_spectra
+from nmfkit.plot import components_as_images, loss_curve, top_features, unmixing
 
 DOCS = Path(__file__).resolve().parent
 DATA = DOCS.parents[1] / "shared" / "data"
@@ -91,6 +91,38 @@ def loss_curves():
     fig.savefig(IMG / "loss_curves.png", dpi=80, bbox_inches="tight")
 
 
+def samson():
+    """docs/unmixing.md: Samson's maps and spectra beside the reference."""
+    with np.load(DATA / "hyperspectral" / "samson.npz", allow_pickle=False) as f:
+        Y, E, A, rows, cols = f["Y"], f["E"].T, f["A"], int(f["n_rows"]), int(f["n_cols"])
+    # pixels in MATLAB (column-major) order -> row-major, as image_shape expects
+    order = np.arange(rows * cols).reshape(cols, rows).T.ravel()
+    X, A = Y.T[order], A.T[order]
+    model = Unmixing(3, image_shape=(rows, cols)).fit(X)
+    r, c, angles = match_spectra(model.components_, E)
+    perm = r[np.argsort(c)]  # found component of each reference material
+    ref_maps = A.T.reshape(3, rows, cols)[np.argsort(perm)]
+    ref_spectra = E[np.argsort(perm)]
+    names = ["soil", "tree", "water"]
+    titles = [names[c[list(r).index(j)]] for j in range(3)]
+    fig, _ = unmixing(model, np.linspace(401, 889, X.shape[1]), (ref_maps, ref_spectra), titles)
+    fig.savefig(IMG / "unmixing_samson.png", dpi=60, bbox_inches="tight")
+    print("samson: SAD per material", dict(zip(np.array(names)[c], np.round(angles, 3))))
+
+
+def sparse_faces():
+    """docs/constraints.md: parts of faces at Hoyer sparseness 0.7."""
+    raw, _ = olivetti()
+    X = normalize_contrast(raw.reshape(400, 64, 64)).reshape(400, -1)
+    model = NMF(49, max_iter=300, constraints=[Hoyer("H", 0.7)]).fit(X)
+    s = hoyer_sparseness(model.components_)[0]
+    fig, _ = components_as_images(
+        model, (64, 64), title=f"Hoyer('H', 0.7): sparseness {s.min():.4f}-{s.max():.4f}"
+    )
+    fig.savefig(IMG / "faces_hoyer.png", dpi=50, bbox_inches="tight")
+    print(f"faces, Hoyer 0.7: sparseness {s.min():.6f} .. {s.max():.6f}")
+
+
 if __name__ == "__main__":
     warnings.simplefilter("ignore")
     IMG.mkdir(exist_ok=True)
@@ -98,3 +130,5 @@ if __name__ == "__main__":
     pipeline()
     topic_words()
     loss_curves()
+    samson()
+    sparse_faces()

@@ -44,6 +44,8 @@ def d(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli")
     np.save(d / "X.npy", X)
     (d / "notzip.npz").write_bytes(b"this is not a zip file")
+    np.save(d / "negative.npy", X - 0.5)
+    np.savez(d / "two.npz", a=X, b=X)
     with open(d / "npz.npy", "wb") as f:
         np.savez(f, X=X)  # an .npz under an .npy name
     scipy.io.mmwrite(d / "dense.mtx", X)  # the 'array' (dense) Matrix Market format
@@ -119,12 +121,34 @@ FAILS = [
     ("rank: .npz that is not a zip", "rank {d}/notzip.npz --ranks 2-3", "is not a zip"),
     ("consensus: .npz that is not a zip", "consensus {d}/notzip.npz -k 2", "is not a zip"),
     ("demo: plot into a missing folder", "demo --restarts 1 --plot {d}/none/p.png", "none"),
+    ("fit: contradicting constraints", "fit {d}/X.npy -k 2 --constraint simplex:W "
+     "--constraint hoyer:W:0.5", "cannot hold together on W"),
+    ("fit: --constraint hoyer:H:1.5", "fit {d}/X.npy -k 2 --constraint hoyer:H:1.5", "[0, 1]"),
+    ("fit: --constraint bogus", "fit {d}/X.npy -k 2 --constraint bogus:W", "NAME:FACTOR"),
+    ("fit: --constraint box with one bound", "fit {d}/X.npy -k 2 --constraint box:W:1",
+     "box:W:LOW:HIGH"),
+    ("fit: a constraint KL cannot honour", "fit {d}/X.npy -k 2 --loss kullback-leibler "
+     "--constraint simplex:W", "beta_loss='frobenius'"),
+    ("fit: a constraint mu cannot honour", "fit {d}/X.npy -k 2 --solver mu "
+     "--constraint simplex:W", "cannot honour"),
+    ("fit: --constraint minvolume:H:-1", "fit {d}/X.npy -k 2 --constraint minvolume:H:-1",
+     "lam_tilde"),
+    ("unmix: .npz that is not a zip", "unmix {d}/notzip.npz -k 2", "is not a zip"),
+    ("unmix: .npz of two arrays", "unmix {d}/two.npz -k 2", "--key"),
+    ("unmix: --shape of other size", "unmix {d}/X.npy -k 2 --shape 4x4", "--bands-first"),
+    ("unmix: --shape not RxC", "unmix {d}/X.npy -k 2 --shape 4by4", "ROWSxCOLS"),
+    ("unmix: negative spectra", "unmix {d}/negative.npy -k 2", "np.clip"),
+    ("unmix: -k too large", "unmix {d}/X.npy -k 12", "at most 9"),
+    ("unmix: --min-volume -1", "unmix {d}/X.npy -k 2 --min-volume -1", "min_volume"),
 ]  # fmt: skip
 WORKS = [
     ("fit: dense Matrix Market", "fit {d}/dense.mtx -k 2 -o {d}/dense.npz"),
     ("recommend: ids beyond int64", "recommend {d}/bigids.csv --user 100000000000000000001 -k 2"),
     ("topics: a CSV document over 128 KiB", "topics {d}/long.csv -k 2 --min-df 1"),
     ("info", "info"),
+    ("fit: with constraints", "fit {d}/X.npy -k 2 -o {d}/cons.npz --constraint simplex:W "
+     "--constraint minvolume:H"),
+    ("unmix: pixels x bands with --shape", "unmix {d}/X.npy -k 2 --shape 5x6 --out {d}/u.png"),
 ]  # fmt: skip
 
 

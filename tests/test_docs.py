@@ -13,6 +13,9 @@ MODULES = [
     "nmfkit.applications.datasets",
     "nmfkit.applications.recommender.model",
     "nmfkit.applications.topics.model",
+    "nmfkit.applications.unmixing",
+    "nmfkit.core.constraints.simplex",
+    "nmfkit.core.constraints.frozen",
 ]
 
 

@@ -60,7 +60,7 @@ def test_bad_X(X, match):
         (
             dict(solver="sgd"),
             r"The 'solver' parameter of NMF must be a str among \{'auto', 'hals', 'cd', 'mu', "
-            r"'bpp', 'ccd'\}\. Got 'sgd' instead\.",
+            r"'bpp', 'ccd', 'apg'\}\. Got 'sgd' instead\.",
         ),
         (
             dict(beta_loss="poisson"),

@@ -15,12 +15,14 @@ PUBLIC = {
     "NMF", "MiniBatchNMF", "Recommender", "TopicModel", "ConsensusNMF", "select_rank",
     "RankSurvey", "topic_coherence", "non_negative_factorization", "read_ratings",
     "rating_metrics", "cross_validate_ratings", "load", "Checkpoint", "__version__",
+    # issue 19: constraints on the factors, and unmixing
+    "Unmixing", "Simplex", "Box", "Hoyer", "Orthogonal", "Frozen", "MinVolume",
 }  # fmt: skip
 MODULES = {
     "plot": {"components_as_images", "top_features", "loss_curve", "weights_heatmap",
-             "consensus_map"},
+             "consensus_map", "unmixing"},
     "metrics": {"hoyer_sparseness", "relative_error", "explained_variance",
-                "match_components"},
+                "match_components", "spectral_angles", "match_spectra", "pixel_errors"},
     "datasets": {"make_swimmer", "swimmer_parts", "match_parts", "make_planted",
                  "load_matrix", "load_corpus", "load_ratings"},
     "images": {"extract_patches", "fit_images", "read_images", "normalize_contrast"},
@@ -31,7 +33,7 @@ COMMANDS = {
             ("--solver",), ("--init",), ("--max-iter",), ("--tol",), ("--seed",),
             ("--engine",), ("--device",), ("--batch-size",), ("--observed",),
             ("--checkpoint",), ("--checkpoint-every",), ("--resume",), ("--alpha-W",),
-            ("--l1-ratio",), ("-v", "--verbose")],
+            ("--l1-ratio",), ("--constraint",), ("-v", "--verbose")],
     "transform": ["model", "input", ("-o", "--output")],
     "recommend": ["ratings", ("--user",), ("-n",), ("--evaluate",), ("--folds",),
                   ("--include-seen",), ("-k", "--n-components"), ("--reg",), ("--reg-bias",),
@@ -43,6 +45,9 @@ COMMANDS = {
     "images": ["input", ("-k", "--n-components"), ("--out",), ("--patch",), ("--normalize",),
                ("--max-patches",), ("--solver",), ("--max-iter",), ("--seed",),
                ("-o", "--output")],
+    "unmix": ["input", ("-k", "--k", "--n-components"), ("--key",), ("--shape",),
+              ("--bands-first",), ("--order",), ("--out",), ("--abundances",),
+              ("--endmembers",), ("--min-volume",), ("--max-iter",)],
     "rank": ["input", ("--ranks",), ("--runs",), ("--criteria",), ("--plot",), ("--jobs",),
              ("--max-iter",), ("--seed",)],
     "consensus": ["input", ("-k", "--n-components"), ("--runs",), ("-o", "--output"),
@@ -98,7 +103,16 @@ def test_every_subcommand_keeps_its_defaults():
         defaults = {
             a.dest: a.default for a in parser._actions if not isinstance(a, argparse._HelpAction)
         }
-        assert defaults == before[name], name
+        assert defaults == {**before.get(name, {}), **ADDED.get(name, {})}, name
+
+
+# the arguments added since v1, with their defaults (issue 19: constraints, unmix)
+ADDED = {
+    "fit": {"constraint": None},
+    "unmix": {"input": None, "k": None, "key": None, "shape": None, "bands_first": False,
+              "order": "C", "out": "maps.png", "abundances": None, "endmembers": None,
+              "min_volume": 0.1, "max_iter": 1000},
+}  # fmt: skip
 
 
 def test_choices_come_from_the_registries():

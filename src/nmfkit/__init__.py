@@ -30,6 +30,13 @@ _EXPORTS = {
     "cross_validate_ratings": "nmfkit.applications.recommender.evaluation",
     "load": "nmfkit.core.io",
     "Checkpoint": "nmfkit.estimators.checkpoint",
+    "Unmixing": "nmfkit.applications.unmixing",
+    "Simplex": "nmfkit.core.constraints",
+    "Box": "nmfkit.core.constraints",
+    "Hoyer": "nmfkit.core.constraints",
+    "Orthogonal": "nmfkit.core.constraints",
+    "Frozen": "nmfkit.core.constraints",
+    "MinVolume": "nmfkit.core.constraints",
 }
 # the optional layers, as modules: nmfkit.plot needs matplotlib
 _MODULES = ("plot", "images", "metrics", "datasets")

@@ -9,6 +9,9 @@ __all__ = [
     "relative_error",
     "explained_variance",
     "match_components",
+    "spectral_angles",
+    "match_spectra",
+    "pixel_errors",
 ]
 
 
@@ -127,3 +130,81 @@ def match_components(H1, H2):
     S = A @ B.T
     rows, cols = linear_sum_assignment(-S)
     return rows, cols, S[rows, cols]
+
+
+def spectral_angles(A, B):
+    """The spectral angle (radians) between every row of A and every row of B.
+
+    The angle arccos(⟨a, b⟩ / (‖a‖ ‖b‖)) compares spectra by shape, not by scale: the
+    standard measure of an endmember against a reference (spectral angle distance,
+    SAD). A zero row has angle π/2 to everything.
+
+    Parameters
+    ----------
+    A : array-like of shape (k1, n_bands)
+    B : array-like of shape (k2, n_bands)
+
+    Returns
+    -------
+    angles : ndarray of shape (k1, k2)
+    """
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    if A.ndim == 1:
+        A = A[None]
+    if B.ndim == 1:
+        B = B[None]
+    if A.shape[1] != B.shape[1]:
+        raise ValueError(
+            f"spectral_angles: A has {A.shape[1]} bands but B has {B.shape[1]}; compare "
+            "spectra over the same bands."
+        )
+    A = A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-300)
+    B = B / np.maximum(np.linalg.norm(B, axis=1, keepdims=True), 1e-300)
+    return np.arccos(np.clip(A @ B.T, -1.0, 1.0))
+
+
+def match_spectra(found, reference):
+    """Pair found endmembers with reference ones by least total spectral angle.
+
+    Parameters
+    ----------
+    found : array-like of shape (k1, n_bands)
+    reference : array-like of shape (k2, n_bands)
+
+    Returns
+    -------
+    rows, cols : ndarray of int
+        ``found[rows[i]]`` is paired with ``reference[cols[i]]`` (Hungarian assignment).
+    angles : ndarray
+        The spectral angle of each pair (radians); their mean is the mean SAD.
+    """
+    angles = spectral_angles(found, reference)
+    rows, cols = linear_sum_assignment(angles)
+    return rows, cols, angles[rows, cols]
+
+
+def pixel_errors(X, W, H):
+    """The relative reconstruction error of each row of X: ‖x − w H‖ / ‖x‖ (0 for a
+    zero row), computed a block of rows at a time.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    W : array-like of shape (n_samples, k)
+    H : array-like of shape (k, n_features)
+
+    Returns
+    -------
+    errors : ndarray of shape (n_samples,)
+    """
+    W, H = np.asarray(W, dtype=np.float64), np.asarray(H, dtype=np.float64)
+    out = np.empty(X.shape[0])
+    step = max(1, (1 << 20) // max(X.shape[1], 1))
+    for lo in range(0, X.shape[0], step):
+        Xb = X[lo : lo + step]
+        Xb = Xb.toarray() if sp.issparse(Xb) else np.asarray(Xb, dtype=np.float64)
+        R = Xb - W[lo : lo + step] @ H
+        num, den = np.linalg.norm(R, axis=1), np.linalg.norm(Xb, axis=1)
+        out[lo : lo + step] = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return out

@@ -13,6 +13,7 @@ __all__ = [
     "loss_curve",
     "weights_heatmap",
     "consensus_map",
+    "unmixing",
 ]
 
 
@@ -286,3 +287,60 @@ def consensus_map(model, fig=None, cmap="Blues"):
         title += f" (cophenetic {model.cophenetic_:.3f})"
     bottom.set_title(title)
     return fig, (top, bottom)
+
+
+def unmixing(model, wavelengths=None, reference=None, names=None, fig=None, cmap="viridis"):
+    """Endmember spectra and abundance maps of a fitted ``Unmixing``, with a reference
+    row below when given.
+
+    Parameters
+    ----------
+    model : fitted Unmixing (with ``image_shape``)
+    wavelengths : array-like of shape (n_bands,), optional
+        The x axis of the spectra (default: band index).
+    reference : tuple (maps, spectra), optional
+        Reference abundance maps of shape (k, rows, cols) and spectra of shape
+        (k, n_bands), in the model's component order (``nmfkit.metrics.match_spectra``
+        pairs them); drawn below the fit, spectra dashed.
+    names : list of str, optional
+        A title for each component.
+    fig : matplotlib Figure, optional
+    cmap : str, default='viridis'
+
+    Returns
+    -------
+    fig : Figure
+    axes : ndarray of Axes of shape (rows, k + 1)
+        Spectra in the first column, one abundance map per component after it.
+    """
+    plt = _pyplot()
+    maps = model.abundance_maps()
+    H = np.asarray(model.components_, dtype=np.float64)
+    k = H.shape[0]
+    x = np.arange(H.shape[1]) if wavelengths is None else np.asarray(wavelengths)
+    n_rows = 1 if reference is None else 2
+    if fig is None:
+        fig = plt.figure(figsize=(3.0 * (k + 1), 2.8 * n_rows))
+    else:
+        fig.clear()
+    axes = np.atleast_2d(fig.subplots(n_rows, k + 1, squeeze=False))
+    rows = [(maps, H, "found")]
+    if reference is not None:
+        ref_maps, ref_spectra = (np.asarray(a, dtype=np.float64) for a in reference)
+        rows.append((ref_maps, ref_spectra, "reference"))
+    for r, (M, S, label) in enumerate(rows):
+        ax = axes[r, 0]
+        for j in range(k):
+            # each spectrum scaled to its maximum: shapes compare, scales differ
+            ax.plot(x, S[j] / max(S[j].max(), 1e-300), color=f"C{j}", ls="-" if r == 0 else "--")
+        ax.set_title(f"endmembers ({label}, scaled to max 1)", fontsize=9)
+        ax.set_xlabel("wavelength" if wavelengths is not None else "band")
+        for j in range(k):
+            ax = axes[r, j + 1]
+            ax.imshow(M[j], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            title = names[j] if names is not None else f"component {j}"
+            ax.set_title(f"{title} ({label})", fontsize=9, color=f"C{j}")
+    fig.tight_layout()
+    return fig, axes

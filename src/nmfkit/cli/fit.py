@@ -10,6 +10,7 @@ import numpy as np
 
 from ..arrays.engines import ENGINES
 from ..arrays.ops import to_host
+from ..core.constraints import Box, Hoyer, MinVolume, Orthogonal, Simplex
 from ..core.files import check_npy
 from ..core.init import INITS
 from ..core.loop import LoopControl
@@ -103,6 +104,14 @@ def add_parser(sub):
         "--l1-ratio", type=float, default=0.0, help="L1 share of the penalty (default: 0)"
     )
     f.add_argument(
+        "--constraint",
+        action="append",
+        metavar="SPEC",
+        help="a constraint on W or H (repeatable): simplex:W, simplex:W:at-most, "
+        "box:W:LOW:HIGH, hoyer:H:0.7, orthogonal:W, minvolume:H[:WEIGHT] "
+        "(nmfkit.Simplex, Box, Hoyer, Orthogonal, MinVolume)",
+    )
+    f.add_argument(
         "-v", "--verbose", action="count", default=0, help="print the loss at each check"
     )
     f.set_defaults(func=run)
@@ -122,6 +131,7 @@ def run(args):
         l1_ratio=args.l1_ratio,
         verbose=args.verbose,
     )
+    constraints = [parse_constraint(c) for c in args.constraint or ()]
     if args.resume and not args.checkpoint:
         raise CLIError("--resume needs --checkpoint DIR: the folder to resume from")
     if args.batch_size is not None:
@@ -131,6 +141,8 @@ def run(args):
             raise CLIError("--batch-size streams on the CPU: drop --engine, --device and --solver")
         if args.observed != "all":
             raise CLIError("--batch-size needs every entry known: drop --observed")
+        if constraints:
+            raise CLIError("--constraint is for full-batch fits: drop --batch-size")
         # a .npy file is read a batch at a time (memory-mapped), never whole
         streamed = str(args.input).endswith(".npy")
         if streamed:
@@ -146,6 +158,7 @@ def run(args):
             engine=args.engine,
             device=args.device,
             observed=args.observed,
+            constraints=constraints or None,
             **common,
         )
     control, fit_args = None, {}
@@ -169,6 +182,8 @@ def run(args):
     print(f"data        {X.shape[0]} x {X.shape[1]} ({'sparse' if hasattr(X, 'nnz') else 'dense'})")
     how = f"batch size {args.batch_size}" if args.batch_size else f"solver={args.solver}"
     print(f"model       k={model.n_components_}, loss={args.loss}, {how}")
+    if constraints:
+        print(f"constraints {', '.join(c.describe() for c in constraints)}")
     steps = "passes" if args.batch_size else "iterations"
     print(f"fit         {model.n_iter_} {steps} in {elapsed:.2f} s ({model.stop_reason_})")
     err = model.reconstruction_err_
@@ -196,6 +211,39 @@ def run(args):
         )
         return 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
     return 0
+
+
+def parse_constraint(spec):
+    """A --constraint SPEC (NAME:FACTOR[:ARGS]) as the constraint object it names."""
+    parts = spec.split(":")
+    name = parts[0].lower()
+    forms = {
+        "simplex": "simplex:W or simplex:W:at-most",
+        "box": "box:W:LOW:HIGH",
+        "hoyer": "hoyer:H:SPARSENESS",
+        "orthogonal": "orthogonal:W",
+        "minvolume": "minvolume:H or minvolume:H:WEIGHT",
+    }
+    if name not in forms or len(parts) < 2 or parts[1] not in ("W", "H"):
+        raise CLIError(
+            f"--constraint {spec!r}: write NAME:FACTOR[:ARGS] with FACTOR W or H, e.g. "
+            + ", ".join(forms.values())
+        )
+    factor, rest = parts[1], parts[2:]
+    try:
+        if name == "simplex" and rest in ([], ["at-most"]):
+            return Simplex(factor, at_most=bool(rest))
+        if name == "box" and len(rest) == 2:
+            return Box(factor, float(rest[0]), float(rest[1]))
+        if name == "hoyer" and len(rest) == 1:
+            return Hoyer(factor, float(rest[0]))
+        if name == "orthogonal" and not rest:
+            return Orthogonal(factor)
+        if name == "minvolume" and len(rest) <= 1:
+            return MinVolume(factor, lam_tilde=float(rest[0]) if rest else 0.1)
+    except ValueError as e:
+        raise CLIError(f"--constraint {spec!r}: {e}") from None
+    raise CLIError(f"--constraint {spec!r}: write it as {forms[name]}")
 
 
 # Ctrl-C, and what `timeout`, Docker and systemd send to end a process, or a closed

@@ -1,4 +1,4 @@
-"""Initial factors: random, NNDSVD and its variants, or user-supplied.
+"""Initial factors: random, NNDSVD and its variants, SPA's pure rows, or user-supplied.
 
 Random draws come from ``numpy.random.default_rng(seed)`` on the host and are then
 moved to the engine, so every engine starts from the same W and H.
@@ -11,7 +11,7 @@ import numpy as np
 __all__ = ["INITS", "initialize", "make_rng"]
 
 # the initialisations ``init=`` names (besides 'custom': W and H given)
-INITS = ("random", "nndsvd", "nndsvda", "nndsvdar")
+INITS = ("random", "nndsvd", "nndsvda", "nndsvdar", "spa")
 
 
 def make_rng(random_state):
@@ -73,6 +73,75 @@ def _nndsvd(data, k, rng, variant, dtype, engine, svd_rng=None):
     return W.astype(dtype, copy=False), H.astype(dtype, copy=False)
 
 
+def spa_rows(X, k):
+    """The rows of X that the successive projection algorithm picks, in order.
+
+    SPA (Araújo et al. 2001; Gillis & Vavasis 2014, doi:10.1109/TPAMI.2013.226) takes
+    the row of largest norm, projects every row onto the orthogonal complement of it,
+    and repeats: under separability (every component present pure in some row) the
+    picks are the pure rows, robustly to noise. The projections are kept as inner
+    products (X times an orthonormal basis), so X is read, never copied: dense or
+    sparse alike. Rows that are already explained (residual norm 0) are not picked
+    twice; fewer than k picks are padded with the rows of largest residual.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n, m)
+    k : int
+
+    Returns
+    -------
+    picks : list of int of length k
+    """
+    n = X.shape[0]
+    sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if hasattr(X, "multiply") else None
+    if sq is None:
+        sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    residual = sq.astype(np.float64)
+    basis, picks = [], []
+    scale = residual.max() if n else 0.0
+    for _ in range(k):
+        i = int(np.argmax(residual))
+        if residual[i] <= 1e-12 * scale:
+            break
+        row = (
+            X[i].toarray().ravel() if hasattr(X, "toarray") else np.asarray(X[i], dtype=np.float64)
+        )
+        u = row.astype(np.float64)
+        for v in basis:  # Gram-Schmidt, twice for stability
+            u -= (v @ u) * v
+        for v in basis:
+            u -= (v @ u) * v
+        u /= np.linalg.norm(u)
+        basis.append(u)
+        picks.append(i)
+        coef = np.asarray(X @ u).ravel()
+        residual = np.maximum(residual - coef * coef, 0.0)
+        residual[picks] = 0.0
+    rest = [int(i) for i in np.argsort(-residual, kind="stable") if int(i) not in picks]
+    return picks + rest[: k - len(picks)]
+
+
+def _spa(data, k, dtype, engine):
+    """H from the rows SPA picks, and W the exact NNLS fit of X on them (a W for
+    whatever solver follows; a constrained fit projects it)."""
+    X = data.X
+    if engine.name != "numpy" or not data.all_known:
+        raise ValueError(
+            "init='spa' runs on the NumPy engine with every entry of X known; use "
+            "init='nndsvda' or 'random' here."
+        )
+    picks = spa_rows(X, k)
+    H = X[picks].toarray() if hasattr(X, "toarray") else np.array(X[picks])
+    H = np.ascontiguousarray(H, dtype=dtype)
+    G = H.astype(np.float64) @ H.T.astype(np.float64)
+    R = np.asarray(X @ H.T.astype(np.float64))
+    # unconstrained least squares, clipped: a start, not a solution
+    W = np.clip(np.linalg.lstsq(G + 1e-12 * np.trace(G) * np.eye(k), R.T, rcond=None)[0].T, 0, None)
+    W[:, W.sum(axis=0) == 0] = 1.0 / k
+    return np.ascontiguousarray(W, dtype=dtype), H
+
+
 def initialize(data, plan, engine, W=None, H=None):
     """Return the starting (W, H) on the engine, in the Plan's dtype.
 
@@ -100,6 +169,8 @@ def initialize(data, plan, engine, W=None, H=None):
         W0, H0 = W, H
     elif plan.init == "random":
         W0, H0 = _random(data, k, rng, dtype)
+    elif plan.init == "spa":
+        W0, H0 = _spa(data, k, dtype, engine)
     else:
         seed = plan.random_state
         svd_rng = seed if isinstance(seed, (numbers.Integral, np.integer)) else rng

@@ -21,6 +21,7 @@ import numpy as np
 
 from .._version import __version__
 from ..arrays.ops import to_host
+from .constraints import Constraint, from_dict
 from .files import check_npz, write_atomic
 from .readers import read_matrix
 from .validation import validate_params
@@ -99,6 +100,8 @@ def _digest(arrays, meta=None):
 def _json_param(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, Constraint):
+        return value.to_dict()
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
     if isinstance(value, (list, tuple)):  # ngram_range, stop word lists
@@ -231,6 +234,8 @@ def load(path):
     if missing:
         raise ValueError(f"nmfkit.load: {path!r} has no {missing[0]}: not a fitted model; {fix}")
     try:
+        if isinstance(params.get("constraints"), list):
+            params = {**params, "constraints": [from_dict(c) for c in params["constraints"]]}
         model = cls(**params)
         constraints = getattr(cls, "_parameter_constraints", {})
         validate_params(cls.__name__, model.get_params(deep=False), constraints)

@@ -83,6 +83,7 @@ class FitResult:
     stats: dict = field(default_factory=dict)  # Gram products valid for the returned pair
     times: list = field(default_factory=list)  # seconds since the start, at each check
     data_fit: float = None  # d_β(X | W H) of the returned pair, when already known
+    constraints: tuple = ()  # the Plan's constraints, 'auto' values settled
 
 
 def run(data, W, H, plan, engine, callback=None, caller="NMF", control=None):

@@ -176,8 +176,11 @@ def _rows_divergence(X, W, H, beta, engine):
 
 
 def penalty(W, H, plan):
-    """The L1/L2 penalty terms of the objective."""
+    """The penalty terms of the objective: L1/L2, and those of the Plan's constraints
+    (``Constraint.penalty``, on W or on Hᵀ)."""
     out = 0.0
+    for c in plan.constraints:
+        out += c.penalty(W if c.factor == "W" else H.T)
     for A, l1, l2 in ((W, plan.l1_W, plan.l2_W), (H, plan.l1_H, plan.l2_H)):
         if l1:
             out += l1 * fsum(A)

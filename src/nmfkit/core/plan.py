@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from .constraints import check_constraints, on_factor, settle
 from .losses import beta_from_loss, loss_name
 from .sketch import resolve_compression
 from .solvers import ALIASES, AUTO, SOLVERS
 
-__all__ = ["Plan", "resolve", "CHECK_EVERY"]
+__all__ = ["Plan", "resolve", "start", "CHECK_EVERY"]
 
 # Iterations between two evaluations of the objective, for every solver: what `tol`
 # compares is always the decrease over this many iterations.
@@ -58,6 +59,9 @@ class Plan:
         ``fit_transform(X)`` equals ``fit(X).transform(X)``.
     compression : {'randomized', None}
         Iterate on a randomized sketch of X first, then on X (``core.sketch``).
+    constraints : tuple of Constraint
+        Constraints and penalties on W and H (``core.constraints``), checked against
+        the solver; their 'auto' values are settled from the start (``start``).
 
     Everything a fit does depends on the Plan and the data, never on the engine: every
     engine runs the same iterations (up to rounding) from the same start.
@@ -82,6 +86,7 @@ class Plan:
     balance: bool = False
     exact_W: bool = False
     compression: Any = None
+    constraints: tuple = ()
 
 
 def _memory():
@@ -226,10 +231,21 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
             )
 
     solver = ALIASES.get(params["solver"], params["solver"])
+    constraints = check_constraints(
+        params.get("constraints"), data.shape, k, "apg", update_H, True, caller
+    )
+    active = tuple(c for c in constraints if c.factor == "W" or update_H)
     if solver == "auto":
-        solver = next(s for s in AUTO if _auto(SOLVERS[s], beta, data, engine))
+        solver = next((s for s in AUTO if _auto(SOLVERS[s], beta, data, engine, active)), None)
+        if solver is None:
+            _no_solver(active, beta, params["beta_loss"], engine, caller)
     check_every = CHECK_EVERY
-    if not update_H and beta == 2:
+    if (
+        not update_H
+        and beta == 2
+        and not on_factor(constraints, "W")
+        and SOLVERS[solver].fits(data.kind)
+    ):
         # With H fixed the Frobenius problem is a convex NNLS that BPP solves exactly
         # in one step: every solver's transform gives the same, optimal W.
         solver, check_every = "bpp", 1
@@ -263,6 +279,9 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
             f"{caller}: solver={params['solver']!r} needs all of X in one place and does not "
             f"run on the {engine.name} engine; use solver='mu' (or 'auto') there."
         )
+    constraints = check_constraints(
+        constraints, data.shape, k, solver, update_H, init == "custom", caller
+    )
     penalties = bool(alpha_W or alpha_H)
     for name, alpha, n in (("alpha_W", alpha_W, n_features), ("alpha_H", alpha_H, n_samples)):
         if not np.isfinite(float(alpha) * n) or alpha * n > np.finfo(dtype).max ** 0.5:
@@ -288,11 +307,12 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
         verbose=int(params["verbose"]),
         shuffle=bool(params.get("shuffle", False)),
         check_every=check_every,
-        balance=update_H and not penalties,
-        exact_W=update_H and beta == 2,
+        balance=update_H and not penalties and not constraints,
+        exact_W=update_H and beta == 2 and not on_factor(constraints, "W"),
+        constraints=constraints,
     )
     compression = params.get("compression")
-    if compression is not None:
+    if compression is not None and not constraints:
         if plan.max_iter < 2:
             compression = None  # a single iteration runs on X itself
         compression = resolve_compression(compression, plan, data, engine, caller)
@@ -304,12 +324,49 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
     return plan, W, H
 
 
-def _auto(solver, beta, data, engine):
+def _no_solver(constraints, beta, beta_loss, engine, caller):
+    """Say why no solver takes a constrained fit: the loss, or the engine."""
+    listed = ", ".join(c.describe() for c in constraints)
+    able = [s for s in SOLVERS.values() if all(s.name in c.solvers for c in constraints)]
+    if not any(s.minimises(beta) for s in able):
+        raise ValueError(
+            f"{caller}: no solver honours the constraints {listed} with beta_loss="
+            f"{beta_loss!r}; they need beta_loss='frobenius'."
+        )
+    names = " or ".join(repr(s.name) for s in able)
+    raise ValueError(
+        f"{caller}: the constraints {listed} need solver={names}, which does not run on "
+        f"the {engine.name} engine (or with unknown entries); use the numpy or torch "
+        "engine with every entry known."
+    )
+
+
+def _auto(solver, beta, data, engine, constraints=()):
     """Whether solver='auto' takes ``solver``: it minimises this β, fits this kind of
-    data, runs on this engine, and suits X's storage (``Solver.auto_on_dense``)."""
+    data, runs on this engine, suits X's storage (``Solver.auto_on_dense``) and
+    honours every constraint of the fit."""
     return (
-        solver.minimises(beta)
+        all(solver.name in c.solvers for c in constraints)
+        and solver.minimises(beta)
         and solver.fits(data.kind)
         and (solver.chunked or not engine.chunked)
         and (solver.auto_on_dense or engine.is_sparse(data.X))
     )
+
+
+def start(plan, data, W, H, engine):
+    """The Plan and starting pair of a constrained fit, settled from the start: each
+    factor projected onto its constraint's set, then every 'auto' value of the
+    constraints (MinVolume's λ and δ) set from the projected pair
+    (``Constraint.settle``). Returns (plan, W, H); unchanged without constraints."""
+    if not plan.constraints:
+        return plan, W, H
+    for c in plan.constraints:
+        if c.role != "set" or (c.factor == "H" and not plan.update_H):
+            continue
+        if c.factor == "W":
+            W = c.project(W)
+        else:
+            H = engine.copy(c.project(H.T).T)
+    fit = data.divergence(W, H, plan.beta)
+    return replace(plan, constraints=settle(plan.constraints, W, H, fit)), W, H

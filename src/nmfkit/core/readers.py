@@ -19,16 +19,18 @@ from .files import check_memory, check_npy, check_npz
 __all__ = ["read_matrix", "text_rows", "as_ids"]
 
 
-def read_matrix(path):
+def read_matrix(path, key=None):
     """Read a data matrix from .npy, .npz, .mtx, .csv, .tsv or .txt.
 
     Parameters
     ----------
     path : str or os.PathLike
-        .npz may hold a scipy.sparse matrix (``scipy.sparse.save_npz``) or arrays; an
-        array named ``X`` is taken, else the only array in the file. Delimited text
-        (',' for .csv, a tab for .tsv and .txt; UTF-8, quotes allowed) is numbers,
-        ``nan`` for unknown entries, and an optional first row of column names.
+        .npz may hold a scipy.sparse matrix (``scipy.sparse.save_npz``) or arrays; the
+        array ``key`` is taken, else one named ``X``, else the only array in the file.
+        Delimited text (',' for .csv, a tab for .tsv and .txt; UTF-8, quotes allowed) is
+        numbers, ``nan`` for unknown entries, and an optional first row of column names.
+    key : str, optional
+        The array of an .npz to read.
 
     Returns
     -------
@@ -56,6 +58,8 @@ def read_matrix(path):
             f"unsupported input format {ext!r} for {path}; use .npy, .npz, .mtx, .csv or .tsv"
         )
     try:
+        if ext == ".npz":
+            return _read_npz(path, key)
         return readers[ext](path)
     except (ValueError, OSError, EOFError, TypeError, OverflowError, csv.Error) as exc:
         message = str(exc)
@@ -67,9 +71,15 @@ def _read_npy(path):
     return np.load(path, allow_pickle=False)
 
 
-def _read_npz(path):
-    """A scipy.sparse matrix saved with save_npz, the array 'X', or the only array."""
+def _read_npz(path, key=None):
+    """A scipy.sparse matrix saved with save_npz, the array ``key``, the array 'X', or
+    the only array."""
     members = check_npz(path)
+    if key is not None:
+        if key not in members:
+            raise ValueError(f"{path} has no array {key!r}; it holds {sorted(members)}")
+        with np.load(path, allow_pickle=False) as f:
+            return f[key]
     sparse_keys = (
         {"format", "data", "indices", "indptr", "shape"},
         {"format", "row", "col", "data", "shape"},

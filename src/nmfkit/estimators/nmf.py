@@ -14,7 +14,7 @@ from ..core.init import INITS, initialize
 from ..core.io import Saveable, expect_shape
 from ..core.loop import STOP_REASONS, LoopControl, run
 from ..core.losses import LOSS_NAMES, beta_from_loss
-from ..core.plan import resolve
+from ..core.plan import resolve, start
 from ..core.sketch import run_compressed
 from ..core.solvers import ALIASES, SOLVERS, solver_names
 from ..core.solvers._common import balance
@@ -28,6 +28,7 @@ from ..core.validation import (
     NONE,
     POSITIVE_INT,
     RANDOM_STATE,
+    Instance,
     Interval,
     ListOf,
     Options,
@@ -104,8 +105,9 @@ _SMALL, _LARGE = 2.0**-10, 2.0**30
 def scale_factor(data, plan):
     """The power of 2 that brings X's largest entry into [0.5, 1), or 1.0: X inside
     [_SMALL, _LARGE], or penalties (whose weights are in X's units). Powers of 2 scale
-    every float exactly, so the fit of the copy is the fit of X, rescaled."""
-    if plan.l1_W or plan.l2_W or plan.l1_H or plan.l2_H:
+    every float exactly, so the fit of the copy is the fit of X, rescaled. Not with
+    constraints either (Box bounds are in X's units)."""
+    if plan.l1_W or plan.l2_W or plan.l1_H or plan.l2_H or plan.constraints:
         return 1.0
     high = data.max_value()
     if high == 0 or _SMALL <= high <= _LARGE:
@@ -199,6 +201,11 @@ class NMF(_FactorizationMixin):
         NumPy or Torch engine. 'auto' uses it for such X from 2**26 entries where
         n_components + 20 is at most 1/8 of the smaller side of X; None never does.
         The compression never changes what is minimised.
+    constraints : list of constraints, default=None
+        Constraints and penalties on W or H (``nmfkit.Simplex``, ``Box``, ``Hoyer``,
+        ``Orthogonal``, ``Frozen``, ``MinVolume``), for the Frobenius loss: a factor
+        takes at most one of the first four, plus any penalty and ``Frozen``. The
+        objective then includes each penalty; solver='auto' (or 'apg') honours them.
 
     Attributes
     ----------
@@ -217,6 +224,9 @@ class NMF(_FactorizationMixin):
     loss_times_ : list of float
         Seconds since the first iteration began, at each entry of ``loss_curve_``.
     stop_reason_ : {'converged', 'max_iter', 'callback'}
+    constraints_ : tuple of constraints
+        The constraints with their 'auto' values settled (MinVolume's λ and δ); only
+        when ``constraints`` are given.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined only when X has string feature names (pandas input).
@@ -271,6 +281,7 @@ class NMF(_FactorizationMixin):
         "device": [DEVICE, NONE],
         "observed": [Options(["all", "stored"])],
         "compression": [Options(["auto", "randomized"]), NONE],
+        "constraints": [Instance((list, tuple), "a list of nmfkit constraints"), NONE],
     }
 
     def __init__(
@@ -293,6 +304,7 @@ class NMF(_FactorizationMixin):
         device=None,
         observed="all",
         compression="auto",
+        constraints=None,
     ):
         self.n_components = n_components
         self.init = init
@@ -311,6 +323,7 @@ class NMF(_FactorizationMixin):
         self.device = device
         self.observed = observed
         self.compression = compression
+        self.constraints = constraints
 
     # -- the shared path ----------------------------------------------------------
     def _check(self, X, reset, caller, weights=None):
@@ -381,9 +394,10 @@ class NMF(_FactorizationMixin):
                 )
             # handed over as a list, so that this frame does not keep the starting
             # pair in memory for the whole fit
-            start = list(initialize(data, plan, engine, W, H))
-            W = H = None
-            W, H, result = run(data, start, None, plan, engine, self.callback, caller, control)
+            plan, W, H = start(plan, data, *initialize(data, plan, engine, W, H), engine)
+            pair, W, H = [W, H], None, None
+            W, H, result = run(data, pair, None, plan, engine, self.callback, caller, control)
+            result.constraints = plan.constraints
         if plan.balance:
             W, H = balance(W, H, engine)
             result.stats = {}  # Gram products of the unbalanced pair
@@ -436,6 +450,8 @@ class NMF(_FactorizationMixin):
         self.loss_times_ = result.times
         self.stop_reason_ = result.stop_reason
         self.W_ = engine.to_output(W)
+        if plan.constraints:
+            self.constraints_ = result.constraints
         return self.W_
 
     def fit(self, X, y=None, **params):

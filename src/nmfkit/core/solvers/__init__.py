@@ -17,18 +17,21 @@ tuples of those: checkpoints (``nmfkit.Checkpoint``) save it so that a resumed f
 continues exactly.
 """
 
-from . import bpp, ccd, cd, hals, mu
+from . import apg, bpp, ccd, cd, hals, mu
 from ._solver import Solver
 from .extrapolation import Extrapolation
 
 __all__ = ["SOLVERS", "ALIASES", "AUTO", "STATES", "Solver", "solver_names"]
 
 # in the order the estimators and the command line list them
-SOLVERS = {s.name: s for s in (hals.SOLVER, cd.SOLVER, mu.SOLVER, bpp.SOLVER, ccd.SOLVER)}
+SOLVERS = {
+    s.name: s for s in (hals.SOLVER, cd.SOLVER, mu.SOLVER, bpp.SOLVER, ccd.SOLVER, apg.SOLVER)
+}
 ALIASES = {alias: s.name for s in SOLVERS.values() for alias in s.aliases}
 # what solver='auto' takes: the first of these that minimises the loss, runs on the
-# engine and fits the data (and, for dense X, has ``auto_on_dense``)
-AUTO = ("hals", "ccd", "mu")
+# engine, fits the data (and, for dense X, has ``auto_on_dense``) and honours the
+# fit's constraints
+AUTO = ("hals", "ccd", "mu", "apg")
 # the state records a step may keep in ``state`` (checkpoints save and restore them)
 STATES = {cls.__name__: cls for cls in (Extrapolation,)}
 

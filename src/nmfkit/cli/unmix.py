@@ -1,0 +1,142 @@
+"""``nmfkit unmix``: endmember spectra and abundance maps of a hyperspectral cube."""
+
+import re
+import time
+
+import numpy as np
+
+from ..applications.unmixing import Unmixing
+from ..core.readers import read_matrix
+from ._common import CLIError, check_paths, save_array, save_figure
+
+
+def add_parser(sub):
+    """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
+    u = sub.add_parser(
+        "unmix",
+        help="hyperspectral unmixing: endmember spectra and abundance maps",
+        description="Unmix a hyperspectral cube into k materials (minimum-volume NMF with "
+        "abundances on the simplex, nmfkit.Unmixing) and draw their spectra and maps.",
+    )
+    u.add_argument(
+        "input",
+        help=".npy/.npz cube (rows, cols, bands), or pixels x bands (also .csv, .mtx) with --shape",
+    )
+    u.add_argument("-k", "--k", "--n-components", dest="k", type=int, required=True,
+                   help="number of endmembers (materials)")  # fmt: skip
+    u.add_argument("--key", help="the array of an .npz to read (default: its only array)")
+    u.add_argument("--shape", help="ROWSxCOLS of the scene, for pixels x bands input (e.g. 95x95)")
+    u.add_argument(
+        "--bands-first",
+        action="store_true",
+        help="the input is bands x pixels (or bands x rows x cols), as MATLAB scenes are",
+    )
+    u.add_argument(
+        "--order",
+        choices=["C", "F"],
+        default="C",
+        help="pixel order of 2-D input: C row by row (default), F column by column (MATLAB)",
+    )
+    u.add_argument("--out", default="maps.png", help="PNG of spectra and maps (default: maps.png)")
+    u.add_argument("--abundances", help="save the abundances (pixels x k) to this .npy")
+    u.add_argument("--endmembers", help="save the endmember spectra (k x bands) to this .npy")
+    u.add_argument(
+        "--min-volume",
+        type=float,
+        default=0.1,
+        help="relative weight of the minimum-volume penalty (default 0.1; 0: none)",
+    )
+    u.add_argument("--max-iter", type=int, default=1000, help="most iterations (default 1000)")
+    u.set_defaults(func=run)
+    return u
+
+
+def _read(path, key):
+    """The array in a file ``read_matrix`` reads; of an .npz, the one named ``key``."""
+    try:
+        cube = read_matrix(path, key)
+    except ValueError as e:
+        if "holds arrays" in str(e):
+            raise CLIError(f"{e} (or name it with --key)") from None
+        raise
+    if hasattr(cube, "toarray"):
+        cube = cube.toarray()
+    return np.asarray(cube)
+
+
+def _pixels(cube, args):
+    """(pixels x bands in row-major order, (rows, cols) or None)."""
+    if cube.ndim == 3:
+        if args.bands_first:
+            cube = np.moveaxis(cube, 0, -1)
+        rows, cols, bands = cube.shape
+        return cube.reshape(rows * cols, bands), (rows, cols)
+    if cube.ndim != 2:
+        raise CLIError(f"the input has shape {cube.shape}; give a cube or pixels x bands")
+    X = cube.T if args.bands_first else cube
+    if not args.shape:
+        return X, None
+    m = re.fullmatch(r"(\d+)[xX,](\d+)", args.shape)
+    if not m:
+        raise CLIError(f"--shape {args.shape!r} is not ROWSxCOLS (e.g. 95x95)")
+    rows, cols = int(m.group(1)), int(m.group(2))
+    if rows * cols != X.shape[0]:
+        raise CLIError(
+            f"--shape {rows}x{cols} holds {rows * cols} pixels but the input has "
+            f"{X.shape[0]} (is it bands x pixels? add --bands-first)"
+        )
+    if args.order == "F":
+        X = X[np.arange(rows * cols).reshape(cols, rows).T.ravel()]
+    return X, (rows, cols)
+
+
+def run(args):
+    """``nmfkit unmix``: fit, print a summary, draw and save."""
+    check_paths(
+        [args.input],
+        [(args.out, "image"), (args.abundances, "abundances file"),
+         (args.endmembers, "endmembers file")],
+    )  # fmt: skip
+    if args.k < 1:
+        raise CLIError(f"--k must be at least 1, got {args.k}")
+    X, shape = _pixels(_read(args.input, args.key), args)
+    if not np.issubdtype(X.dtype, np.number):
+        raise CLIError(f"the input holds {X.dtype} values; give numbers")
+    if args.k >= min(X.shape):
+        raise CLIError(
+            f"--k {args.k} is too large for {X.shape[0]} pixels of {X.shape[1]} bands; "
+            f"use at most {min(X.shape) - 1}"
+        )
+    model = Unmixing(args.k, min_volume=args.min_volume, max_iter=args.max_iter, image_shape=shape)
+    start = time.perf_counter()
+    A = model.fit_transform(X.astype(np.float64))
+    elapsed = time.perf_counter() - start
+    print(f"{X.shape[0]} pixels x {X.shape[1]} bands" + (f", scene {shape[0]}x{shape[1]}"
+          if shape else ""))  # fmt: skip
+    print(
+        f"{args.k} endmembers in {elapsed:.2f} s ({model.n_iter_} iterations); pixel error "
+        f"median {np.median(model.pixel_error_):.4f}, max {model.pixel_error_.max():.4f}"
+    )
+    for j in range(args.k):
+        print(f"  endmember {j}: mean abundance {A[:, j].mean():.3f}, "
+              f"pure (> 0.9) in {int((A[:, j] > 0.9).sum())} pixels")  # fmt: skip
+    if args.abundances:
+        save_array(args.abundances, A)
+        print(f"abundances  {args.abundances}")
+    if args.endmembers:
+        save_array(args.endmembers, model.components_)
+        print(f"endmembers  {args.endmembers}")
+    if shape is None:
+        print("no maps drawn: give --shape ROWSxCOLS (or a cube) for abundance maps")
+        return 0
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from ..applications.plot import unmixing
+    except ImportError:
+        raise CLIError("drawing the maps needs matplotlib: pip install 'nmfkit[plot]'") from None
+    fig, _ = unmixing(model)
+    save_figure(fig, args.out)
+    print(f"maps        {args.out}")
+    return 0
