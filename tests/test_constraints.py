@@ -155,12 +155,27 @@ def test_simplex_projection_matches_bisection(at_most):
 
 @pytest.mark.parametrize("target", [0.0, 0.3, 0.7, 0.95, 1.0])
 def test_hoyer_projection_matches_the_paper(target):
+    """Hoyer's procedure gives the direction at the vector's own norm; the nearest point
+    of the (scale-free) set is that direction at the length of a's component on it."""
     A = np.random.default_rng(1).random((30, 5))
     P = project_sparseness(A, target)
     for j in range(5):
-        np.testing.assert_allclose(P[:, j], _naive_hoyer(A[:, j], target), atol=1e-10)
+        u = np.array(_naive_hoyer(A[:, j], target))
+        u /= np.linalg.norm(u)
+        np.testing.assert_allclose(P[:, j], (A[:, j] @ u) * u, atol=1e-10)
     np.testing.assert_allclose(sparseness(P), target, atol=1e-12)
-    np.testing.assert_allclose(np.linalg.norm(P, axis=0), np.linalg.norm(A, axis=0), rtol=1e-12)
+
+
+def test_hoyer_projection_is_the_nearest_point():
+    """No point of the set found by a random search is nearer than the projection."""
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(12, 1)) + 0.3
+    p = project_sparseness(a, 0.6)
+    best = np.linalg.norm(a - p)
+    for _ in range(2000):
+        q = project_sparseness(np.abs(a + rng.normal(size=a.shape) * 0.5), 0.6)
+        q *= max((a * q).sum() / (q * q).sum(), 0.0)  # its best scale
+        assert np.linalg.norm(a - q) >= best - 1e-12
 
 
 def test_orthogonal_block_is_the_best_one_sparse_rows():
@@ -206,23 +221,72 @@ def _naive_fpgm(A, G, R, project, n_inner=10):
     return prev
 
 
-@pytest.mark.parametrize("constraint", [Simplex("W"), Box("W", 0.0, 0.3), Hoyer("W", 0.4)])
-def test_block_step_matches_naive_projected_gradient(constraint):
+def _naive_column_sweep(A, G, R, project_column):
+    """Each column in turn: its exact unconstrained minimiser, projected (written out)."""
+    A = A.copy()
+    for j in range(A.shape[1]):
+        free = A[:, j] + (R[:, j] - A @ G[:, j]) / G[j, j]
+        A[:, j] = project_column(free)
+    return A
+
+
+def _naive_hoyer_cone(v, s):
+    u = np.array(_naive_hoyer(list(v), s))
+    u /= np.linalg.norm(u)
+    return max(v @ u, 1e-12) * u
+
+
+@pytest.mark.parametrize(
+    "constraint, naive",
+    [
+        (Simplex("W"), None),
+        (Box("W", 0.0, 0.3), lambda v: np.clip(v, 0.0, 0.3)),
+        (Hoyer("W", 0.4), lambda v: _naive_hoyer_cone(v, 0.4)),
+    ],
+    ids=["simplex", "box", "hoyer"],
+)
+@pytest.mark.parametrize("compiled", [False, True])
+def test_block_step_matches_a_naive_reference(constraint, naive, compiled):
+    from nmfkit.arrays.engines import NumpyEngine
+
     rng = np.random.default_rng(4)
     B = rng.random((3, 15))
     X = rng.random((30, 3)) @ B
     A = constraint.project(rng.random((30, 3)))
     G, R = B @ B.T, X @ B.T
+    engine = NumpyEngine() if compiled else None
 
     def q(M):
         return 0.5 * np.sum((M @ G) * M) - np.sum(M * R)
 
+    got = solve_block(A.copy(), G, R, (constraint,), None, {}, engine, 15)
+    if naive is not None:  # a set per component: one exact sweep over the components
+        np.testing.assert_allclose(got, _naive_column_sweep(A, G, R, naive), atol=1e-10)
+        assert q(got) <= q(A)
+        return
     want = _naive_fpgm(A, G, R, constraint.project)
-    got = solve_block(A.copy(), G, R, (constraint,), None, {}, None, 15)
     if q(want) <= q(A):
         np.testing.assert_allclose(got, want, atol=1e-12)
     else:  # the safeguard keeps a point no worse than A
         assert q(got) <= q(A)
+
+
+def test_compiled_sparseness_kernels_match_their_twins():
+    from nmfkit.arrays.engines import NumpyEngine
+    from nmfkit.arrays.kernels import kernel
+    from nmfkit.arrays.kernels.sparseness import hoyer_sweep_xp, sparseness_projection_xp
+
+    rng = np.random.default_rng(5)
+    for target in (0.0, 0.25, 0.7, 0.99, 1.0):
+        A = rng.normal(size=(200, 7))
+        got = kernel("sparseness_projection", NumpyEngine())(A, target)
+        np.testing.assert_allclose(got, sparseness_projection_xp(A, target), atol=1e-12)
+    A = rng.random((300, 6)) * (rng.random((300, 6)) < 0.4)
+    B = rng.random((50, 6))
+    G, R = B.T @ B, rng.random((300, 6)) * 20
+    got = kernel("hoyer_sweep", NumpyEngine())(A, G, R, 0.6)
+    np.testing.assert_allclose(got, hoyer_sweep_xp(A, G, R, 0.6), atol=1e-10)
+    np.testing.assert_allclose(sparseness(got), 0.6, atol=1e-12)
 
 
 # -- frozen components ---------------------------------------------------------------------

@@ -95,6 +95,19 @@ def masked_hals_case(rng, dtype, order, n=37, m=23, k=6):
     return (X.indptr, X.indices, pos, res, weight, A, B, 0.01, l2, order[:k]), (3, 5)
 
 
+def sparseness_case(rng, dtype, order, n=37, m=23, k=6):
+    A = rng.normal(size=(m, k)).astype(dtype)
+    return (A, (0.25, 0.7, 0.95)[int(order[0]) % 3]), ()  # a new array: compared as returned
+
+
+def hoyer_case(rng, dtype, order, n=37, m=23, k=6):
+    A = (rng.random((m, k)) * (rng.random((m, k)) < 0.5)).astype(dtype)
+    B = rng.random((n, k))
+    G = (B.T @ B).astype(dtype)
+    R = (rng.random((m, k)) * 10).astype(dtype)
+    return (A, G, R, 0.6), ()
+
+
 # kernel name -> builder of (arguments, indices of the arguments the kernel writes)
 CASES = {
     "hals_sweeps": hals_case,
@@ -105,6 +118,8 @@ CASES = {
     "csr_has_duplicates": duplicates_case,
     "masked_nnls_rows": masked_nnls_case,
     "masked_hals_rows": masked_hals_case,
+    "sparseness_projection": sparseness_case,
+    "hoyer_sweep": hoyer_case,
 }
 
 
@@ -132,7 +147,10 @@ def test_compiled_matches_array_api_twin(name, shuffled, dtype):
     for i in written:
         assert a1[i].dtype == a2[i].dtype == args[i].dtype  # written in place
         np.testing.assert_allclose(a1[i], a2[i], rtol=rtol, atol=rtol * np.abs(a2[i]).max())
-    if isinstance(r1, (bool, np.bool_)):
+    if isinstance(r1, np.ndarray) and not written:  # kernels that return a new array
+        assert r1.dtype == r2.dtype == args[0].dtype
+        np.testing.assert_allclose(r1, r2, rtol=rtol, atol=rtol * np.abs(r2).max())
+    elif isinstance(r1, (bool, np.bool_)):
         assert bool(r1) == bool(r2) == (name == "csr_has_duplicates" and shuffled)
     elif np.isscalar(r1):
         # float32 rounding may turn a tiny step into none in one form and not the other
@@ -205,7 +223,9 @@ def test_compiled_result_does_not_depend_on_the_number_of_threads(name, monkeypa
         a = _copy(args)
         runs.append((fast(*a), [a[i] for i in written]))
     (r1, arrays1), (r4, arrays4) = runs
-    if np.isscalar(r1):
+    if isinstance(r1, np.ndarray):
+        assert np.array_equal(r1, r4)
+    elif np.isscalar(r1):
         assert r1 == r4
     for x, y in zip(arrays1, arrays4):
         assert np.array_equal(x, y)

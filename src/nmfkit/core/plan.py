@@ -365,8 +365,8 @@ def start(plan, data, W, H, engine):
         if c.role != "set" or (c.factor == "H" and not plan.update_H):
             continue
         if c.factor == "W":
-            W = c.project(W)
+            W = c.project(W, engine)
         else:
-            H = engine.copy(c.project(H.T).T)
+            H = engine.copy(c.project(H.T, engine).T)
     fit = data.divergence(W, H, plan.beta)
     return replace(plan, constraints=settle(plan.constraints, W, H, fit)), W, H

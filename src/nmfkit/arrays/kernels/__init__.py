@@ -13,12 +13,18 @@ from .kl import kl_ccd_sweep_xp
 from .masked import masked_hals_rows_xp, masked_nnls_rows_xp
 from .nnls import nnls_rows_xp
 from .products import csr_dense_xp, csr_has_duplicates_xp, wh_at_xp
+from .sparseness import hoyer_sweep_xp, sparseness_projection_xp
 
 __all__ = ["KERNELS", "kernel"]
 
 # name -> {"xp": array-API form, engine name: "module:function" of a compiled form}
 KERNELS = {
     "hals_sweeps": {"xp": hals_sweeps_xp, "numpy": "nmfkit.arrays.kernels._numba:hals_sweeps"},
+    "sparseness_projection": {
+        "xp": sparseness_projection_xp,
+        "numpy": "nmfkit.arrays.kernels._numba:sparseness_projection",
+    },
+    "hoyer_sweep": {"xp": hoyer_sweep_xp, "numpy": "nmfkit.arrays.kernels._numba:hoyer_sweep"},
     "kl_ccd_sweep": {
         "xp": kl_ccd_sweep_xp,
         "numpy": "nmfkit.arrays.kernels._numba:kl_ccd_sweep",

@@ -271,3 +271,193 @@ def csr_has_duplicates(indptr, indices, n_cols):
                 return True
             seen[j] = i
     return False
+
+
+def sparseness_projection(A, target):
+    """Hoyer's sparseness projection of every column of A. See ``_sparseness_columns``
+    and its twin ``sparseness.sparseness_projection_xp``."""
+    n, k = A.shape
+    out = np.empty_like(A)
+    At = np.ascontiguousarray(A.T)  # columns as contiguous rows
+    Pt = np.empty_like(At)
+    bounds = even_blocks(k, 8.0 * n * max(np.log2(n), 1.0))
+    map_blocks(lambda lo, hi: _sparseness_columns(At[lo:hi], float(target), Pt[lo:hi]), bounds)
+    out[...] = Pt.T
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _sparseness_columns(At, target, Pt):
+    """Each row of At (a column of A) projected into the same row of Pt: the support of
+    the q largest entries and the threshold t that give the L1/L2 ratio r, from one
+    sort and running sums (see the twin's docstring)."""
+    y = np.empty(At.shape[1])
+    for j in range(At.shape[0]):
+        _sparseness_direction(At[j], target, Pt[j], y)
+
+
+def hoyer_sweep(A, G, R, target):
+    """One sweep over the columns of A, each set to the nearest point of Hoyer's
+    sparseness cone to its exact unconstrained minimiser; returns the new A. The twin
+    of ``sparseness.hoyer_sweep_xp``."""
+    At = np.ascontiguousarray(A.T, dtype=np.float64)
+    Rt = np.ascontiguousarray(R.T, dtype=np.float64)
+    G = np.ascontiguousarray(G, dtype=np.float64)
+    n = At.shape[1]
+    _hoyer_columns(At, G, Rt, float(target), np.empty(n), np.empty(n), np.empty(n))
+    return np.ascontiguousarray(At.T, dtype=A.dtype)
+
+
+@njit(cache=True, nogil=True)
+def _hoyer_columns(At, G, Rt, target, x, p, y):
+    """The sweep of ``hoyer_sweep`` on At (components as rows), in place."""
+    k, n = At.shape
+    for j in range(k):
+        g = G[j, j]
+        if g <= 0.0:
+            continue
+        for i in range(n):
+            x[i] = Rt[j, i]
+        for m in range(k):
+            c = G[m, j]
+            if c != 0.0:
+                for i in range(n):
+                    x[i] -= c * At[m, i]
+        for i in range(n):
+            x[i] = At[j, i] + x[i] / g
+        _cone_point(x, target, p, y)
+        for i in range(n):
+            At[j, i] = p[i]
+
+
+@njit(cache=True, nogil=True)
+def _cone_point(x, target, p, y):
+    """The nearest point to x of {v >= 0 : sparseness(v) = target}, into p; ties at the
+    top broken by a ramp of 1e-4 of x's largest entry (as ``project_sparseness``)."""
+    n = x.shape[0]
+    _sparseness_direction(x, target, p, y)
+    root = np.sqrt(n)
+    l1 = 0.0
+    l2 = 0.0
+    for i in range(n):
+        l1 += p[i]
+        l2 += p[i] * p[i]
+    if l2 > 0.0 and abs((root - l1 / np.sqrt(l2)) / (root - 1.0) - target) > 1e-9:
+        top = 0.0
+        for i in range(n):
+            top = max(top, abs(x[i]))
+        z = np.empty(n)
+        for i in range(n):
+            z[i] = x[i] + 1e-4 * top * (n - i) / n
+        _sparseness_direction(z, target, p, y)
+    dot = 0.0
+    nn = 0.0
+    for i in range(n):
+        dot += x[i] * p[i]
+        nn += p[i] * p[i]
+    if nn > 0.0:
+        scale = max(dot / nn, 1e-12)
+        for i in range(n):
+            p[i] *= scale
+
+
+@njit(cache=True, nogil=True)
+def _sparseness_direction(x, target, p, y):
+    """Hoyer's projection of x at x's own norm, into p (``_sparseness_columns``)."""
+    n = x.shape[0]
+    root = np.sqrt(n)
+    r = root - target * (root - 1.0)
+    r2 = r * r
+    l2 = np.sqrt(np.sum(x * x))
+    if l2 == 0.0:
+        p[:] = 0.0
+        return
+    if r >= root * (1 - 1e-15):
+        p[:] = l2 / root
+        return
+    if r <= 1.0 + 1e-15:
+        p[:] = 0.0
+        p[np.argmax(x)] = l2
+        return
+    best_t = _threshold(x, r2)
+    if np.isnan(best_t):  # ties at the support's edge: the sorted search below
+        y[:] = np.sort(x)[::-1]
+        s1 = 0.0
+        s2 = 0.0
+        best_bad = np.inf
+        for q in range(1, n + 1):
+            v = y[q - 1]
+            s1 += v
+            s2 += v * v
+            room = q - r2
+            if room <= 0.0:
+                continue
+            disc = s1 * s1 - q * (s1 * s1 - r2 * s2) / room
+            if disc < 0.0:
+                continue
+            below = y[q] if q < n else -np.inf
+            sq = np.sqrt(disc)
+            for t in ((s1 - sq) / q, (s1 + sq) / q):
+                bad = max(below - t, 0.0) + max(t - v, 0.0) + (1.0 if t == v else 0.0)
+                if bad < best_bad:
+                    best_bad = bad
+                    best_t = t
+    norm2 = 0.0
+    for i in range(n):
+        d = x[i] - best_t
+        d = d if d > 0.0 else 0.0
+        p[i] = d
+        norm2 += d * d
+    scale = l2 / np.sqrt(norm2) if norm2 > 0.0 else 0.0
+    for i in range(n):
+        p[i] *= scale
+
+
+@njit(cache=True, nogil=True)
+def _threshold(x, r2):
+    """The t with ‖(x - t)₊‖₁ / ‖(x - t)₊‖₂ = √r2, by bisection on t over the support
+    {x > t}: each pass sums the entries above the middle and solves the quadratic of
+    that support, which is the answer when its root lies between the largest entry
+    outside and the smallest inside. No sort: O(n) a pass. NaN when no pass finds it
+    (ties at the edge of the support)."""
+    n = x.shape[0]
+    lo = np.inf
+    hi = -np.inf
+    for i in range(n):
+        lo = min(lo, x[i])
+        hi = max(hi, x[i])
+    lo -= 1.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        s1 = 0.0
+        s2 = 0.0
+        q = 0
+        inside = np.inf
+        outside = -np.inf
+        for i in range(n):
+            v = x[i]
+            if v > mid:
+                s1 += v
+                s2 += v * v
+                q += 1
+                inside = min(inside, v)
+            else:
+                outside = max(outside, v)
+        room = q - r2
+        if q > 0 and room > 0.0:
+            disc = s1 * s1 - q * (s1 * s1 - r2 * s2) / room
+            if disc >= 0.0:
+                sq = np.sqrt(disc)
+                for t in ((s1 - sq) / q, (s1 + sq) / q):
+                    if outside <= t < inside:
+                        return t
+        # the ratio at mid against r: too dense (ratio above r) moves the threshold up
+        l1 = s1 - q * mid
+        l2sq = s2 - 2.0 * mid * s1 + q * mid * mid
+        if q == 0 or l1 * l1 > r2 * l2sq:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-15 * max(abs(hi), abs(lo), 1e-300):
+            break
+    return np.nan

@@ -3,6 +3,8 @@
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
+from ...arrays.ops import namespace
+
 __all__ = ["Constraint", "FACTORS", "ROLES"]
 
 FACTORS = ("W", "H")
@@ -40,6 +42,10 @@ class Constraint:
     # whether a step under it never raises the objective by construction (a convex
     # set, an exact minimiser, a majorised penalty); a step that would is rejected
     monotone: ClassVar[bool] = True
+    # whether the set is a product of one set per component (column of A): each column
+    # then takes its exact minimiser, the projection of its unconstrained one (the
+    # block's quadratic is isotropic in one column); else projected gradient steps
+    per_component: ClassVar[bool] = False
 
     def __post_init__(self):
         if self.factor not in FACTORS:
@@ -57,8 +63,22 @@ class Constraint:
         (row form) and the starting data-fit term."""
         return self
 
-    def project(self, A):
-        """The nearest point of the set (role 'set'), in A's memory where possible."""
+    def project(self, A, engine=None):
+        """The nearest point of the set (role 'set'); ``engine`` picks a compiled
+        kernel where there is one."""
+        return A
+
+    def sweep(self, A, G, R, engine=None):
+        """One sweep over the columns of A (``per_component`` sets), each set to the
+        projection of its exact minimiser with the others held; returns the new A."""
+        xp = namespace(A)
+        A = xp.asarray(A, copy=True)
+        for j in range(A.shape[1]):
+            g = float(G[j, j])
+            if not g > 0:
+                continue
+            col = A[:, j] + (R[:, j] - A @ G[:, j]) / g
+            A[:, j] = self.project(col[:, None], engine)[:, 0]
         return A
 
     def solve(self, G, R):

@@ -13,8 +13,8 @@ __all__ = ["Box"]
 class Box(Constraint):
     """Every entry of the factor in [lower, upper] (e.g. W in [0, 1]).
 
-    Honoured by clipping after each gradient step (a convex set: the objective never
-    rises).
+    Each component takes its exact minimiser in turn, clipped to the box (coordinate
+    descent, as HALS; the objective never rises).
 
     Parameters
     ----------
@@ -29,6 +29,7 @@ class Box(Constraint):
     upper: float = 1.0
 
     name = "box"
+    per_component = True
 
     def __post_init__(self):
         super().__post_init__()
@@ -39,7 +40,7 @@ class Box(Constraint):
                 f"upper={self.upper!r}; for W in [0, 1] write Box('W', 0.0, 1.0)."
             )
 
-    def project(self, A):
+    def project(self, A, engine=None):
         return namespace(A).clip(A, min=float(self.lower), max=float(self.upper))
 
     def violation(self, A):

@@ -71,7 +71,7 @@ class Simplex(Constraint):
 
     name = "simplex"
 
-    def project(self, A):
+    def project(self, A, engine=None):
         return project_simplex(A, self.at_most)
 
     def violation(self, A):

@@ -5,7 +5,10 @@ Each block (W given H, then H given W) is the quadratic problem
 with every penalty on it majorised at the current A by a quadratic (MinVolume), so the
 block stays quadratic. It is solved by what its constraints allow:
 
-* a set (Simplex, Box, Hoyer): Nesterov's fast projected gradient, step 1/L with L the
+* a set that is one set per component (Box, Hoyer): one sweep over the components,
+  each taking its exact minimiser with the others held, the projection of its
+  unconstrained minimiser (HALS's update with a projection in place of max(·, 0));
+* another set (Simplex): Nesterov's fast projected gradient, step 1/L with L the
   largest eigenvalue of G (Gillis's FPGM, as in Leplat, Ang & Gillis 2019);
 * an exact minimiser (Orthogonal): that minimiser;
 * none beyond A ≥ 0: HALS sweeps (``hals``), the exact coordinate minimisers.
@@ -39,7 +42,7 @@ def _quadratic(A, G, R):
     return 0.5 * fdot(A @ G, A) - fdot(A, R)
 
 
-def _fpgm(A, G, R, project, n_inner=_INNER):
+def _fpgm(A, G, R, project, n_inner):
     """Fast projected gradient from feasible A; the result never has a higher block
     objective than A (A itself is returned rather than a worse point)."""
     xp = namespace(A)
@@ -110,8 +113,10 @@ def solve_block(A, G, R, constraints, plan, state, engine, other_rows):
     elif shaping.role == "exact":
         # the minimiser over the constraint's set: no worse than A once A is in it
         A = shaping.solve(G, R)
+    elif shaping.per_component:
+        A = shaping.sweep(A, G, R, engine)
     else:
-        A = _fpgm(A, G, R, shaping.project)
+        A = _fpgm(A, G, R, lambda B: shaping.project(B, engine), _INNER)
     if frozen is None:
         return A
     full[:, free] = A
