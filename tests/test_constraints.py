@@ -400,3 +400,35 @@ def test_olivetti_hoyer_sparseness_is_exact():
         model.fit(X)
     s = sparseness(model.components_.T)
     assert np.all(np.abs(s - 0.7) <= 1e-6), np.abs(s - 0.7).max()
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_frozen_fit_then_transform_agree_across_engines(engine):
+    """A fit with frozen rows of H, then transform with the fitted H, on each engine
+    that runs the solver: the same W as on NumPy."""
+    if engine == "torch":
+        torch = pytest.importorskip("torch")
+    X, _, H_true = planted(n=50, m=20, k=3, seed=7)
+    rng = np.random.default_rng(1)
+    W0, H0 = rng.random((50, 3)) + 0.1, H_true.copy()
+    H0[2] = rng.random(20)
+    results = {}
+    for name in ("numpy", engine):
+        data = X if name == "numpy" else torch.asarray(X)
+        model = NMF(3, init="custom", max_iter=50, tol=0.0, engine=name,
+                    constraints=[Frozen("H", [0, 1])])  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(data, W=W0.copy(), H=H0.copy())
+        H = np.asarray(model.components_)
+        assert np.array_equal(H[:2], H_true[:2])
+        results[name] = (H, np.asarray(model.transform(data[:10])))
+    np.testing.assert_allclose(results[engine][0], results["numpy"][0], rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(results[engine][1], results["numpy"][1], rtol=1e-7, atol=1e-10)
+
+
+def test_minibatch_does_not_take_constraints():
+    from nmfkit import MiniBatchNMF
+
+    with pytest.raises(TypeError, match="constraints"):
+        MiniBatchNMF(3, constraints=[Frozen("H", [0])])

@@ -99,6 +99,11 @@ def explained_variance(X, W, H):
     return 1.0 - _residual_sq(X, W, H) / total if total > 0 else 0.0
 
 
+def _unit_rows(A):
+    """A with each non-zero row scaled to unit norm."""
+    return A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-300)
+
+
 def match_components(H1, H2):
     """Pair the components of two factorizations by cosine similarity.
 
@@ -125,9 +130,7 @@ def match_components(H1, H2):
             f"match_components: H1 has {A.shape[1]} features but H2 has {B.shape[1]}; "
             "compare factorizations of the same data."
         )
-    A = A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-300)
-    B = B / np.maximum(np.linalg.norm(B, axis=1, keepdims=True), 1e-300)
-    S = A @ B.T
+    S = _unit_rows(A) @ _unit_rows(B).T
     rows, cols = linear_sum_assignment(-S)
     return rows, cols, S[rows, cols]
 
@@ -159,9 +162,7 @@ def spectral_angles(A, B):
             f"spectral_angles: A has {A.shape[1]} bands but B has {B.shape[1]}; compare "
             "spectra over the same bands."
         )
-    A = A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-300)
-    B = B / np.maximum(np.linalg.norm(B, axis=1, keepdims=True), 1e-300)
-    return np.arccos(np.clip(A @ B.T, -1.0, 1.0))
+    return np.arccos(np.clip(_unit_rows(A) @ _unit_rows(B).T, -1.0, 1.0))
 
 
 def match_spectra(found, reference):

@@ -123,11 +123,11 @@ def cone_projection_xp(A, target, direction=sparseness_projection_xp):
     return P * xp.where(live, xp.clip(scale, min=1e-12), 0.0)
 
 
-def hoyer_sweep_xp(A, G, R, target):
-    """One sweep over the columns of A, each set to the nearest point of Hoyer's
-    sparseness cone (``core.constraints.hoyer.project_sparseness``) to its exact
-    unconstrained minimiser with the others held; returns the new A. The array-API
-    twin of ``kernels._numba.hoyer_sweep``.
+def column_sweep(A, G, R, project):
+    """One sweep over the columns of A, each set to ``project`` of its exact
+    unconstrained minimiser of ½ tr(A G Aᵀ) - tr(A Rᵀ) with the others held (the
+    quadratic is isotropic in one column, so this is the exact constrained minimiser
+    for a set that is a product over columns); returns the new A.
 
     Parameters
     ----------
@@ -135,7 +135,8 @@ def hoyer_sweep_xp(A, G, R, target):
     G : array of shape (k, k)
         The Gram of the other factor.
     R : array of shape (n, k)
-    target : float in [0, 1]
+    project : callable
+        Maps an array of shape (n, 1) to its nearest point of the column's set.
     """
     xp = namespace(A)
     A = xp.asarray(A, copy=True)
@@ -144,5 +145,19 @@ def hoyer_sweep_xp(A, G, R, target):
         if not g > 0:
             continue
         col = A[:, j] + (R[:, j] - A @ G[:, j]) / g
-        A[:, j] = cone_projection_xp(col[:, None], target)[:, 0]
+        A[:, j] = project(col[:, None])[:, 0]
     return A
+
+
+def hoyer_sweep_xp(A, G, R, target):
+    """``column_sweep`` onto Hoyer's sparseness cone (``cone_projection_xp``): the
+    array-API twin of ``kernels._numba.hoyer_sweep``.
+
+    Parameters
+    ----------
+    A : array of shape (n, k)
+    G : array of shape (k, k)
+    R : array of shape (n, k)
+    target : float in [0, 1]
+    """
+    return column_sweep(A, G, R, lambda col: cone_projection_xp(col, target))

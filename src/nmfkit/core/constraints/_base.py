@@ -3,7 +3,7 @@
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
-from ...arrays.ops import namespace
+from ...arrays.kernels.sparseness import column_sweep
 
 __all__ = ["Constraint", "FACTORS", "ROLES"]
 
@@ -71,15 +71,7 @@ class Constraint:
     def sweep(self, A, G, R, engine=None):
         """One sweep over the columns of A (``per_component`` sets), each set to the
         projection of its exact minimiser with the others held; returns the new A."""
-        xp = namespace(A)
-        A = xp.asarray(A, copy=True)
-        for j in range(A.shape[1]):
-            g = float(G[j, j])
-            if not g > 0:
-                continue
-            col = A[:, j] + (R[:, j] - A @ G[:, j]) / g
-            A[:, j] = self.project(col[:, None], engine)[:, 0]
-        return A
+        return column_sweep(A, G, R, lambda col: self.project(col, engine))
 
     def solve(self, G, R):
         """The exact minimiser of the block problem under it (role 'exact')."""
