@@ -124,7 +124,9 @@ FAILS = [
     ("fit: contradicting constraints", "fit {d}/X.npy -k 2 --constraint simplex:W "
      "--constraint hoyer:W:0.5", "cannot hold together on W"),
     ("fit: --constraint hoyer:H:1.5", "fit {d}/X.npy -k 2 --constraint hoyer:H:1.5", "[0, 1]"),
-    ("fit: --constraint bogus", "fit {d}/X.npy -k 2 --constraint bogus:W", "NAME:FACTOR"),
+    ("fit: --constraint bogus", "fit {d}/X.npy -k 2 --constraint bogus:W", "unknown constraint"),
+    ("fit: --constraint simplex", "fit {d}/X.npy -k 2 --constraint simplex", "NAME:FACTOR"),
+    ("fit: --constraint frozen", "fit {d}/X.npy -k 2 --constraint frozen:H:0", "from Python"),
     ("fit: --constraint box with one bound", "fit {d}/X.npy -k 2 --constraint box:W:1",
      "box:W:LOW:HIGH"),
     ("fit: a constraint KL cannot honour", "fit {d}/X.npy -k 2 --loss kullback-leibler "
@@ -138,7 +140,7 @@ FAILS = [
     ("unmix: --shape of other size", "unmix {d}/X.npy -k 2 --shape 4x4", "--bands-first"),
     ("unmix: --shape not RxC", "unmix {d}/X.npy -k 2 --shape 4by4", "ROWSxCOLS"),
     ("unmix: negative spectra", "unmix {d}/negative.npy -k 2", "np.clip"),
-    ("unmix: -k too large", "unmix {d}/X.npy -k 12", "at most 9"),
+    ("unmix: -k too large", "unmix {d}/X.npy -k 12", "at most 10 can"),
     ("unmix: --min-volume -1", "unmix {d}/X.npy -k 2 --min-volume -1", "min_volume"),
 ]  # fmt: skip
 WORKS = [

@@ -320,3 +320,24 @@ def test_every_saveable_class_declares_what_it_saves():
         assert issubclass(cls, Saveable)
         assert "components_" in cls._saved_arrays
         assert not set(cls._saved_arrays) & set(cls._saved_attributes)
+
+
+def test_load_in_a_fresh_process(tmp_path):
+    """``nmfkit.load`` knows every model class before any has been imported (a trial as
+    a new user found 'unknown estimator' for a file NMF.save had just written)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from nmfkit import NMF, Simplex
+
+    X = np.random.default_rng(0).random((20, 6))
+    NMF(2, constraints=[Simplex("W")], random_state=0).fit(X).save(tmp_path / "m.npz")
+    code = (
+        "import nmfkit, numpy as np; m = nmfkit.load(r'%s'); "
+        "print(type(m).__name__, m.constraints[0].describe())" % (tmp_path / "m.npz")
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["NMF", "Simplex('W')"]

@@ -106,10 +106,11 @@ def test_abundance_maps_and_plot(tmp_path):
         (np.ones((20, 5)), {"image_shape": (4, -5)}, r"positive ints"),
         (np.ones((20, 5)), {"min_volume": -1.0}, r"'min_volume' parameter"),
         (np.zeros((20, 5)), {}, r"every pixel of X is zero"),
+        (np.ones((20, 5)), {"n_components": 6}, r"at most 5 can"),
     ],
 )
 def test_bad_input_is_refused_with_the_fix(X, params, match):
-    model = Unmixing(2, **params)
+    model = Unmixing(**{"n_components": 2, **params})
     with pytest.raises(ValueError, match=match):
         model.fit(X)
     assert not hasattr(model, "components_")

@@ -38,6 +38,15 @@ _EXPORTS = {
     "Frozen": "nmfkit.core.constraints",
     "MinVolume": "nmfkit.core.constraints",
 }
+# the modules that define the classes a model file may hold: ``load`` imports them
+# first, since a class is known to the reader only once its module has run
+_MODEL_MODULES = (
+    "nmfkit.estimators.nmf",
+    "nmfkit.estimators.minibatch",
+    "nmfkit.applications.recommender.model",
+    "nmfkit.applications.topics.model",
+    "nmfkit.applications.consensus",
+)
 # the optional layers, as modules: nmfkit.plot needs matplotlib
 _MODULES = ("plot", "images", "metrics", "datasets")
 
@@ -45,6 +54,9 @@ __all__ = [*_EXPORTS, "__version__"]
 
 
 def __getattr__(name):
+    if name == "load":
+        for module in _MODEL_MODULES:
+            _importlib.import_module(module)
     if name in _EXPORTS:
         value = getattr(_importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value  # the next access is a plain attribute

@@ -77,14 +77,18 @@ class Unmixing(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     components_ : ndarray of shape (n_components, n_bands)
-        The endmember spectra, in X's units: with ``pixel_norm='l1'`` each normalised
-        endmember times the median pixel sum (the brightness of a typical pixel).
+        The endmember spectra. With ``pixel_norm='l1'`` they are spectral *shapes*:
+        each sums to the median pixel sum over the bands, since a material's brightness
+        and a pixel's shading cannot be told apart once pixels are normalised (compare
+        them by spectral angle, ``nmfkit.metrics.spectral_angles``); with
+        ``pixel_norm=None`` they are in X's units.
     abundances_ : ndarray of shape (n_pixels, n_components)
         The abundances of the fitted pixels (rows sum to one): what ``fit_transform``
         returned.
     scale_ : ndarray of shape (n_pixels,)
-        Each pixel's scale s: its sum over the bands over the median one (with
-        ``pixel_norm=None``, the sum of its row of W).
+        Each pixel's scale s: its sum over the bands over the median one (shading and
+        the brightness of its materials together), or with ``pixel_norm=None`` the sum
+        of its row of W.
     pixel_error_ : ndarray of shape (n_pixels,)
         Each pixel's relative reconstruction error ‖x − s a E‖ / ‖x‖.
     reconstruction_err_ : float
@@ -186,6 +190,12 @@ class Unmixing(TransformerMixin, BaseEstimator):
                 f"image_shape={X.shape[:2]}."
             )
         X = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32])
+        if reset and self.n_components > min(X.shape):
+            raise ValueError(
+                f"{caller}: n_components={self.n_components} endmembers cannot be told apart "
+                f"in {X.shape[0]} pixels of {X.shape[1]} bands: at most "
+                f"{min(X.shape)} can. Use fewer."
+            )
         low = X.min() if X.shape[0] else 0
         if low < 0:
             count = int((X < 0).sum())

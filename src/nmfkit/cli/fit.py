@@ -224,7 +224,17 @@ def parse_constraint(spec):
         "orthogonal": "orthogonal:W",
         "minvolume": "minvolume:H or minvolume:H:WEIGHT",
     }
-    if name not in forms or len(parts) < 2 or parts[1] not in ("W", "H"):
+    if name == "frozen":
+        raise CLIError(
+            f"--constraint {spec!r}: Frozen keeps given values of components, which the "
+            "command line cannot take; use nmfkit.Frozen from Python with init='custom'"
+        )
+    if name not in forms:
+        raise CLIError(
+            f"--constraint {spec!r}: unknown constraint {name!r}; the command line takes "
+            + ", ".join(forms.values())
+        )
+    if len(parts) < 2 or parts[1] not in ("W", "H"):
         raise CLIError(
             f"--constraint {spec!r}: write NAME:FACTOR[:ARGS] with FACTOR W or H, e.g. "
             + ", ".join(forms.values())

@@ -37,8 +37,13 @@ def add_parser(sub):
         default="C",
         help="pixel order of 2-D input: C row by row (default), F column by column (MATLAB)",
     )
-    u.add_argument("--out", default="maps.png", help="PNG of spectra and maps (default: maps.png)")
-    u.add_argument("--abundances", help="save the abundances (pixels x k) to this .npy")
+    u.add_argument(
+        "--out", default="maps.png", help="image of spectra and maps (default: maps.png)"
+    )
+    u.add_argument(
+        "--abundances",
+        help="save the abundances (pixels x k, pixels row by row) to this .npy",
+    )
     u.add_argument("--endmembers", help="save the endmember spectra (k x bands) to this .npy")
     u.add_argument(
         "--min-volume",
@@ -70,6 +75,11 @@ def _pixels(cube, args):
         if args.bands_first:
             cube = np.moveaxis(cube, 0, -1)
         rows, cols, bands = cube.shape
+        if args.shape and args.shape.lower().replace(",", "x") != f"{rows}x{cols}":
+            raise CLIError(
+                f"--shape {args.shape} but the cube is {rows}x{cols} pixels of {bands} bands; "
+                "drop --shape for a cube"
+            )
         return cube.reshape(rows * cols, bands), (rows, cols)
     if cube.ndim != 2:
         raise CLIError(f"the input has shape {cube.shape}; give a cube or pixels x bands")
@@ -81,9 +91,9 @@ def _pixels(cube, args):
         raise CLIError(f"--shape {args.shape!r} is not ROWSxCOLS (e.g. 95x95)")
     rows, cols = int(m.group(1)), int(m.group(2))
     if rows * cols != X.shape[0]:
+        hint = "" if args.bands_first else " (is it bands x pixels? add --bands-first)"
         raise CLIError(
-            f"--shape {rows}x{cols} holds {rows * cols} pixels but the input has "
-            f"{X.shape[0]} (is it bands x pixels? add --bands-first)"
+            f"--shape {rows}x{cols} holds {rows * cols} pixels but the input has {X.shape[0]}{hint}"
         )
     if args.order == "F":
         X = X[np.arange(rows * cols).reshape(cols, rows).T.ravel()]
@@ -102,11 +112,6 @@ def run(args):
     X, shape = _pixels(_read(args.input, args.key), args)
     if not np.issubdtype(X.dtype, np.number):
         raise CLIError(f"the input holds {X.dtype} values; give numbers")
-    if args.k >= min(X.shape):
-        raise CLIError(
-            f"--k {args.k} is too large for {X.shape[0]} pixels of {X.shape[1]} bands; "
-            f"use at most {min(X.shape) - 1}"
-        )
     model = Unmixing(args.k, min_volume=args.min_volume, max_iter=args.max_iter, image_shape=shape)
     start = time.perf_counter()
     A = model.fit_transform(X.astype(np.float64))
