@@ -427,8 +427,50 @@ def test_frozen_fit_then_transform_agree_across_engines(engine):
     np.testing.assert_allclose(results[engine][1], results["numpy"][1], rtol=1e-7, atol=1e-10)
 
 
-def test_minibatch_does_not_take_constraints():
+def test_minibatch_partial_fit_keeps_frozen_rows():
+    """partial_fit with Frozen('H'): the kept rows equal the given ones bit for bit after
+    every block (and after a model file round trip); the others are learned."""
+    from nmfkit import MiniBatchNMF, load
+
+    X, _, H_true = planted(n=600, m=20, k=3, seed=8)
+    H0 = H_true.copy()
+    H0[2] = np.random.default_rng(2).random(20)
+    model = MiniBatchNMF(3, init="custom", constraints=[Frozen("H", [0, 1])], random_state=0)
+    for start in range(0, 600, 100):
+        block = X[start : start + 100]
+        model.partial_fit(block, W=np.full((100, 3), 0.3), H=H0.copy())
+        assert np.array_equal(model.components_[:2], H_true[:2])
+    assert not np.array_equal(model.components_[2], H0[2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = MiniBatchNMF(3, init="custom", constraints=[Frozen("H", [0, 1])],
+                              batch_size=100, max_iter=200, tol=0.0)  # fmt: skip
+        fitted.fit(X, W=np.full((600, 3), 0.3), H=H0.copy())
+    assert np.array_equal(fitted.components_[:2], H_true[:2])
+    h = fitted.components_[2]  # learned up to scale (its W column carries the rest)
+    assert h @ H_true[2] / (np.linalg.norm(h) * np.linalg.norm(H_true[2])) > 0.99
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        model.save(f"{d}/m.npz")
+        again = load(f"{d}/m.npz")
+    again.partial_fit(X[:100])
+    assert np.array_equal(again.components_[:2], H_true[:2])
+
+
+@pytest.mark.parametrize(
+    "constraints, params, match",
+    [
+        ([Simplex("W")], {"init": "custom"}, r"Frozen\('H', \.\.\.\) only"),
+        ([Frozen("H", [0])], {}, "pass init='custom'"),
+        ([Frozen("H", [5])], {"init": "custom"}, "use indices in 0..2"),
+    ],
+)
+def test_minibatch_refuses_other_constraints(constraints, params, match):
     from nmfkit import MiniBatchNMF
 
-    with pytest.raises(TypeError, match="constraints"):
-        MiniBatchNMF(3, constraints=[Frozen("H", [0])])
+    X = _data()
+    model = MiniBatchNMF(3, constraints=constraints, **params)
+    given = {"W": np.ones((40, 3)), "H": np.ones((3, 12))} if params else {}
+    with pytest.raises(ValueError, match=match):
+        model.partial_fit(X, **given)

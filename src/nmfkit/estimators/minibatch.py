@@ -26,6 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..arrays.engines import NumpyEngine
+from ..core.constraints import check_constraints
 from ..core.data import Plain
 from ..core.init import INITS, initialize
 from ..core.io import expect_shape
@@ -111,6 +112,10 @@ class MiniBatchNMF(_FactorizationMixin):
     random_state : int, Generator, RandomState or None, default=None
     verbose : int, default=0
         Print the smoothed loss after each pass.
+    constraints : list of constraints, default=None
+        ``Frozen('H', components)`` only: those rows of H keep the values given with
+        ``init='custom'``, bit for bit, through every ``partial_fit``. Other
+        constraints need ``NMF``.
 
     Attributes
     ----------
@@ -180,6 +185,7 @@ class MiniBatchNMF(_FactorizationMixin):
         "transform_max_iter": [Interval(numbers.Integral, 1, None, "left"), NONE],
         "random_state": NMF._parameter_constraints["random_state"],
         "verbose": NMF._parameter_constraints["verbose"],
+        "constraints": NMF._parameter_constraints["constraints"],
     }
 
     def __init__(
@@ -201,6 +207,7 @@ class MiniBatchNMF(_FactorizationMixin):
         transform_max_iter=None,
         random_state=None,
         verbose=0,
+        constraints=None,
     ):
         self.n_components = n_components
         self.init = init
@@ -218,6 +225,7 @@ class MiniBatchNMF(_FactorizationMixin):
         self.transform_max_iter = transform_max_iter
         self.random_state = random_state
         self.verbose = verbose
+        self.constraints = constraints
 
     # -- one batch -------------------------------------------------------------------
     def _nmf_params(self, k, init, max_iter):
@@ -290,6 +298,7 @@ class MiniBatchNMF(_FactorizationMixin):
             k = H.shape[0] if (self.init == "custom" and H is not None) else data.shape[1]
         params = self._nmf_params(k, self.init, 1)
         plan, W, H = resolve(params, data, engine, W, H, caller=caller)
+        _frozen_rows(self.constraints, data.shape, k, self.init, caller)  # or raise
         W0, H0 = initialize(data, plan, engine, W, H)
         self.components_ = np.ascontiguousarray(H0)
         self.n_components_ = self._n_components = k
@@ -322,9 +331,11 @@ class MiniBatchNMF(_FactorizationMixin):
         """Fold the batch into the statistics and update H from them."""
         rows = self._stats_rows[0] = rho * self._stats_rows[0] + batch.shape[0]
         stats, penalty = (self._stats_A, self._stats_B), (self._alpha_H(), self.l1_ratio, rows)
-        self.components_ = online_H(
-            batch.X, W, self.components_, stats, rho, penalty, self._beta, engine
-        )
+        H = online_H(batch.X, W, self.components_, stats, rho, penalty, self._beta, engine)
+        for c in self.constraints or ():  # Frozen('H') only: checked at the start
+            keep = c.indices(H.shape[0])
+            H[keep] = self.components_[keep]  # kept bit for bit
+        self.components_ = H
         self.n_steps_ += 1
 
     def _balance(self, W):
@@ -516,7 +527,7 @@ class MiniBatchNMF(_FactorizationMixin):
             # a stream cannot be read again: the last pass's objective stands in
             self.reconstruction_err_ = float(np.sqrt(2 * max(pass_loss, 0.0)))
             return None
-        if W_all is not None and not (self.alpha_W or self._alpha_H()):
+        if W_all is not None and not (self.alpha_W or self._alpha_H() or self.constraints):
             W_all = self._balance(W_all)  # as NMF returns its factors
         if self._beta == 2 or W_all is None:
             # W for the final H, as transform gives it (exact for Frobenius, as NMF's)
@@ -571,3 +582,15 @@ class MiniBatchNMF(_FactorizationMixin):
                 W, _ = self._solve_W(data, self.components_, engine, "MiniBatchNMF.transform")
             parts.append(W)
         return np.concatenate(parts) if parts else np.zeros((0, self.n_components_))
+
+
+def _frozen_rows(constraints, shape, k, init, caller):
+    """The rows of H that ``Frozen('H', ...)`` keeps; any other constraint is refused."""
+    constraints = check_constraints(constraints, shape, k, "apg", True, init == "custom", caller)
+    other = [c.describe() for c in constraints if not (c.name == "frozen" and c.factor == "H")]
+    if other:
+        raise ValueError(
+            f"{caller}: MiniBatchNMF takes Frozen('H', ...) only, not {', '.join(other)}; "
+            "use NMF for the other constraints."
+        )
+    return [j for c in constraints for j in c.indices(k)]
