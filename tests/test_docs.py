@@ -14,6 +14,7 @@ MODULES = [
     "nmfkit.applications.recommender.model",
     "nmfkit.applications.topics.model",
     "nmfkit.applications.unmixing",
+    "nmfkit.estimators.separable",
     "nmfkit.core.constraints.simplex",
     "nmfkit.core.constraints.frozen",
 ]

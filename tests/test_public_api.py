@@ -17,6 +17,8 @@ PUBLIC = {
     "rating_metrics", "cross_validate_ratings", "load", "Checkpoint", "__version__",
     # issue 19: constraints on the factors, and unmixing
     "Unmixing", "Simplex", "Box", "Hoyer", "Orthogonal", "Frozen", "MinVolume",
+    # issue 20: the family
+    "SeparableNMF",
 }  # fmt: skip
 MODULES = {
     "plot": {"components_as_images", "top_features", "loss_curve", "weights_heatmap",

@@ -31,6 +31,7 @@ _EXPORTS = {
     "load": "nmfkit.core.io",
     "Checkpoint": "nmfkit.estimators.checkpoint",
     "Unmixing": "nmfkit.applications.unmixing",
+    "SeparableNMF": "nmfkit.estimators.separable",
     "Simplex": "nmfkit.core.constraints",
     "Box": "nmfkit.core.constraints",
     "Hoyer": "nmfkit.core.constraints",
@@ -43,6 +44,7 @@ _EXPORTS = {
 _MODEL_MODULES = (
     "nmfkit.estimators.nmf",
     "nmfkit.estimators.minibatch",
+    "nmfkit.estimators.separable",
     "nmfkit.applications.recommender.model",
     "nmfkit.applications.topics.model",
     "nmfkit.applications.consensus",

@@ -8,6 +8,8 @@ import numbers
 
 import numpy as np
 
+from .separable import spa_rows
+
 __all__ = ["INITS", "initialize", "make_rng"]
 
 # the initialisations ``init=`` names (besides 'custom': W and H given)
@@ -71,55 +73,6 @@ def _nndsvd(data, k, rng, variant, dtype, engine, svd_rng=None):
         W[W == 0] = np.abs(avg * rng.standard_normal(int((W == 0).sum())) / 100)
         H[H == 0] = np.abs(avg * rng.standard_normal(int((H == 0).sum())) / 100)
     return W.astype(dtype, copy=False), H.astype(dtype, copy=False)
-
-
-def spa_rows(X, k):
-    """The rows of X that the successive projection algorithm picks, in order.
-
-    SPA (Araújo et al. 2001; Gillis & Vavasis 2014, doi:10.1109/TPAMI.2013.226) takes
-    the row of largest norm, projects every row onto the orthogonal complement of it,
-    and repeats: under separability (every component present pure in some row) the
-    picks are the pure rows, robustly to noise. The projections are kept as inner
-    products (X times an orthonormal basis), so X is read, never copied: dense or
-    sparse alike. Rows that are already explained (residual norm 0) are not picked
-    twice; fewer than k picks are padded with the rows of largest residual.
-
-    Parameters
-    ----------
-    X : ndarray or sparse matrix of shape (n, m)
-    k : int
-
-    Returns
-    -------
-    picks : list of int of length k
-    """
-    n = X.shape[0]
-    sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if hasattr(X, "multiply") else None
-    if sq is None:
-        sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-    residual = sq.astype(np.float64)
-    basis, picks = [], []
-    scale = residual.max() if n else 0.0
-    for _ in range(k):
-        i = int(np.argmax(residual))
-        if residual[i] <= 1e-12 * scale:
-            break
-        row = (
-            X[i].toarray().ravel() if hasattr(X, "toarray") else np.asarray(X[i], dtype=np.float64)
-        )
-        u = row.astype(np.float64)
-        for v in basis:  # Gram-Schmidt, twice for stability
-            u -= (v @ u) * v
-        for v in basis:
-            u -= (v @ u) * v
-        u /= np.linalg.norm(u)
-        basis.append(u)
-        picks.append(i)
-        coef = np.asarray(X @ u).ravel()
-        residual = np.maximum(residual - coef * coef, 0.0)
-        residual[picks] = 0.0
-    rest = [int(i) for i in np.argsort(-residual, kind="stable") if int(i) not in picks]
-    return picks + rest[: k - len(picks)]
 
 
 def _spa(data, k, dtype, engine):

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from array_api_compat import device
+
 from ...arrays.ops import namespace
 from ._base import Constraint
 
@@ -26,20 +28,28 @@ def project_simplex(A, at_most=False):
     P : array of shape (n, k)
     """
     xp = namespace(A)
+    if at_most:
+        # rows whose positive part already sums to at most one keep it: no sort for them
+        P = xp.clip(A, min=0.0)
+        outside = xp.sum(P, axis=1) > 1.0
+        if bool(xp.any(outside)):
+            P[outside] = _onto_simplex(A[outside])
+        return P
+    return _onto_simplex(A)
+
+
+def _onto_simplex(A):
+    """Each row of A projected onto {a ≥ 0, Σ a = 1} (sort-based)."""
+    xp = namespace(A)
     k = A.shape[1]
     U = xp.flip(xp.sort(A, axis=1), axis=1)
     css = xp.cumulative_sum(U, axis=1) - 1.0
-    ind = xp.arange(1, k + 1, dtype=A.dtype)
+    ind = xp.arange(1, k + 1, dtype=A.dtype, device=device(A))
     cond = (U - css / ind) > 0
     # the last index where cond holds (cond holds at 0 always, and is a prefix)
     rho = xp.sum(xp.astype(cond, xp.int64), axis=1) - 1
     theta = xp.take_along_axis(css, rho[:, None], axis=1) / xp.astype(rho[:, None] + 1, A.dtype)
-    P = xp.clip(A - theta, min=0.0)
-    if at_most:
-        pos = xp.clip(A, min=0.0)
-        inside = xp.sum(pos, axis=1) <= 1.0
-        P = xp.where(inside[:, None], pos, P)
-    return P
+    return xp.clip(A - theta, min=0.0)
 
 
 @dataclass(frozen=True)
