@@ -4,6 +4,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
+from ..arrays.kernels.sparseness import column_sparseness
+
 __all__ = [
     "hoyer_sparseness",
     "relative_error",
@@ -37,14 +39,13 @@ def hoyer_sparseness(A, axis=1):
     mean : float
     """
     A = np.abs(np.asarray(A, dtype=np.float64))
-    if axis == 0:
-        A = A.T
-    n = A.shape[1]
+    if axis == 1:
+        A = A.T  # the vectors as columns
+    n = A.shape[0]
     if n < 2:
         raise ValueError(f"hoyer_sparseness: vectors need at least 2 entries, got {n}.")
-    l1, l2 = A.sum(axis=1), np.sqrt((A * A).sum(axis=1))
-    ratio = np.divide(l1, l2, out=np.full_like(l1, np.sqrt(n)), where=l2 > 0)
-    s = (np.sqrt(n) - ratio) / (np.sqrt(n) - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.nan_to_num(column_sparseness(A), nan=0.0)  # a zero vector: NaN there
     return s, float(s.mean())
 
 

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..core.constraints import MinVolume, Simplex
 from ..core.validation import NONE, RANDOM_STATE, Instance, Interval, Options, validate_params
 from ..estimators.nmf import NMF
-from .metrics import pixel_errors
+from .metrics import _residual_sq, pixel_errors
 
 __all__ = ["Unmixing"]
 
@@ -271,7 +271,7 @@ class Unmixing(TransformerMixin, BaseEstimator):
         self._typical = 1.0 if sums is None else typical
         fitted = self.abundances_ * self.scale_[:, None]
         self.pixel_error_ = pixel_errors(X, fitted, self.components_)
-        self.reconstruction_err_ = float(np.sqrt(np.sum((self.pixel_error_ * _row_norms(X)) ** 2)))
+        self.reconstruction_err_ = float(np.sqrt(max(_residual_sq(X, fitted, self.components_), 0)))
         self.n_iter_ = model.n_iter_
         self.loss_curve_ = model.loss_curve_
         return self.abundances_
@@ -319,10 +319,3 @@ class Unmixing(TransformerMixin, BaseEstimator):
         A = self.abundances_ if abundances is None else np.asarray(abundances)
         rows, cols = self.image_shape
         return A.T.reshape(A.shape[1], rows, cols)
-
-
-def _row_norms(X):
-    """‖x‖ of each row of X (dense or sparse)."""
-    if sp.issparse(X):
-        return np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-    return np.linalg.norm(np.asarray(X, dtype=np.float64), axis=1)

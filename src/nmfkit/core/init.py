@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from .separable import spa_rows
+from .separable import anchor_rows, spa_rows
 
 __all__ = ["INITS", "initialize", "make_rng"]
 
@@ -84,9 +84,7 @@ def _spa(data, k, dtype, engine):
             "init='spa' runs on the NumPy engine with every entry of X known; use "
             "init='nndsvda' or 'random' here."
         )
-    picks = spa_rows(X, k)
-    H = X[picks].toarray() if hasattr(X, "toarray") else np.array(X[picks])
-    H = np.ascontiguousarray(H, dtype=dtype)
+    H = anchor_rows(X, spa_rows(X, k), dtype)
     G = H.astype(np.float64) @ H.T.astype(np.float64)
     R = np.asarray(X @ H.T.astype(np.float64))
     # unconstrained least squares, clipped: a start, not a solution

@@ -11,7 +11,7 @@ import numpy as np
 
 from .constraints.simplex import project_simplex
 
-__all__ = ["spa_rows", "snpa_rows", "simplex_weights"]
+__all__ = ["spa_rows", "snpa_rows", "simplex_weights", "anchor_rows"]
 
 
 def _row_norms2(X):
@@ -25,6 +25,13 @@ def _row(X, i):
     """Row i of X as a dense float64 vector."""
     row = X[i].toarray().ravel() if hasattr(X, "toarray") else X[i]
     return np.array(row, dtype=np.float64)
+
+
+def anchor_rows(X, picks, dtype):
+    """The rows ``picks`` of X as a dense C-ordered array of ``dtype`` (H of a separable
+    fit, or of the 'spa' start)."""
+    H = X[picks]
+    return np.ascontiguousarray(H.toarray() if hasattr(H, "toarray") else H, dtype=dtype)
 
 
 def spa_rows(X, k):
@@ -55,10 +62,7 @@ def spa_rows(X, k):
         i = int(np.argmax(residual))
         if residual[i] <= 1e-12 * scale:
             break
-        row = (
-            X[i].toarray().ravel() if hasattr(X, "toarray") else np.asarray(X[i], dtype=np.float64)
-        )
-        u = row.astype(np.float64)
+        u = _row(X, i)
         for v in basis:  # Gram-Schmidt, twice for stability
             u -= (v @ u) * v
         for v in basis:

@@ -298,7 +298,7 @@ class MiniBatchNMF(_FactorizationMixin):
             k = H.shape[0] if (self.init == "custom" and H is not None) else data.shape[1]
         params = self._nmf_params(k, self.init, 1)
         plan, W, H = resolve(params, data, engine, W, H, caller=caller)
-        _frozen_rows(self.constraints, data.shape, k, self.init, caller)  # or raise
+        _check_frozen_only(self.constraints, data.shape, k, self.init, caller)
         W0, H0 = initialize(data, plan, engine, W, H)
         self.components_ = np.ascontiguousarray(H0)
         self.n_components_ = self._n_components = k
@@ -584,8 +584,9 @@ class MiniBatchNMF(_FactorizationMixin):
         return np.concatenate(parts) if parts else np.zeros((0, self.n_components_))
 
 
-def _frozen_rows(constraints, shape, k, init, caller):
-    """The rows of H that ``Frozen('H', ...)`` keeps; any other constraint is refused."""
+def _check_frozen_only(constraints, shape, k, init, caller):
+    """Refuse any constraint but ``Frozen('H', ...)`` (with its values given), before
+    the first block; ``_update_H`` keeps the rows it names."""
     constraints = check_constraints(constraints, shape, k, "apg", True, init == "custom", caller)
     other = [c.describe() for c in constraints if not (c.name == "frozen" and c.factor == "H")]
     if other:
@@ -593,4 +594,3 @@ def _frozen_rows(constraints, shape, k, init, caller):
             f"{caller}: MiniBatchNMF takes Frozen('H', ...) only, not {', '.join(other)}; "
             "use NMF for the other constraints."
         )
-    return [j for c in constraints for j in c.indices(k)]

@@ -7,7 +7,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..arrays.engines import NumpyEngine
 from ..core.losses import beta_divergence
-from ..core.separable import snpa_rows, spa_rows
+from ..core.separable import anchor_rows, snpa_rows, spa_rows
 from ..core.validation import POSITIVE_INT, Interval, Options, validate_params
 from .nmf import _FactorizationMixin, with_components
 
@@ -93,20 +93,14 @@ class SeparableNMF(_FactorizationMixin):
         """
         validate_params(type(self).__name__, self.get_params(False), self._parameter_constraints)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
-        if X.shape[0] and X.min() < 0:
-            raise ValueError(
-                f"SeparableNMF.fit: Negative values in data passed to SeparableNMF: X has "
-                f"{int((X < 0).sum())} negative entries (min {X.min():.3g}); separable NMF "
-                "needs X >= 0."
-            )
+        X = NumpyEngine().check_input(X, caller="SeparableNMF.fit")  # X >= 0, finite
         if self.n_components > min(X.shape):
             raise ValueError(
                 f"SeparableNMF.fit: n_components={self.n_components} is more than "
                 f"min(n_samples, n_features) = {min(X.shape)}; use fewer."
             )
         picks = _METHODS[self.method](X, self.n_components)
-        H = X[picks]
-        H = np.ascontiguousarray(H.toarray() if hasattr(H, "toarray") else H)
+        H = anchor_rows(X, picks, X.dtype)
         self.anchors_ = np.asarray(picks, dtype=np.int64)
         self.components_ = H
         self.n_components_ = self._n_components = self._n_features_out = len(picks)

@@ -10,7 +10,7 @@ from ..ops import namespace
 def sparseness_projection_xp(A, target):
     """Each column of A moved to the nearest non-negative vector of its L2 norm with
     Hoyer sparseness ``target``, for columns without ties among their largest entries
-    (``core.constraints.hoyer.project_sparseness`` handles those). The array-API twin
+    (``cone_projection_xp`` handles those). The array-API twin
     of ``kernels._numba.sparseness_projection``: its test oracle, its fallback, and the
     Torch engine's kernel.
 

@@ -58,7 +58,8 @@ def _fpgm(A, G, R, project, n_inner):
         prev, t = new, t_next
     if _quadratic(prev, G, R) <= start:
         return prev
-    # momentum over a non-convex set can overshoot: one plain projected step
+    # the momentum can end above the start (FPGM's iterates do not descend one by
+    # one): one plain projected step, which does from a feasible start
     new = project(A - (A @ G - R) / L)
     return new if _quadratic(new, G, R) <= start else A
 
