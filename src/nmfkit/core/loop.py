@@ -86,6 +86,15 @@ class FitResult:
     constraints: tuple = ()  # the Plan's constraints, 'auto' values settled
 
 
+def _solver(name):
+    """NMF's solver of this name, or a relative's (``core.family``)."""
+    if name in SOLVERS:
+        return SOLVERS[name]
+    from .family import FAMILY_SOLVERS  # it builds on the Plan, which the Loop runs
+
+    return FAMILY_SOLVERS[name]
+
+
 def run(data, W, H, plan, engine, callback=None, caller="NMF", control=None):
     """Iterate the Plan's solver step from (W, H) until the stopping rule fires.
 
@@ -115,7 +124,7 @@ def run(data, W, H, plan, engine, callback=None, caller="NMF", control=None):
     W, H : arrays
     result : FitResult
     """
-    solver = SOLVERS[plan.solver]
+    solver = _solver(plan.solver)
     step = solver.steps[data.kind]  # the Plan checked that the solver fits this kind
     control = control if control is not None else LoopControl()
     if H is None and not isinstance(W, list):

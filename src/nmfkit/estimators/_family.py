@@ -1,0 +1,97 @@
+"""What the relatives of NMF (``SemiNMF``, ``SymmetricNMF``, ``ConvolutiveNMF``) share:
+parameter checks, the run of the one Loop, the fitted attributes it sets, model files."""
+
+import numbers
+
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+
+from ..arrays.engines import NumpyEngine
+from ..core.family import family_plan
+from ..core.io import Saveable
+from ..core.loop import STOP_REASONS, run
+from ..core.validation import (
+    BOOLEAN,
+    CALLABLE,
+    COUNT,
+    NON_NEGATIVE,
+    NONE,
+    POSITIVE_INT,
+    RANDOM_STATE,
+    Interval,
+    ListOf,
+    Options,
+    validate_params,
+)
+
+__all__ = ["FamilyEstimator", "COMMON_CONSTRAINTS", "FITTED_ATTRIBUTES"]
+
+# the parameters every relative takes, checked as NMF checks its own
+COMMON_CONSTRAINTS = {
+    "n_components": [Interval(numbers.Integral, 1, None, "left")],
+    "tol": [Interval(numbers.Real, 0, None, "left")],
+    "max_iter": [Interval(numbers.Integral, 1, None, "left")],
+    "random_state": [RANDOM_STATE],
+    "verbose": [Interval(numbers.Integral, 0, None, "left"), BOOLEAN],
+    "callback": [CALLABLE, NONE],
+}
+
+# what a fit records about its iterations, saved in model files
+FITTED_ATTRIBUTES = {
+    "n_components_": [POSITIVE_INT],
+    "n_iter_": [COUNT],
+    "reconstruction_err_": [NON_NEGATIVE],
+    "loss_curve_": [ListOf(NON_NEGATIVE)],
+    "loss_times_": [ListOf(NON_NEGATIVE)],
+    "stop_reason_": [Options(STOP_REASONS)],
+    "n_features_in_": [POSITIVE_INT],
+}
+
+
+class FamilyEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, Saveable):
+    """The scikit-learn contract around a relative's fit data and solver steps.
+
+    A subclass declares ``_parameter_constraints`` (``COMMON_CONSTRAINTS`` and its own)
+    and calls ``_validate`` first thing in ``fit``, then ``_iterate`` with its fit data
+    and starting pair: one Loop, one meaning of ``tol``, one set of fitted attributes.
+    """
+
+    def _validate(self):
+        params = self.get_params(deep=False)
+        validate_params(type(self).__name__, params, self._parameter_constraints)
+
+    def _iterate(self, data, W, H, solver, caller, *, update=True, beta=2.0):
+        """Run the Loop from (W, H); when ``update``, record the fit's attributes.
+
+        Returns
+        -------
+        W, H : ndarrays
+        result : FitResult
+        """
+        plan = family_plan(
+            W.shape[1], solver, tol=self.tol if update else 0.0,
+            max_iter=self.max_iter if update else self._transform_iter,
+            random_state=self.random_state, dtype=data.dtype,
+            verbose=self.verbose if update else 0, beta=beta, update=update,
+        )  # fmt: skip
+        callback = self.callback if update else None
+        engine = NumpyEngine()
+        W, H, result = run(data, [W, H], None, plan, engine, callback, caller)
+        if update:
+            self.n_iter_ = result.n_iter
+            self.loss_curve_ = [float(v) for v in result.loss_curve]
+            self.loss_times_ = [float(v) for v in result.times]
+            self.stop_reason_ = result.stop_reason
+            self.n_components_ = self._n_features_out = W.shape[1]
+        return W, H, result
+
+    _transform_iter = 1  # a transform whose step is exact needs one iteration
+
+    def fit(self, X, y=None):
+        """Fit the model to X (see ``fit_transform``); return self."""
+        self.fit_transform(X)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
