@@ -6,9 +6,9 @@ import numbers
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from ..arrays.engines import NumpyEngine
-from ..core.family import family_plan
 from ..core.io import Saveable
 from ..core.loop import STOP_REASONS, run
+from ..core.plan import Plan
 from ..core.validation import (
     BOOLEAN,
     CALLABLE,
@@ -23,7 +23,7 @@ from ..core.validation import (
     validate_params,
 )
 
-__all__ = ["FamilyEstimator", "COMMON_CONSTRAINTS", "FITTED_ATTRIBUTES"]
+__all__ = ["FamilyEstimator", "COMMON_CONSTRAINTS", "FITTED_ATTRIBUTES", "family_plan"]
 
 # the parameters every relative takes, checked as NMF checks its own
 COMMON_CONSTRAINTS = {
@@ -45,6 +45,32 @@ FITTED_ATTRIBUTES = {
     "stop_reason_": [Options(STOP_REASONS)],
     "n_features_in_": [POSITIVE_INT],
 }
+
+
+def family_plan(
+    n_components, solver, *, tol, max_iter, random_state, dtype, verbose=0, beta=2.0, update=True
+):
+    """The Plan of a fit of a relative of NMF: no penalties, no constraints.
+
+    Parameters
+    ----------
+    n_components : int
+    solver : str
+        A key of ``FAMILY_SOLVERS``.
+    tol, max_iter, random_state, verbose
+        As for NMF: ``tol`` is the relative decrease of the objective between two
+        checks (10 iterations apart) below which the fit stops.
+    dtype : numpy dtype
+    beta : float, default=2.0
+        The β-divergence the model measures its fit with.
+    update : bool, default=True
+        False holds the components fixed (``transform``).
+    """
+    return Plan(
+        n_components=n_components, beta=float(beta), solver=solver, init="custom",
+        tol=float(tol), max_iter=int(max_iter), l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0,
+        update_H=update, random_state=random_state, dtype=dtype, verbose=verbose,
+    )  # fmt: skip
 
 
 class FamilyEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, Saveable):
