@@ -15,6 +15,7 @@ MODULES = [
     "nmfkit.applications.topics.model",
     "nmfkit.applications.unmixing",
     "nmfkit.estimators.separable",
+    "nmfkit.estimators.semi",
     "nmfkit.core.constraints.simplex",
     "nmfkit.core.constraints.frozen",
 ]

@@ -18,7 +18,7 @@ PUBLIC = {
     # issue 19: constraints on the factors, and unmixing
     "Unmixing", "Simplex", "Box", "Hoyer", "Orthogonal", "Frozen", "MinVolume",
     # issue 20: the family
-    "SeparableNMF",
+    "SeparableNMF", "SemiNMF",
 }  # fmt: skip
 MODULES = {
     "plot": {"components_as_images", "top_features", "loss_curve", "weights_heatmap",

@@ -57,8 +57,7 @@ class SemiNMF(FamilyEstimator):
     mixing_ : ndarray of shape (n_components, n_samples)
         With ``convex=True``: A, with ``components_ = mixing_ @ X``.
     labels_ : ndarray of int of shape (n_samples,)
-        The component that contributes most to each sample: the largest entry of its
-        row of W, each column scaled by the norm of its component.
+        The cluster of each sample: the largest entry of its row of W.
     reconstruction_err_ : float
         ‖X − W H‖_F.
     n_iter_, loss_curve_, loss_times_, stop_reason_, n_components_, n_features_in_
@@ -149,7 +148,8 @@ class SemiNMF(FamilyEstimator):
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
-            The non-negative coefficients of each sample.
+            The non-negative coefficients of each sample: ``transform(X)`` for
+            semi-NMF; convex NMF's own W (the memberships its updates reached).
         """
         caller = "SemiNMF.fit"
         self._validate()
@@ -164,8 +164,14 @@ class SemiNMF(FamilyEstimator):
         elif hasattr(self, "mixing_"):
             del self.mixing_
         self.components_ = H
-        self.reconstruction_err_ = float(np.sqrt(2.0 * result.loss))
-        self.labels_ = _labels(W, H)
+        if not self.convex:
+            # the exact W for the final components, as transform(X) gives it, so that
+            # fit_transform(X) equals fit(X).transform(X) (the iterates' W is no better).
+            # Convex NMF keeps its own W: on centred data A X is nearly degenerate, and
+            # the exact W of it can trade one cluster's membership for another's
+            W = self._solve_W(X, W)
+        self.reconstruction_err_ = float(np.linalg.norm(X - W @ H))
+        self.labels_ = _labels(W)
         return W
 
     def transform(self, X):
@@ -181,10 +187,13 @@ class SemiNMF(FamilyEstimator):
         """
         check_is_fitted(self)
         X = self._check_X(X, False, "SemiNMF.transform")
+        return self._solve_W(X, np.ones((X.shape[0], self.n_components_), dtype=X.dtype))
+
+    def _solve_W(self, X, W0):
+        """argmin_{W ≥ 0} ‖X − W H‖ for the fitted H: one exact step, warm from W0."""
         H = self.components_.astype(X.dtype, copy=False)
-        W0 = np.ones((X.shape[0], H.shape[0]), dtype=X.dtype)
-        W, _, _ = self._iterate(SemiData(X, NumpyEngine()), W0, H, "semi-als",
-                                "SemiNMF.transform", update=False)  # fmt: skip
+        data = SemiData(X, NumpyEngine())
+        W, _, _ = self._iterate(data, W0, H, "semi-als", "SemiNMF.transform", update=False)
         return W
 
     def inverse_transform(self, X):
@@ -200,7 +209,7 @@ class SemiNMF(FamilyEstimator):
     def predict(self, X):
         """The cluster of each sample of X for the fitted components."""
         check_is_fitted(self)
-        return _labels(self.transform(X), self.components_)
+        return _labels(self.transform(X))
 
     def _loaded(self):
         from ..core.io import expect_shape
@@ -214,6 +223,9 @@ class SemiNMF(FamilyEstimator):
         return tags
 
 
-def _labels(W, H):
-    """The largest entry of each row of W, column j scaled by ‖H_j‖."""
-    return np.argmax(W * np.linalg.norm(H, axis=1), axis=1)
+def _labels(W):
+    """The largest entry of each row of W (the paper's rule). Not scaled by the
+    components' norms: on centred data the components nearly sum to zero, so adding
+    the same amount to a whole row of W hardly changes W H, and only the raw argmax is
+    blind to that offset."""
+    return np.argmax(W, axis=1)
