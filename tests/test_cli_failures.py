@@ -142,6 +142,9 @@ FAILS = [
     ("unmix: negative spectra", "unmix {d}/negative.npy -k 2", "np.clip"),
     ("unmix: -k too large", "unmix {d}/X.npy -k 12", "at most 10 can"),
     ("unmix: --min-volume -1", "unmix {d}/X.npy -k 2 --min-volume -1", "min_volume"),
+    ("separate: not a .wav", "separate {d}/X.npy", "as a .wav file"),
+    ("separate: --sources 0", "separate {d}/X.npy --sources 0", "--sources"),
+    ("separate: missing file", "separate {d}/none.wav", "no such file"),
 ]  # fmt: skip
 WORKS = [
     ("fit: dense Matrix Market", "fit {d}/dense.mtx -k 2 -o {d}/dense.npz"),

@@ -16,6 +16,8 @@ MODULES = [
     "nmfkit.applications.unmixing",
     "nmfkit.estimators.separable",
     "nmfkit.estimators.semi",
+    "nmfkit.estimators.symmetric",
+    "nmfkit.estimators.convolutive",
     "nmfkit.core.constraints.simplex",
     "nmfkit.core.constraints.frozen",
 ]

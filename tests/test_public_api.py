@@ -18,7 +18,7 @@ PUBLIC = {
     # issue 19: constraints on the factors, and unmixing
     "Unmixing", "Simplex", "Box", "Hoyer", "Orthogonal", "Frozen", "MinVolume",
     # issue 20: the family
-    "SeparableNMF", "SemiNMF",
+    "SeparableNMF", "SemiNMF", "SymmetricNMF", "similarity_graph", "ConvolutiveNMF",
 }  # fmt: skip
 MODULES = {
     "plot": {"components_as_images", "top_features", "loss_curve", "weights_heatmap",
@@ -50,6 +50,8 @@ COMMANDS = {
     "unmix": ["input", ("-k", "--k", "--n-components"), ("--key",), ("--shape",),
               ("--bands-first",), ("--order",), ("--out",), ("--abundances",),
               ("--endmembers",), ("--min-volume",), ("--max-iter",)],
+    "separate": ["input", ("--sources",), ("--out",), ("--pattern",), ("--n-fft",), ("--hop",),
+                 ("--loss",), ("--max-iter",), ("--seed",)],
     "rank": ["input", ("--ranks",), ("--runs",), ("--criteria",), ("--plot",), ("--jobs",),
              ("--max-iter",), ("--seed",)],
     "consensus": ["input", ("-k", "--n-components"), ("--runs",), ("-o", "--output"),
@@ -114,6 +116,10 @@ ADDED = {
     "unmix": {"input": None, "k": None, "key": None, "shape": None, "bands_first": False,
               "order": "C", "out": "maps.png", "abundances": None, "endmembers": None,
               "min_volume": 0.1, "max_iter": 1000},
+    # issue 20: audio source separation by convolutive NMF
+    "separate": {"input": None, "sources": 2, "out": "separated", "pattern": 0.25,
+                 "n_fft": 1024, "hop": None, "loss": "kullback-leibler", "max_iter": 200,
+                 "seed": 0},
 }  # fmt: skip
 
 

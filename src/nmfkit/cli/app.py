@@ -17,6 +17,7 @@ from .images import add_parser as images
 from .info import add_parser as info
 from .rank import add_parser as rank
 from .recommend import add_parser as recommend
+from .separate import add_parser as separate
 from .topics import add_parser as topics
 from .transform import add_parser as transform
 from .unmix import add_parser as unmix
@@ -26,7 +27,9 @@ __all__ = ["main", "COMMANDS"]
 # one module per sub-command; its add_parser(sub) registers the sub-command and its run(args)
 # handler (named imports, not `from . import`: this module and the package import no cycle);
 # in help order
-COMMANDS = (fit, transform, recommend, topics, images, unmix, rank, consensus, demo, info)
+COMMANDS = (
+    fit, transform, recommend, topics, images, unmix, separate, rank, consensus, demo, info,
+)  # fmt: skip
 
 
 def build_parser():

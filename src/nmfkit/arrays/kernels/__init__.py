@@ -14,6 +14,7 @@ from .masked import masked_hals_rows_xp, masked_nnls_rows_xp
 from .nnls import nnls_rows_xp
 from .products import csr_dense_xp, csr_has_duplicates_xp, wh_at_xp
 from .sparseness import hoyer_sweep_xp, sparseness_projection_xp
+from .symmetric import symnmf_cd_sweep_xp
 
 __all__ = ["KERNELS", "kernel"]
 
@@ -47,6 +48,10 @@ KERNELS = {
     "masked_hals_rows": {
         "xp": masked_hals_rows_xp,
         "numpy": "nmfkit.arrays.kernels._numba_masked:masked_hals_rows",
+    },
+    "symnmf_cd_sweep": {
+        "xp": symnmf_cd_sweep_xp,
+        "numpy": "nmfkit.arrays.kernels._numba_symmetric:symnmf_cd_sweep",
     },
     "csr_dense": {"xp": csr_dense_xp, "numpy": "nmfkit.arrays.kernels._numba:csr_dense"},
     "csr_has_duplicates": {
