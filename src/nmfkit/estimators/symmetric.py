@@ -38,10 +38,14 @@ class SymmetricNMF(FamilyEstimator):
         ``benchmarks/family.py``).
     alpha : float or 'auto', default='auto'
         ANLS's coupling weight; 'auto' is max(A)², Kuang et al.'s choice.
-    tol : float, default=1e-4
+    tol : float, default=1e-5
         The fit stops when the objective fell by less than ``tol`` times its value
-        over the last 10 iterations (NMF's rule).
-    max_iter : int, default=200
+        over the last 10 iterations (NMF's rule). Smaller than NMF's 1e-4: a sparse
+        graph's objective is mostly the part no rank-k product explains, so its
+        relative decrease is small while memberships still move (on the 20 Newsgroups
+        k-NN graph, 1e-4 stopped at 50-80 iterations with NMI 0.41, 1e-5 at 70-160
+        with 0.45: medians of 8 seeds).
+    max_iter : int, default=500
     random_state : int, Generator, RandomState or None, default=None
         Seeds the random start, 2·sqrt(mean(A)/k)·U(0, 1) (Kuang et al.'s).
     verbose : int, default=0
@@ -86,7 +90,7 @@ class SymmetricNMF(FamilyEstimator):
     }
 
     def __init__(
-        self, n_components=2, *, solver="auto", alpha="auto", tol=1e-4, max_iter=200,
+        self, n_components=2, *, solver="auto", alpha="auto", tol=1e-5, max_iter=500,
         random_state=None, verbose=0, callback=None,
     ):  # fmt: skip
         self.n_components = n_components
