@@ -145,6 +145,13 @@ FAILS = [
     ("separate: not a .wav", "separate {d}/X.npy", "as a .wav file"),
     ("separate: --sources 0", "separate {d}/X.npy --sources 0", "--sources"),
     ("separate: missing file", "separate {d}/none.wav", "no such file"),
+    ("cluster: -k 0", "cluster {d}/X.npy -k 0 --labels {d}/l.txt", "-k must be"),
+    ("cluster: --neighbors zero", "cluster {d}/X.npy -k 2 --neighbors zero --labels {d}/l.txt",
+     "--neighbors"),
+    ("cluster: data given as a graph", "cluster {d}/X.npy -k 2 --graph given --labels {d}/l.txt",
+     "must be square"),
+    ("cluster: semi with a given graph",
+     "cluster {d}/X.npy -k 2 --method semi --graph given --labels {d}/l.txt", "--graph given"),
 ]  # fmt: skip
 WORKS = [
     ("fit: dense Matrix Market", "fit {d}/dense.mtx -k 2 -o {d}/dense.npz"),
@@ -154,6 +161,9 @@ WORKS = [
     ("fit: with constraints", "fit {d}/X.npy -k 2 -o {d}/cons.npz --constraint simplex:W "
      "--constraint minvolume:H"),
     ("unmix: pixels x bands with --shape", "unmix {d}/X.npy -k 2 --shape 5x6 --out {d}/u.png"),
+    ("cluster: k-NN graph", "cluster {d}/X.npy -k 2 --labels {d}/l.txt -o {d}/sym.npz"),
+    ("cluster: semi-NMF", "cluster {d}/X.npy -k 2 --method semi --labels {d}/l2.txt "
+     "--memberships {d}/w.npy"),
 ]  # fmt: skip
 
 

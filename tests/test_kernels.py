@@ -108,6 +108,14 @@ def hoyer_case(rng, dtype, order, n=37, m=23, k=6):
     return (A, G, R, 0.6), ()
 
 
+def symnmf_case(rng, dtype, order, n=37, m=23, k=6):
+    B = sp.random(n, n, density=0.2, format="csr", random_state=rng, dtype=dtype)
+    A = (B + B.T).tocsr()
+    A.sort_indices()
+    H = rng.random((n, k)) * (rng.random((n, k)) < 0.8)  # float64: the kernel's contract
+    return (A.indptr, A.indices, A.data, H, H.T @ H, np.einsum("ij,ij->i", H, H)), (3, 4, 5)
+
+
 # kernel name -> builder of (arguments, indices of the arguments the kernel writes)
 CASES = {
     "hals_sweeps": hals_case,
@@ -120,6 +128,7 @@ CASES = {
     "masked_hals_rows": masked_hals_case,
     "sparseness_projection": sparseness_case,
     "hoyer_sweep": hoyer_case,
+    "symnmf_cd_sweep": symnmf_case,
 }
 
 

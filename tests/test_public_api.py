@@ -52,6 +52,9 @@ COMMANDS = {
               ("--endmembers",), ("--min-volume",), ("--max-iter",)],
     "separate": ["input", ("--sources",), ("--out",), ("--pattern",), ("--n-fft",), ("--hop",),
                  ("--loss",), ("--max-iter",), ("--seed",)],
+    "cluster": ["input", ("-k", "--n-clusters"), ("--method",), ("--graph",), ("--neighbors",),
+                ("--metric",), ("--labels",), ("--memberships",), ("-o", "--output"),
+                ("--max-iter",), ("--seed",)],
     "rank": ["input", ("--ranks",), ("--runs",), ("--criteria",), ("--plot",), ("--jobs",),
              ("--max-iter",), ("--seed",)],
     "consensus": ["input", ("-k", "--n-components"), ("--runs",), ("-o", "--output"),
@@ -120,6 +123,10 @@ ADDED = {
     "separate": {"input": None, "sources": 2, "out": "separated", "pattern": 0.25,
                  "n_fft": 1024, "hop": None, "loss": "kullback-leibler", "max_iter": 200,
                  "seed": 0},
+    # issue 20: clusters by symmetric NMF of a k-NN graph, or by semi-NMF
+    "cluster": {"input": None, "n_clusters": None, "method": "symmetric", "graph": "knn",
+                "neighbors": "auto", "metric": "cosine", "labels": "labels.txt",
+                "memberships": None, "output": None, "max_iter": None, "seed": 0},
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ import sys
 
 from .._version import __version__
 from ._common import CLIError, Terminated, signals_handled
+from .cluster import add_parser as cluster
 from .consensus import add_parser as consensus
 from .demo import add_parser as demo
 from .fit import add_parser as fit
@@ -28,7 +29,8 @@ __all__ = ["main", "COMMANDS"]
 # handler (named imports, not `from . import`: this module and the package import no cycle);
 # in help order
 COMMANDS = (
-    fit, transform, recommend, topics, images, unmix, separate, rank, consensus, demo, info,
+    fit, transform, recommend, topics, images, unmix, separate, cluster, rank, consensus,
+    demo, info,
 )  # fmt: skip
 
 
