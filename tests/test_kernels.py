@@ -116,6 +116,13 @@ def symnmf_case(rng, dtype, order, n=37, m=23, k=6):
     return (A.indptr, A.indices, A.data, H, H.T @ H, np.einsum("ij,ij->i", H, H)), (3, 4, 5)
 
 
+def convolutive_case(rng, dtype, order, n=37, m=23, k=3, T=4):
+    W = rng.random((n, k)) * (rng.random((n, k)) < 0.6)  # float64: the kernel's contract
+    H = rng.random((T, k, m))
+    R = rng.random((n, m)) - 0.5  # a residual of any sign
+    return (R, W, H, np.einsum("tkf,tkf->tk", H, H)), (0, 1)
+
+
 # kernel name -> builder of (arguments, indices of the arguments the kernel writes)
 CASES = {
     "hals_sweeps": hals_case,
@@ -129,6 +136,7 @@ CASES = {
     "sparseness_projection": sparseness_case,
     "hoyer_sweep": hoyer_case,
     "symnmf_cd_sweep": symnmf_case,
+    "convolutive_w_sweep": convolutive_case,
 }
 
 

@@ -16,8 +16,6 @@ from ._family import COMMON_CONSTRAINTS, FITTED_ATTRIBUTES, FamilyEstimator, fam
 
 __all__ = ["ConvolutiveNMF"]
 
-SOLVER = "convolutive-mu"
-
 
 class ConvolutiveNMF(FamilyEstimator):
     r"""Convolutive NMF (NMFD): each component a pattern spanning several time frames.
@@ -40,10 +38,14 @@ class ConvolutiveNMF(FamilyEstimator):
     ``pattern_length=1`` the model, the updates and the objective's trajectory are
     those of ``NMF(solver='mu')``.
 
-    The solver is the multiplicative update for the β-divergence (Févotte & Idier 2011)
-    on the convolutive model (Schmidt & Mørup 2006): W with every frame of the patterns
-    together, then every frame of the patterns together from one reconstruction. Each is
-    a majorisation-minimisation step, so the objective never rises. At the end each
+    Two solvers. ``'mu'``: the multiplicative update for the β-divergence (Févotte &
+    Idier 2011) on the convolutive model (Schmidt & Mørup 2006): W with every frame of
+    the patterns together, then every frame of the patterns together from one
+    reconstruction, each a majorisation-minimisation step. ``'cd'`` (Frobenius only):
+    W by a sweep of exact coordinate descent, the patterns by exact non-negative least
+    squares, with Ang & Gillis's extrapolation; far fewer iterations (a planted
+    factorization to 1e-6 where MU stalls near 1e-2). Both never let the objective
+    rise. At the end each
     pattern is scaled to unit Frobenius norm and its activations take the scale (the
     model is unchanged): ``components_`` are comparable across components and fits.
 
@@ -60,6 +62,8 @@ class ConvolutiveNMF(FamilyEstimator):
     init : {'random', 'custom'}, default='random'
         'random': uniform draws seeded by ``random_state``, scaled so that the mean of
         Λ is X's; 'custom': W and H passed to ``fit_transform``.
+    solver : {'auto', 'mu', 'cd'}, default='auto'
+        'auto' takes 'cd' for the Frobenius loss and 'mu' for every other β.
     tol : float, default=1e-4
         The fit stops when the objective fell by less than ``tol`` times its value over
         the last 10 iterations (NMF's rule).
@@ -118,16 +122,18 @@ class ConvolutiveNMF(FamilyEstimator):
         "pattern_length": [Interval(numbers.Integral, 1, None, "left")],
         "beta_loss": [Options(LOSS_NAMES), Interval(numbers.Real, -5, 5, "both")],
         "init": [Options(["random", "custom"])],
+        "solver": [Options(["auto", "mu", "cd"])],
     }
 
     def __init__(
         self, n_components=2, *, pattern_length=8, beta_loss="kullback-leibler", init="random",
-        tol=1e-4, max_iter=200, random_state=None, verbose=0, callback=None,
+        solver="auto", tol=1e-4, max_iter=200, random_state=None, verbose=0, callback=None,
     ):  # fmt: skip
         self.n_components = n_components
         self.pattern_length = pattern_length
         self.beta_loss = beta_loss
         self.init = init
+        self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
         self.random_state = random_state
@@ -162,6 +168,18 @@ class ConvolutiveNMF(FamilyEstimator):
                 "as frames x bins (X.T if it is bins x frames)."
             )
         return X
+
+    def _solver(self, caller):
+        """The solver record's name for ``solver`` and the loss."""
+        frobenius = beta_from_loss(self.beta_loss) == 2
+        if self.solver == "cd" and not frobenius:
+            raise ValueError(
+                f"{caller}: solver='cd' minimises the Frobenius loss only, not "
+                f"beta_loss={self.beta_loss!r}; use solver='mu' (or 'auto')."
+            )
+        if self.solver == "cd" or (self.solver == "auto" and frobenius):
+            return "convolutive-cd"
+        return "convolutive-mu"
 
     def _start(self, X, W, H, caller):
         """The starting pair: W (n, k) and H (T, k, m), X's dtype, C-contiguous."""
@@ -225,11 +243,12 @@ class ConvolutiveNMF(FamilyEstimator):
         """
         caller = "ConvolutiveNMF.fit"
         self._validate()
+        solver = self._solver(caller)
         X = self._check_X(X, True, caller)
         W, H = self._start(X, W, H, caller)
         beta = beta_from_loss(self.beta_loss)
         data = ConvolutiveData(X, NumpyEngine())
-        W, H, result = self._iterate(data, W, H, SOLVER, caller, beta=beta)
+        W, H, result = self._iterate(data, W, H, solver, caller, beta=beta)
         norms = np.sqrt(np.einsum("tkm,tkm->k", H, H))
         live = norms > 0
         H[:, live] /= norms[live][:, None]
@@ -262,8 +281,8 @@ class ConvolutiveNMF(FamilyEstimator):
         total = float(reconstruct(W, H).sum())
         W *= float(X.sum()) / total if total > 0 else 0.0
         plan = family_plan(
-            H.shape[1], SOLVER, tol=self.tol, max_iter=self.max_iter, random_state=None,
-            dtype=X.dtype, beta=beta_from_loss(self.beta_loss), update=False,
+            H.shape[1], self._solver(caller), tol=self.tol, max_iter=self.max_iter,
+            random_state=None, dtype=X.dtype, beta=beta_from_loss(self.beta_loss), update=False,
         )  # fmt: skip
         engine = NumpyEngine()
         W, _, _ = run(ConvolutiveData(X, engine), [W, H], None, plan, engine, None, caller)

@@ -8,6 +8,7 @@ array-API form when the library is not installed.
 
 import importlib
 
+from .convolutive import convolutive_w_sweep_xp
 from .hals import hals_sweeps_xp
 from .kl import kl_ccd_sweep_xp
 from .masked import masked_hals_rows_xp, masked_nnls_rows_xp
@@ -48,6 +49,10 @@ KERNELS = {
     "masked_hals_rows": {
         "xp": masked_hals_rows_xp,
         "numpy": "nmfkit.arrays.kernels._numba_masked:masked_hals_rows",
+    },
+    "convolutive_w_sweep": {
+        "xp": convolutive_w_sweep_xp,
+        "numpy": "nmfkit.arrays.kernels._numba_convolutive:convolutive_w_sweep",
     },
     "symnmf_cd_sweep": {
         "xp": symnmf_cd_sweep_xp,

@@ -98,7 +98,8 @@ def cd_step(data, W, H, state, plan, engine):
     """One sweep of exact coordinate descent on ½‖A − W Wᵀ‖²; returns (W, Wᵀ)."""
     A = data.csr()
     n, k = W.shape
-    sweep = kernel("symnmf_cd_sweep", engine, work=(A.nnz + n * k) * k)
+    # always compiled: its plain form is loops in Python, not a vectorised twin
+    sweep = kernel("symnmf_cd_sweep", engine)
     F = np.array(W, dtype=np.float64)
     sweep(A.indptr, A.indices, A.data, F, F.T @ F, np.einsum("ij,ij->i", F, F))
     F = F.astype(data.dtype, copy=False)
