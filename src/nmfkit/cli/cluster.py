@@ -51,7 +51,7 @@ def add_parser(sub):
     c.add_argument("--memberships", help="save the memberships (n x k) to this .npy")
     c.add_argument("-o", "--output", help="also save the model to this .npz file")
     c.add_argument("--max-iter", type=int, default=None,
-                   help="maximum iterations (default: the estimator's, 500 / 200)")  # fmt: skip
+                   help="maximum iterations (default: the estimator's, 1000 / 200)")  # fmt: skip
     c.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     c.set_defaults(func=run)
     return c
