@@ -15,12 +15,17 @@ from sklearn.exceptions import NotFittedError
 from nmfkit import (
     NMF,
     ConsensusNMF,
+    ConvolutiveNMF,
     MiniBatchNMF,
     Recommender,
+    SemiNMF,
+    SeparableNMF,
+    SymmetricNMF,
     TopicModel,
     load,
     non_negative_factorization,
     select_rank,
+    similarity_graph,
 )
 from nmfkit.cli import main
 
@@ -118,6 +123,26 @@ ERRORS = [
      r"select_rank: ranks must be positive integers, got \[\]"),
     ("model file that does not exist", lambda: load("no/such/model.npz"), FileNotFoundError,
      r"nmfkit\.load: no such file"),
+    # issue 20: the family
+    ("semi-NMF with NaN", lambda: SemiNMF(2).fit(_with(at=(0, 1), value=np.nan)), ValueError,
+     r"Input X contains NaN"),
+    ("semi-NMF, more components than samples", lambda: SemiNMF(20).fit(X), ValueError,
+     r"SemiNMF\.fit: n_components=20 is more than the 12 samples of X"),
+    ("convex semi-NMF by ALS", lambda: SemiNMF(2, convex=True, solver="als").fit(X), ValueError,
+     r"convex=True has multiplicative updates only"),
+    ("symmetric NMF of a non-square matrix", lambda: SymmetricNMF(2).fit(X), ValueError,
+     r"SymmetricNMF\.fit: A must be square .* nmfkit\.similarity_graph\(X\)"),
+    ("symmetric NMF of an asymmetric matrix", lambda: SymmetricNMF(2).fit(X[:8] + np.eye(8)),
+     ValueError, r"A is not symmetric .* A = \(A \+ A\.T\) / 2"),
+    ("k-NN graph with an unknown metric", lambda: similarity_graph(X, metric="l1"), ValueError,
+     r"metric='l1' is not one of 'cosine', 'euclidean'"),
+    ("separable NMF of negative data", lambda: SeparableNMF(2).fit(-X), ValueError,
+     r"SeparableNMF\.fit: Negative values .* X has 96 negative entries"),
+    ("convolutive NMF, pattern longer than X", lambda: ConvolutiveNMF(2, pattern_length=13).fit(X),
+     ValueError, r"pattern_length=13 is more than the frames \(rows\) of X"),
+    ("convolutive NMF, Itakura-Saito with zeros",
+     lambda: ConvolutiveNMF(2, beta_loss="itakura-saito").fit(_with(at=(0, 1), value=0.0)),
+     ValueError, r"needs X > 0 but X has 1 zeros; add a small constant"),
 ]  # fmt: skip
 
 
