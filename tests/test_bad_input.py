@@ -135,7 +135,7 @@ ERRORS = [
     ("symmetric NMF of an asymmetric matrix", lambda: SymmetricNMF(2).fit(X[:8] + np.eye(8)),
      ValueError, r"A is not symmetric .* A = \(A \+ A\.T\) / 2"),
     ("k-NN graph with an unknown metric", lambda: similarity_graph(X, metric="l1"), ValueError,
-     r"metric='l1' is not one of 'cosine', 'euclidean'"),
+     r"metric='l1' is not one of 'auto', 'cosine', 'euclidean'"),
     ("separable NMF of negative data", lambda: SeparableNMF(2).fit(-X), ValueError,
      r"SeparableNMF\.fit: Negative values .* X has 96 negative entries"),
     ("convolutive NMF, pattern longer than X", lambda: ConvolutiveNMF(2, pattern_length=13).fit(X),

@@ -399,7 +399,7 @@ def test_cli_separate_writes_one_wav_per_source(tmp_path, capsys):
     assert all(sr == 8000 and y.shape == (16000,) for sr, y in back)
     total = sum(y.astype(np.float64) for _, y in back)
     np.testing.assert_allclose(total, pcm / 32768.0, atol=1e-5)
-    assert "2 patterns of 16 frames" in capsys.readouterr().out
+    assert "2 patterns of 7 frames" in capsys.readouterr().out
 
 
 def test_cli_separate_errors(tmp_path):
@@ -409,7 +409,10 @@ def test_cli_separate_errors(tmp_path):
 
     wavfile.write(tmp_path / "short.wav", 8000, np.ones(2000, dtype=np.float32))
     (tmp_path / "text.wav").write_text("not audio")
+    (tmp_path / "damaged.wav").write_bytes(b"RIFF1234WAVEjunkjunkjunk")  # scipy trips on it
     for argv, message in [
+        ([str(tmp_path / "damaged.wav")], "cannot read .* as a .wav file"),
+        ([str(tmp_path / "short.wav"), "--pattern", "inf"], "--pattern must be a positive"),
         ([str(tmp_path / "none.wav")], "no such file"),
         ([str(tmp_path / "text.wav")], "cannot read .* as a .wav file"),
         ([str(tmp_path / "short.wav"), "--sources", "0"], "--sources must be at least 1"),
@@ -419,6 +422,11 @@ def test_cli_separate_errors(tmp_path):
     ]:  # fmt: skip
         with pytest.raises(CLIError, match=message):
             _cli(argv)
+    # a bad parameter is refused before the output folder is made
+    with pytest.raises(ValueError, match="max_iter"):
+        _cli([str(tmp_path / "short.wav"), "--out", str(tmp_path / "o"), "--max-iter", "0",
+              "--n-fft", "256"])  # fmt: skip
+    assert not (tmp_path / "o").exists()
 
 
 def test_docstring_example():

@@ -19,6 +19,7 @@ PUBLIC = {
     "Unmixing", "Simplex", "Box", "Hoyer", "Orthogonal", "Frozen", "MinVolume",
     # issue 20: the family
     "SeparableNMF", "SemiNMF", "SymmetricNMF", "similarity_graph", "ConvolutiveNMF",
+    "normalize_graph",
 }  # fmt: skip
 MODULES = {
     "plot": {"components_as_images", "top_features", "loss_curve", "weights_heatmap",
@@ -52,9 +53,9 @@ COMMANDS = {
               ("--endmembers",), ("--min-volume",), ("--max-iter",)],
     "separate": ["input", ("--sources",), ("--out",), ("--pattern",), ("--n-fft",), ("--hop",),
                  ("--loss",), ("--max-iter",), ("--seed",)],
-    "cluster": ["input", ("-k", "--n-clusters"), ("--method",), ("--graph",), ("--neighbors",),
-                ("--metric",), ("--labels",), ("--memberships",), ("-o", "--output"),
-                ("--max-iter",), ("--seed",)],
+    "cluster": ["input", ("-k", "--n-clusters"), ("--method",), ("--convex",), ("--graph",),
+                ("--raw",), ("--neighbors",), ("--metric",), ("--labels",), ("--memberships",),
+                ("-o", "--output"), ("--max-iter",), ("--seed",)],
     "rank": ["input", ("--ranks",), ("--runs",), ("--criteria",), ("--plot",), ("--jobs",),
              ("--max-iter",), ("--seed",)],
     "consensus": ["input", ("-k", "--n-components"), ("--runs",), ("-o", "--output"),
@@ -120,12 +121,13 @@ ADDED = {
               "order": "C", "out": "maps.png", "abundances": None, "endmembers": None,
               "min_volume": 0.1, "max_iter": 1000},
     # issue 20: audio source separation by convolutive NMF
-    "separate": {"input": None, "sources": 2, "out": "separated", "pattern": 0.25,
-                 "n_fft": 1024, "hop": None, "loss": "kullback-leibler", "max_iter": 200,
+    "separate": {"input": None, "sources": 2, "out": "separated", "pattern": 0.1,
+                 "n_fft": 1024, "hop": None, "loss": "kullback-leibler", "max_iter": 1000,
                  "seed": 0},
     # issue 20: clusters by symmetric NMF of a k-NN graph, or by semi-NMF
-    "cluster": {"input": None, "n_clusters": None, "method": "symmetric", "graph": "knn",
-                "neighbors": "auto", "metric": "cosine", "labels": "labels.txt",
+    "cluster": {"input": None, "n_clusters": None, "method": "symmetric", "convex": False,
+                "graph": "knn", "raw": False, "neighbors": "auto", "metric": "auto",
+                "labels": "labels.txt",
                 "memberships": None, "output": None, "max_iter": None, "seed": 0},
 }  # fmt: skip
 

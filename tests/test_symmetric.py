@@ -11,8 +11,9 @@ from sklearn.cluster import SpectralClustering
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import normalized_mutual_info_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from nmfkit import SymmetricNMF, load, similarity_graph
+from nmfkit import SymmetricNMF, load, normalize_graph, similarity_graph
 from nmfkit.arrays.kernels.symmetric import symnmf_cd_sweep_xp
 
 
@@ -110,6 +111,47 @@ def test_similarity_graph_clusters_blobs():
     assert normalized_mutual_info_score(y, labels) > 0.95
 
 
+def test_float32_graphs_are_symmetric_and_fit():
+    """float32 data: the graph is float64 and exactly symmetric; a float32 graph that is
+    symmetric to its own rounding is accepted; transform takes either dtype."""
+    X, y = make_blobs(150, n_features=4, centers=3, random_state=1)
+    X = X.astype(np.float32)
+    for metric in ("cosine", "euclidean"):
+        A = similarity_graph(X - X.min(), metric=metric)
+        assert A.dtype == np.float64 and (A != A.T).nnz == 0
+    A32 = similarity_graph(X).astype(np.float32)
+    A32 = A32 + sp.random(150, 150, density=0.01, random_state=0, dtype=np.float32) * 1e-9
+    model = SymmetricNMF(3, random_state=0).fit(A32)
+    assert normalized_mutual_info_score(y, model.labels_) > 0.95
+    assert model.transform(A32.astype(np.float64)[:5]).shape == (5, 3)
+
+
+@pytest.mark.parametrize("solver", ["anls", "cd"])
+def test_clusters_do_not_depend_on_the_scale_of_a(solver):
+    A, y = sbm(2, n_per=30, k=3, p_in=0.5, p_out=0.1)
+    labels = [SymmetricNMF(3, solver=solver, random_state=0).fit_predict(A * c)
+              for c in (1.0, 1e4, 1e-4)]  # fmt: skip
+    for lab in labels:
+        assert normalized_mutual_info_score(y, lab) > 0.9
+
+
+def test_normalizing_a_raw_graph_keeps_a_large_block_whole():
+    """Blocks of 250, 150, 120 and 80 nodes: the raw adjacency lets the large block's
+    many links dominate and split it; the normalised graph does not."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), [250, 150, 120, 80])
+    P = np.where(y[:, None] == y[None, :], 0.15, 0.03)
+    upper = np.triu(rng.random(P.shape) < P, 1)
+    A = sp.csr_matrix((upper | upper.T).astype(float))
+    N = normalize_graph(A)
+    assert (N != N.T).nnz == 0 and N.dtype == np.float64
+    scores = [normalized_mutual_info_score(y, SymmetricNMF(4, random_state=s).fit_predict(N))
+              for s in range(3)]  # fmt: skip
+    assert np.median(scores) > 0.95
+    with pytest.raises(ValueError, match="normalize_graph: A must be square"):
+        normalize_graph(np.ones((3, 4)))
+
+
 def test_transform_places_the_fitted_items_in_their_clusters():
     A, y = sbm(0)
     model = SymmetricNMF(4, random_state=0).fit(A)
@@ -123,6 +165,7 @@ def test_model_file_round_trip(tmp_path):
     model.save(tmp_path / "sym.npz")
     again = load(tmp_path / "sym.npz")
     np.testing.assert_array_equal(again.components_, model.components_)
+    np.testing.assert_array_equal(again.labels_, model.labels_)
     np.testing.assert_allclose(again.transform(A[:5]), model.transform(A[:5]))
 
 
@@ -149,3 +192,23 @@ def test_similarity_graph_bad_input():
         similarity_graph(np.ones((5, 2)), metric="manhattan")
     with pytest.raises(ValueError, match="at least 2"):
         similarity_graph(np.ones((1, 2)))
+    for bad in (0, -3, 2.7, "abc"):
+        with pytest.raises(ValueError, match="similarity_graph: n_neighbors"):
+            similarity_graph(np.random.default_rng(0).random((6, 2)), n_neighbors=bad)
+    rows = np.random.default_rng(0).random((6, 2)).tolist()  # a list of rows works
+    assert similarity_graph(rows).shape == (6, 6)
+
+
+@parametrize_with_checks(
+    [SymmetricNMF(2, max_iter=50)],
+    expected_failed_checks=lambda est: {
+        # fit_transform returns the fitted H; transform solves a new NNLS problem for
+        # new items' similarities to the fitted ones: the two agree only approximately
+        "check_transformer_general": "transform is a new NNLS fit, not the fitted H",
+        "check_transformer_data_not_an_array": "transform is a new NNLS fit",
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)

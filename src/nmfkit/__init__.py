@@ -36,6 +36,7 @@ _EXPORTS = {
     "SymmetricNMF": "nmfkit.estimators.symmetric",
     "ConvolutiveNMF": "nmfkit.estimators.convolutive",
     "similarity_graph": "nmfkit.estimators.symmetric",
+    "normalize_graph": "nmfkit.estimators.symmetric",
     "Simplex": "nmfkit.core.constraints",
     "Box": "nmfkit.core.constraints",
     "Hoyer": "nmfkit.core.constraints",

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..core.readers import read_matrix
 from ..estimators.semi import SemiNMF
-from ..estimators.symmetric import SymmetricNMF, similarity_graph
+from ..estimators.symmetric import SymmetricNMF, normalize_graph, similarity_graph
 from ._common import CLIError, check_paths, save_array, save_text
 
 
@@ -29,11 +29,21 @@ def add_parser(sub):
         help="symmetric: SymmetricNMF of a graph (default); semi: SemiNMF of X",
     )
     c.add_argument(
+        "--convex",
+        action="store_true",
+        help="with --method semi: convex NMF (components are mixtures of rows)",
+    )
+    c.add_argument(
         "--graph",
         choices=["knn", "given"],
         default="knn",
         help="knn: build the k-NN similarity graph of the rows (default); given: the input "
         "is already a symmetric n x n similarity or adjacency matrix",
+    )
+    c.add_argument(
+        "--raw",
+        action="store_true",
+        help="with --graph given: cluster it as it is, not normalised (D^-1/2 A D^-1/2)",
     )
     c.add_argument(
         "--neighbors",
@@ -42,9 +52,10 @@ def add_parser(sub):
     )
     c.add_argument(
         "--metric",
-        choices=["cosine", "euclidean"],
-        default="cosine",
-        help="k-NN graph weights: cosine (text; default) or euclidean (Gaussian)",
+        choices=["auto", "cosine", "euclidean"],
+        default="auto",
+        help="k-NN graph weights: cosine (text) or euclidean (self-tuning Gaussian); auto "
+        "(default): cosine for sparse input (.mtx, sparse .npz), euclidean for dense",
     )
     c.add_argument("--labels", default="labels.txt",
                    help="one cluster label per line (default: labels.txt)")  # fmt: skip
@@ -83,17 +94,22 @@ def run(args):
     if args.method == "semi":
         if args.graph == "given":
             raise CLIError("--graph given goes with --method symmetric; semi-NMF reads rows")
-        model = SemiNMF(args.n_clusters, random_state=args.seed, **extra)
-        what = f"semi-NMF of {X.shape[0]} rows"
+        if hasattr(X, "toarray"):
+            X = X.toarray()  # semi-NMF works on dense rows of any sign
+        model = SemiNMF(args.n_clusters, convex=args.convex, random_state=args.seed, **extra)
+        what = f"{'convex' if args.convex else 'semi'}-NMF of {X.shape[0]} rows"
     else:
         if args.graph == "knn":
             X = similarity_graph(X, n_neighbors=neighbors, metric=args.metric)
             what = f"symmetric NMF of the k-NN graph of {X.shape[0]} rows ({X.nnz} links)"
         else:
             what = f"symmetric NMF of the given {X.shape[0]} x {X.shape[1]} graph"
+            if not args.raw:
+                X = normalize_graph(X)
+                what += ", normalised"
         model = SymmetricNMF(args.n_clusters, random_state=args.seed, **extra)
     W = model.fit_transform(X)
-    labels = np.argmax(W, axis=1)
+    labels = model.labels_
     sizes = np.bincount(labels, minlength=args.n_clusters)
     print(f"{what}: {args.n_clusters} clusters in {time.perf_counter() - start:.1f} s "
           f"({model.n_iter_} iterations, {model.stop_reason_})")  # fmt: skip

@@ -10,7 +10,7 @@ from ..applications.audio import separate, spectrogram
 from ..core.files import write_atomic
 from ..core.losses import LOSS_NAMES
 from ..estimators.convolutive import ConvolutiveNMF
-from ._common import CLIError, add_iterations_and_seed, check_paths, parse_loss
+from ._common import CLIError, check_paths, parse_loss
 
 
 def add_parser(sub):
@@ -32,8 +32,9 @@ def add_parser(sub):
     s.add_argument(
         "--pattern",
         type=float,
-        default=0.25,
-        help="length of each source's pattern in seconds (default: 0.25)",
+        default=0.1,
+        help="length of each source's pattern in seconds (default: 0.1; longer suits "
+        "sources that repeat whole phrases, at a cost in time)",
     )
     s.add_argument("--n-fft", type=int, default=1024,
                    help="STFT window length in samples (default: 1024)")  # fmt: skip
@@ -45,7 +46,13 @@ def add_parser(sub):
         default="kullback-leibler",
         help="beta-divergence: frobenius, kullback-leibler (default), itakura-saito or a number",
     )
-    add_iterations_and_seed(s)
+    s.add_argument(
+        "--max-iter",
+        type=int,
+        default=1000,
+        help="maximum iterations (default: 1000; the fit stops when it converges)",
+    )
+    s.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     s.set_defaults(func=run)
     return s
 
@@ -56,8 +63,8 @@ def _read(path):
 
     try:
         sr, data = wavfile.read(path)
-    except (ValueError, OSError, EOFError) as exc:
-        raise CLIError(f"cannot read {path} as a .wav file ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged file can fail anywhere in the parser
+        raise CLIError(f"cannot read {path} as a .wav file ({type(exc).__name__}: {exc})") from None
     if data.dtype == np.uint8:  # 8-bit PCM is unsigned, centred on 128
         signal = (data.astype(np.float64) - 128) / 128
     elif data.dtype.kind == "i":
@@ -79,7 +86,7 @@ def run(args):
         raise CLIError(f"no such file: {args.input}")
     if args.sources < 1:
         raise CLIError(f"--sources must be at least 1, got {args.sources}")
-    if not args.pattern > 0:
+    if not (math.isfinite(args.pattern) and args.pattern > 0):
         raise CLIError(f"--pattern must be a positive number of seconds, got {args.pattern}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise CLIError(f"--out {args.out} is a file; name a folder")
@@ -102,6 +109,7 @@ def run(args):
         args.sources, pattern_length=frames, beta_loss=args.loss, max_iter=args.max_iter,
         random_state=args.seed,
     )  # fmt: skip
+    model._validate()  # bad --loss or --max-iter: refused before anything is written
     beta = LOSS_NAMES.get(args.loss, args.loss) if isinstance(args.loss, str) else args.loss
     # β <= 0 needs X > 0: silent bins get a floor far below what is heard
     X = S + 1e-8 * S.max() if isinstance(beta, float) and beta <= 0 else S

@@ -6,7 +6,7 @@ import numbers
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from ..arrays.engines import NumpyEngine
-from ..core.io import Saveable
+from ..core.io import Saveable, expect_shape
 from ..core.loop import STOP_REASONS, run
 from ..core.plan import Plan
 from ..core.validation import (
@@ -116,6 +116,12 @@ class FamilyEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Fit the model to X (see ``fit_transform``); return self."""
         self.fit_transform(X)
         return self
+
+    def _loaded(self):
+        # components_ of shape (n_components_, n_features_in_); a subclass whose
+        # components have another layout checks them itself
+        expect_shape("components_", self.components_, (self.n_components_, self.n_features_in_))
+        self._n_features_out = self.n_components_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from sklearn.neighbors import kneighbors_graph
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ..arrays.engines import NumpyEngine
 from ..core.family.symmetric import SymmetricData
@@ -14,7 +14,7 @@ from ..core.init import make_rng
 from ..core.validation import Interval, Options
 from ._family import COMMON_CONSTRAINTS, FITTED_ATTRIBUTES, FamilyEstimator
 
-__all__ = ["SymmetricNMF", "similarity_graph"]
+__all__ = ["SymmetricNMF", "similarity_graph", "normalize_graph"]
 
 
 class SymmetricNMF(FamilyEstimator):
@@ -22,7 +22,9 @@ class SymmetricNMF(FamilyEstimator):
 
     Clusters the n items of a graph (or of data, through ``similarity_graph``): row i
     of H holds item i's memberships, and its largest entry its cluster (Kuang, Ding &
-    Park 2012, 2015). It needs no eigenvectors and no k-means on top of them, as
+    Park 2012, 2015). A raw adjacency matrix should be normalised first
+    (``normalize_graph``), as the papers do: unnormalised, high-degree nodes dominate
+    the fit and large clusters split. It needs no eigenvectors and no k-means on top of them, as
     spectral clustering does, and handles overlapping and unbalanced clusters.
 
     Parameters
@@ -36,7 +38,9 @@ class SymmetricNMF(FamilyEstimator):
         takes 'cd': on the 20 Newsgroups and digits k-NN graphs it found clusters at
         least as good, and steadier across seeds (``benchmarks/family.py``).
     alpha : float or 'auto', default='auto'
-        ANLS's coupling weight; 'auto' is max(A)², Kuang et al.'s choice.
+        ANLS's coupling weight, relative to max(A): the penalty is
+        ½·alpha·max(A)·‖W − H‖², so the fit does not depend on A's scale. 'auto' is 1:
+        Kuang et al.'s α = max(A)² for a graph whose largest weight is 1.
     tol : float, default=1e-6
         The fit stops when the objective fell by less than ``tol`` times its value
         over the last 10 iterations (NMF's rule). Smaller than NMF's 1e-4: a sparse
@@ -79,7 +83,7 @@ class SymmetricNMF(FamilyEstimator):
     (1, 1, True)
     """
 
-    _saved_arrays = {"components_": "float", "feature_names_in_": "text"}
+    _saved_arrays = {"components_": "float", "labels_": "int", "feature_names_in_": "text"}
     _saved_attributes = FITTED_ATTRIBUTES
     _parameter_constraints = {
         **COMMON_CONSTRAINTS,
@@ -112,7 +116,9 @@ class SymmetricNMF(FamilyEstimator):
         asym = abs(A - A.T)
         gap = float(asym.max()) if asym.size else 0.0
         top = float(abs(A).max()) if A.size else 0.0
-        if gap > 1e-8 * max(top, 1e-300):
+        # rounding of A's own dtype: a float32 graph is symmetric to about its eps
+        rel = 1e-8 if A.dtype == np.float64 else 100 * float(np.finfo(A.dtype).eps)
+        if gap > rel * max(top, 1e-300):
             raise ValueError(
                 f"{caller}: A is not symmetric (largest |A - A.T| is {gap:.3g}); "
                 "symmetrise it first, e.g. A = (A + A.T) / 2."
@@ -150,7 +156,8 @@ class SymmetricNMF(FamilyEstimator):
         rng = make_rng(self.random_state)
         H0 = (2.0 * math.sqrt(total / n**2 / k) * rng.random((n, k))).astype(A.dtype)
         if self.solver == "anls":
-            alpha = top**2 if self.alpha == "auto" else float(self.alpha)
+            # the data term scales as max(A)², the penalty as α·max(A): α ∝ max(A)
+            alpha = (1.0 if self.alpha == "auto" else float(self.alpha)) * top
             solver = "symmetric-anls"
         else:
             alpha, solver = 0.0, "symmetric-cd"
@@ -183,18 +190,15 @@ class SymmetricNMF(FamilyEstimator):
         from .nmf import with_components
 
         check_is_fitted(self)
+        caller = "SymmetricNMF.transform"
         A = validate_data(self, A, reset=False, accept_sparse="csr", dtype=[np.float64, np.float32])
-        return np.asarray(with_components(self.components_, max_iter=200).transform(A))
+        A = NumpyEngine().check_input(A, caller=caller)
+        H = self.components_.astype(A.dtype, copy=False)
+        return np.asarray(with_components(H, max_iter=200).transform(A))
 
     def predict(self, A):
         """The cluster of each new item (see ``transform``)."""
         return np.argmax(self.transform(A), axis=1)
-
-    def _loaded(self):
-        from ..core.io import expect_shape
-
-        expect_shape("components_", self.components_, (self.n_components_, self.n_features_in_))
-        self._n_features_out = self.n_components_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -204,53 +208,93 @@ class SymmetricNMF(FamilyEstimator):
         return tags
 
 
-def similarity_graph(X, n_neighbors="auto", metric="cosine"):
+def similarity_graph(X, n_neighbors="auto", metric="auto"):
     """A sparse, symmetric k-nearest-neighbour similarity graph of the rows of X.
 
     As Kuang et al. build it for SymNMF and spectral clustering: each row linked to
     its ``n_neighbors`` nearest rows (scikit-learn's ``kneighbors_graph``), the link
     weighted by the rows' similarity, kept when either row is among the other's
-    neighbours, then normalised, A = D^{-1/2} E D^{-1/2} with D E's degrees.
+    neighbours, then normalised by ``normalize_graph``.
 
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
     n_neighbors : int or 'auto', default='auto'
         'auto': floor(log2(n_samples)) + 1, the papers' choice.
-    metric : {'cosine', 'euclidean'}, default='cosine'
-        'cosine': weight 1 − cosine distance (for text, TF-IDF rows); 'euclidean':
-        the self-tuning Gaussian weight exp(−d² / (σ_i σ_j)), σ_i the distance of row
-        i to its 7th neighbour (Zelnik-Manor & Perona 2004), as the papers use for
-        images.
+    metric : {'auto', 'cosine', 'euclidean'}, default='auto'
+        'cosine': weight 1 − cosine distance (text: TF-IDF rows); 'euclidean': the
+        self-tuning Gaussian weight exp(−d² / (σ_i σ_j)), σ_i the distance of row i to
+        its 7th neighbour (Zelnik-Manor & Perona 2004), as the papers use for images;
+        'auto': cosine for sparse X, euclidean for dense X.
 
     Returns
     -------
-    A : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
-        Symmetric, non-negative, zero diagonal.
+    A : scipy.sparse.csr_matrix of shape (n_samples, n_samples), float64
+        Symmetric (exactly), non-negative, zero diagonal.
     """
+    caller = "similarity_graph"
+    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32])
     n = X.shape[0]
     if n < 2:
-        raise ValueError(f"similarity_graph: X has {n} row; a graph needs at least 2.")
-    if metric not in ("cosine", "euclidean"):
+        raise ValueError(f"{caller}: X has {n} row; a graph needs at least 2.")
+    if metric not in ("auto", "cosine", "euclidean"):
         raise ValueError(
-            f"similarity_graph: metric={metric!r} is not one of 'cosine', 'euclidean'."
+            f"{caller}: metric={metric!r} is not one of 'auto', 'cosine', 'euclidean'."
         )
-    k = int(math.log2(n)) + 1 if n_neighbors == "auto" else int(n_neighbors)
-    k = min(max(k, 1), n - 1)
+    if metric == "auto":
+        metric = "cosine" if sp.issparse(X) else "euclidean"
+    if n_neighbors == "auto":
+        k = int(math.log2(n)) + 1
+    elif isinstance(n_neighbors, numbers.Integral) and not isinstance(n_neighbors, bool):
+        if n_neighbors < 1:
+            raise ValueError(f"{caller}: n_neighbors={n_neighbors} must be at least 1.")
+        k = int(n_neighbors)
+    else:
+        raise ValueError(
+            f"{caller}: n_neighbors must be 'auto' or a positive int, got {n_neighbors!r}."
+        )
+    k = min(k, n - 1)
     D = kneighbors_graph(X, k, mode="distance", metric=metric, include_self=False).tocsr()
+    D = D.astype(np.float64)
     if metric == "cosine":
         E = D.copy()
         E.data = np.clip(1.0 - E.data, 0.0, None)
     else:
         far = kneighbors_graph(X, min(7, n - 1), mode="distance", include_self=False)
-        sigma = np.asarray(far.max(axis=1).todense()).ravel()
+        sigma = np.asarray(far.max(axis=1).todense(), dtype=np.float64).ravel()
         sigma = np.where(sigma > 0, sigma, 1.0)
         E = D.tocoo()
         E.data = np.exp(-(E.data**2) / (sigma[E.row] * sigma[E.col]))
         E = E.tocsr()
-    E = E.maximum(E.T).tocsr()
-    E.eliminate_zeros()
-    degree = np.asarray(E.sum(axis=1)).ravel()
+    return normalize_graph(E.maximum(E.T))
+
+
+def normalize_graph(A):
+    """D^-1/2 A D^-1/2 for a graph's weighted adjacency matrix A, D its degrees.
+
+    The normalisation Kuang et al. (and normalised spectral clustering) apply before
+    clustering a graph: without it a few high-degree nodes dominate ‖A − H Hᵀ‖ and
+    large clusters split. Isolated nodes keep a zero row.
+
+    Parameters
+    ----------
+    A : {array-like, sparse matrix} of shape (n, n)
+        Symmetric, non-negative.
+
+    Returns
+    -------
+    A_normalized : scipy.sparse.csr_matrix of shape (n, n), float64
+        Exactly symmetric.
+    """
+    A = sp.csr_matrix(check_array(A, accept_sparse="csr", dtype=np.float64))
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(
+            f"normalize_graph: A must be square (a graph's adjacency matrix), got shape "
+            f"{A.shape}; build a graph from data with nmfkit.similarity_graph(X)."
+        )
+    A.eliminate_zeros()
+    degree = np.asarray(A.sum(axis=1)).ravel()
     scale = np.where(degree > 0, 1.0 / np.sqrt(np.where(degree > 0, degree, 1.0)), 0.0)
-    A = sp.diags(scale) @ E @ sp.diags(scale)
-    return sp.csr_matrix(A)
+    N = sp.csr_matrix(sp.diags(scale) @ A @ sp.diags(scale))
+    # the two products round A[i, j] and A[j, i] in different orders: average them
+    return sp.csr_matrix((N + N.T) * 0.5)
