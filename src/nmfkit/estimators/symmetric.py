@@ -36,7 +36,9 @@ class SymmetricNMF(FamilyEstimator):
         compiled sweep per iteration, cost O(nnz(A)·k + n·k²); 'anls': Kuang et al.'s
         penalty method, exact alternating NNLS on ‖A − W Hᵀ‖² + α‖W − H‖². 'auto'
         takes 'cd': on the 20 Newsgroups and digits k-NN graphs it found clusters at
-        least as good, and steadier across seeds (``benchmarks/family.py``).
+        least as good, and steadier across seeds (``benchmarks/family.py``). 'cd' reads
+        A by rows as a float64 CSR matrix: a dense A is copied to that form once
+        (about 1.5 times its memory), so pass large graphs sparse.
     alpha : float or 'auto', default='auto'
         ANLS's coupling weight, relative to max(A): the penalty is
         ½·alpha·max(A)·‖W − H‖², so the fit does not depend on A's scale. 'auto' is 1:

@@ -14,12 +14,13 @@ import numpy as np
 
 from ..losses import EPSILON
 from ..solvers._solver import Solver
+from ._dense import DenseData
 from .semi import negative_part, positive_part
 
 __all__ = ["ConvexData", "SOLVER"]
 
 
-class ConvexData:
+class ConvexData(DenseData):
     """X through its kernel K = X Xᵀ and K's positive and negative parts.
 
     Parameters
@@ -29,24 +30,11 @@ class ConvexData:
     """
 
     kind = "convex"
-    all_known = True
 
     def __init__(self, X, engine):
-        self.X = X
-        self.engine = engine
+        super().__init__(X, engine)
         K = X @ X.T
         self.K, self.Kp, self.Kn = K, positive_part(K), negative_part(K)
-
-    @property
-    def shape(self):
-        return tuple(self.X.shape)
-
-    @property
-    def dtype(self):
-        return self.X.dtype
-
-    def describe(self):
-        return {"normX2": float(np.trace(self.K)), "nnz": int(np.count_nonzero(self.X))}
 
     def divergence(self, W, A, beta=2.0, facts=None, stats=None):
         """½ ‖X − W A X‖²_F = ½ (tr K − 2 ⟨W, K Aᵀ⟩ + ⟨WᵀW, A K Aᵀ⟩), float64 sums."""

@@ -45,6 +45,7 @@ from ..solvers._solver import Solver
 from ..solvers.bpp import nnls_bpp
 from ..solvers.extrapolation import extrapolated
 from ..solvers.mu import gamma, mu_apply
+from ._dense import DenseData
 
 __all__ = [
     "ConvolutiveData",
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 
-class ConvolutiveData:
+class ConvolutiveData(DenseData):
     """Dense X ≥ 0 with every entry known: the data of a convolutive NMF fit.
 
     Parameters
@@ -67,22 +68,6 @@ class ConvolutiveData:
     """
 
     kind = "convolutive"
-    all_known = True
-
-    def __init__(self, X, engine):
-        self.X = X
-        self.engine = engine
-
-    @property
-    def shape(self):
-        return tuple(self.X.shape)
-
-    @property
-    def dtype(self):
-        return self.X.dtype
-
-    def describe(self):
-        return {"normX2": float(np.vdot(self.X, self.X)), "nnz": int(np.count_nonzero(self.X))}
 
     def divergence(self, W, H, beta=2.0, facts=None, stats=None):
         """d_β(X | Σₜ Sₜ(W) Hₜ) summed over every entry (never negative)."""

@@ -21,11 +21,12 @@ import numpy as np
 from ..losses import EPSILON, beta_divergence
 from ..solvers._solver import Solver
 from ..solvers.bpp import nnls_bpp
+from ._dense import DenseData
 
 __all__ = ["SemiData", "SOLVERS", "least_squares_H", "positive_part", "negative_part"]
 
 
-class SemiData:
+class SemiData(DenseData):
     """X of any sign, every entry known: the data of a semi-NMF fit.
 
     Parameters
@@ -36,22 +37,6 @@ class SemiData:
     """
 
     kind = "semi"
-    all_known = True
-
-    def __init__(self, X, engine):
-        self.X = X
-        self.engine = engine
-
-    @property
-    def shape(self):
-        return tuple(self.X.shape)
-
-    @property
-    def dtype(self):
-        return self.X.dtype
-
-    def describe(self):
-        return {"normX2": float(np.vdot(self.X, self.X)), "nnz": int(np.count_nonzero(self.X))}
 
     def divergence(self, W, H, beta=2.0, facts=None, stats=None):
         """½ ‖X − W H‖²_F (sign-free, from Gram products when ``stats`` holds them)."""
