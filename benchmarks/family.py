@@ -10,7 +10,10 @@
 
 Usage::
 
-    python benchmarks/family.py [--only semi|symmetric|sbm] [--seeds 10] [--spectral-seeds 3]
+    python benchmarks/family.py [--only semi|symmetric|sbm] [--seeds 10] [--spectral-seeds 1]
+
+SpectralClustering takes about 90 s on the 20 Newsgroups graph and gave the same NMI for
+seeds 0-2, hence one seed by default.
 """
 
 import argparse
@@ -66,6 +69,9 @@ def semi(seeds):
     runs = {
         "scikit-learn KMeans (k-means++, 1 run)": lambda s: _kmeans(X, k, s),
         "nmfkit SemiNMF (ALS, default)": lambda s: _ours(SemiNMF(k, random_state=s), X),
+        "nmfkit SemiNMF, the paper's labels (largest entry of W)": lambda s: _ours(
+            SemiNMF(k, random_state=s), X, paper=True
+        ),
         "nmfkit SemiNMF solver='mu' (the paper's update)": lambda s: _ours(
             SemiNMF(k, solver="mu", random_state=s), X
         ),
@@ -96,10 +102,12 @@ def _kmeans(X, k, s):
     return km.labels_, np.sqrt(km.inertia_)
 
 
-def _ours(model, X):
+def _ours(model, X, paper=False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         labels = model.fit_predict(X)
+    if paper:  # Ding et al.'s rule, for comparison with SemiNMF's own labels
+        labels = model.transform(X).argmax(axis=1)
     return labels, model.reconstruction_err_
 
 
@@ -118,9 +126,9 @@ def news_graph(seeds, spectral_seeds):
     print("| method | NMI median | NMI per seed | seconds median |")
     print("|---|---|---|---|")
     runs = [
-        ("nmfkit SymmetricNMF (ANLS, default)", lambda s: SymmetricNMF(20, random_state=s), seeds),
-        ("nmfkit SymmetricNMF solver='cd'",
-         lambda s: SymmetricNMF(20, solver="cd", random_state=s), seeds),
+        ("nmfkit SymmetricNMF (CD, default)", lambda s: SymmetricNMF(20, random_state=s), seeds),
+        ("nmfkit SymmetricNMF solver='anls'",
+         lambda s: SymmetricNMF(20, solver="anls", random_state=s), seeds),
         ("scikit-learn SpectralClustering(affinity='precomputed')",
          lambda s: SpectralClustering(20, affinity="precomputed", random_state=s), spectral_seeds),
     ]  # fmt: skip
@@ -144,7 +152,7 @@ def block_models(seeds):
 
     print(f"Planted block models (4 blocks of 40, p_out = 0.05, normalised adjacency), "
           f"NMI median over {seeds} seeds\n")  # fmt: skip
-    print("| p_in | SymmetricNMF (ANLS) | SymmetricNMF (CD) | SpectralClustering |")
+    print("| p_in | SymmetricNMF (ANLS) | SymmetricNMF (CD, default) | SpectralClustering |")
     print("|---|---|---|---|")
     for p_in in (0.3, 0.2, 0.15, 0.12):
         out = {"anls": [], "cd": [], "spectral": []}
@@ -166,7 +174,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", choices=["semi", "symmetric", "sbm"])
     p.add_argument("--seeds", type=int, default=10)
-    p.add_argument("--spectral-seeds", type=int, default=3)
+    p.add_argument("--spectral-seeds", type=int, default=1)
     args = p.parse_args()
     warnings.simplefilter("ignore")
     if args.only in (None, "semi"):
@@ -177,7 +185,7 @@ def main():
         if not (SHARED / "20newsgroups").exists():
             print("20 Newsgroups not found under ../shared/data: skipped")
         else:
-            news_graph(min(args.seeds, 5), args.spectral_seeds)
+            news_graph(min(args.seeds, 8), args.spectral_seeds)
 
 
 if __name__ == "__main__":
