@@ -12,7 +12,7 @@ from ..arrays.engines import ENGINES, NumpyEngine, select_engine
 from ..core.data import fit_data
 from ..core.init import INITS, initialize
 from ..core.io import Saveable, expect_shape
-from ..core.loop import STOP_REASONS, LoopControl, run
+from ..core.loop import LoopControl, run
 from ..core.losses import LOSS_NAMES, beta_from_loss
 from ..core.plan import resolve, start
 from ..core.sketch import run_compressed
@@ -22,18 +22,15 @@ from ..core.solvers.bpp import exact_W
 from ..core.validation import (
     BOOLEAN,
     CALLABLE,
-    COUNT,
     DEVICE,
-    NON_NEGATIVE,
     NONE,
-    POSITIVE_INT,
     RANDOM_STATE,
     Instance,
     Interval,
-    ListOf,
     Options,
     validate_params,
 )
+from ._family import FITTED_ATTRIBUTES
 
 __all__ = ["NMF", "warn_unused_factors", "with_components"]
 
@@ -253,15 +250,7 @@ class NMF(_FactorizationMixin):
     """
 
     _saved_arrays = {"components_": "float", "W_": "float", "feature_names_in_": "text"}
-    _saved_attributes = {
-        "n_components_": [POSITIVE_INT],
-        "n_iter_": [COUNT],
-        "reconstruction_err_": [NON_NEGATIVE],
-        "loss_curve_": [ListOf(NON_NEGATIVE)],
-        "loss_times_": [ListOf(NON_NEGATIVE)],
-        "stop_reason_": [Options(STOP_REASONS)],
-        "n_features_in_": [POSITIVE_INT],
-    }
+    _saved_attributes = FITTED_ATTRIBUTES
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, "left"), NONE, Options(["auto"])],
         "init": [Options([*INITS, "custom"]), NONE],

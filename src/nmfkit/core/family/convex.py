@@ -12,15 +12,15 @@ multiplicative updates (its G is W, its W is Aᵀ), monotone:
 
 import numpy as np
 
+from ..data import Plain
 from ..losses import EPSILON
 from ..solvers._solver import Solver
-from ._dense import DenseData
 from .semi import negative_part, positive_part
 
 __all__ = ["ConvexData", "SOLVER"]
 
 
-class ConvexData(DenseData):
+class ConvexData(Plain):
     """X through its kernel K = X Xᵀ and K's positive and negative parts.
 
     Parameters

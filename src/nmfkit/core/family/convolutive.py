@@ -40,12 +40,12 @@ Févotte & Idier (2011), "Algorithms for nonnegative matrix factorization with t
 import numpy as np
 
 from ...arrays.kernels import kernel
+from ..data import Plain
 from ..losses import EPSILON, pointwise
 from ..solvers._solver import Solver
 from ..solvers.bpp import nnls_bpp
 from ..solvers.extrapolation import extrapolated
 from ..solvers.mu import gamma, mu_apply
-from ._dense import DenseData
 
 __all__ = [
     "ConvolutiveData",
@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 
-class ConvolutiveData(DenseData):
+class ConvolutiveData(Plain):
     """Dense X ≥ 0 with every entry known: the data of a convolutive NMF fit.
 
     Parameters

@@ -18,15 +18,15 @@ of it):
 
 import numpy as np
 
+from ..data import Plain
 from ..losses import EPSILON, beta_divergence
 from ..solvers._solver import Solver
 from ..solvers.bpp import nnls_bpp
-from ._dense import DenseData
 
 __all__ = ["SemiData", "SOLVERS", "least_squares_H", "positive_part", "negative_part"]
 
 
-class SemiData(DenseData):
+class SemiData(Plain):
     """X of any sign, every entry known: the data of a semi-NMF fit.
 
     Parameters
