@@ -137,7 +137,7 @@ def test_model_file_round_trip(tmp_path, convex):
         (np.ones((10, 4)), {"convex": True, "solver": "als"}, "solver='auto'"),
         (np.ones((10, 4)), {"init": "nndsvd"}, "'init' parameter"),
         (np.ones((10, 4)), {"tol": -1}, "'tol' parameter"),
-        (np.ones(10), {}, "2D array"),
+        (np.ones(10), {}, "SemiNMF.fit: Expected a 2-D X but got a 1-D array"),
     ],
 )
 def test_bad_input(X, params, match):

@@ -3,6 +3,7 @@ parameter checks, the run of the one Loop, the fitted attributes it sets, model 
 
 import numbers
 
+import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from ..arrays.engines import NumpyEngine
@@ -23,7 +24,9 @@ from ..core.validation import (
     validate_params,
 )
 
-__all__ = ["FamilyEstimator", "COMMON_CONSTRAINTS", "FITTED_ATTRIBUTES", "family_plan"]
+__all__ = [
+    "FamilyEstimator", "COMMON_CONSTRAINTS", "FITTED_ATTRIBUTES", "family_plan", "expect_matrix",
+]  # fmt: skip
 
 # the parameters every relative takes, checked as NMF checks its own
 COMMON_CONSTRAINTS = {
@@ -127,3 +130,26 @@ class FamilyEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def expect_matrix(X, caller, name="X"):
+    """Refuse a 1-D or 3-D input in nmfkit's words (scikit-learn's message prints the
+    whole array); anything else is left to ``validate_data``."""
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        try:
+            ndim = np.ndim(X)
+        except (TypeError, ValueError):
+            return X
+    if ndim != 2:
+        hint = (
+            " Reshape your data with X.reshape(-1, 1) for one feature or X.reshape(1, -1) "
+            "for one sample."
+            if ndim == 1
+            else ""
+        )
+        raise ValueError(
+            f"{caller}: Expected a 2-D {name} but got a {ndim}-D array of shape "
+            f"{np.shape(X)}.{hint}"
+        )
+    return X

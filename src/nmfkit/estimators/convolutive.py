@@ -12,7 +12,13 @@ from ..core.init import make_rng
 from ..core.loop import run
 from ..core.losses import LOSS_NAMES, beta_from_loss
 from ..core.validation import Interval, Options
-from ._family import COMMON_CONSTRAINTS, FITTED_ATTRIBUTES, FamilyEstimator, family_plan
+from ._family import (
+    COMMON_CONSTRAINTS,
+    FITTED_ATTRIBUTES,
+    FamilyEstimator,
+    expect_matrix,
+    family_plan,
+)
 
 __all__ = ["ConvolutiveNMF"]
 
@@ -149,7 +155,8 @@ class ConvolutiveNMF(FamilyEstimator):
                 f"{caller}: X is a sparse {type(X).__name__}; convolutive NMF reconstructs "
                 "every entry, so it works on dense arrays: use X.toarray()."
             )
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+        X = validate_data(self, expect_matrix(X, caller), reset=reset,
+                          dtype=[np.float64, np.float32],
                           ensure_all_finite=False)  # fmt: skip
         X = NumpyEngine().check_input(X, caller=caller)  # NaN, inf, negative: one message
         beta = beta_from_loss(self.beta_loss)

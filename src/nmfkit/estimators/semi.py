@@ -9,7 +9,7 @@ from ..core.family.convex import ConvexData
 from ..core.family.semi import SemiData, least_squares_H
 from ..core.init import make_rng
 from ..core.validation import BOOLEAN, Options
-from ._family import COMMON_CONSTRAINTS, FITTED_ATTRIBUTES, FamilyEstimator
+from ._family import COMMON_CONSTRAINTS, FITTED_ATTRIBUTES, FamilyEstimator, expect_matrix
 
 __all__ = ["SemiNMF"]
 
@@ -112,7 +112,8 @@ class SemiNMF(FamilyEstimator):
         self.callback = callback
 
     def _check_X(self, X, reset, caller):
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        X = validate_data(self, expect_matrix(X, caller), reset=reset,
+                          dtype=[np.float64, np.float32])  # fmt: skip
         if reset and self.n_components > X.shape[0]:
             raise ValueError(
                 f"{caller}: n_components={self.n_components} is more than the "

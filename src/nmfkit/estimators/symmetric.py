@@ -12,7 +12,7 @@ from ..arrays.engines import NumpyEngine
 from ..core.family.symmetric import SymmetricData
 from ..core.init import make_rng
 from ..core.validation import Interval, Options
-from ._family import COMMON_CONSTRAINTS, FITTED_ATTRIBUTES, FamilyEstimator
+from ._family import COMMON_CONSTRAINTS, FITTED_ATTRIBUTES, FamilyEstimator, expect_matrix
 
 __all__ = ["SymmetricNMF", "similarity_graph", "normalize_graph"]
 
@@ -107,6 +107,7 @@ class SymmetricNMF(FamilyEstimator):
         self.callback = callback
 
     def _check_A(self, A, caller):
+        A = expect_matrix(A, caller, "A")
         A = validate_data(self, A, accept_sparse="csr", dtype=[np.float64, np.float32])
         A = NumpyEngine().check_input(A, caller=caller)  # A >= 0, finite
         n, m = A.shape
@@ -235,7 +236,7 @@ def similarity_graph(X, n_neighbors="auto", metric="auto"):
         Symmetric (exactly), non-negative, zero diagonal.
     """
     caller = "similarity_graph"
-    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32])
+    X = check_array(expect_matrix(X, caller), accept_sparse="csr", dtype=[np.float64, np.float32])
     n = X.shape[0]
     if n < 2:
         raise ValueError(f"{caller}: X has {n} row; a graph needs at least 2.")
