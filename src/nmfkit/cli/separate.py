@@ -58,7 +58,8 @@ def add_parser(sub):
 
 
 def _read(path):
-    """(sample rate, mono float64 signal in [-1, 1] for PCM) of a .wav file."""
+    """(sample rate, mono float64 signal in [-1, 1] for PCM, the file's sample dtype)
+    of a .wav file."""
     from scipy.io import wavfile
 
     try:
@@ -77,7 +78,7 @@ def _read(path):
         raise CLIError(f"{path} holds no samples")
     if not np.isfinite(signal).all():
         raise CLIError(f"{path} holds NaN or infinite samples")
-    return int(sr), signal
+    return int(sr), signal, data.dtype
 
 
 def run(args):
@@ -94,7 +95,7 @@ def run(args):
     if not os.path.isdir(parent):
         raise CLIError(f"cannot make the folder {args.out}: {parent} does not exist")
     paths = [os.path.join(args.out, f"source_{j}.wav") for j in range(args.sources)]
-    sr, signal = _read(args.input)
+    sr, signal, sample_dtype = _read(args.input)
     hop = args.hop if args.hop is not None else args.n_fft // 4
     S, stft = spectrogram(signal, sr, n_fft=args.n_fft, hop=hop)
     frames = max(1, math.ceil(args.pattern * sr / hop))
@@ -126,7 +127,16 @@ def run(args):
 
     for j, (path, source) in enumerate(zip(paths, sources)):
         share = float(np.sum(source**2) / max(np.sum(signal**2), 1e-300))
-        data = source.astype(np.float32)
+        data = _as_samples(source, sample_dtype)
         write_atomic(path, lambda f, data=data: wavfile.write(f, sr, data))
         print(f"source {j}  {path}  ({100 * share:.0f}% of the energy)")
     return 0
+
+
+def _as_samples(source, dtype):
+    """A source in the input file's sample format: 16- and 32-bit PCM stay PCM (the
+    same scale as read, clipped), 8-bit and float files give float32."""
+    if dtype.kind == "i" and dtype.itemsize in (2, 4):
+        top = np.iinfo(dtype).max + 1.0
+        return np.clip(np.round(source * top), -top, top - 1).astype(dtype)
+    return source.astype(np.float32)
