@@ -444,7 +444,7 @@ def test_minibatch_partial_fit_keeps_frozen_rows():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = MiniBatchNMF(3, init="custom", constraints=[Frozen("H", [0, 1])],
-                              batch_size=100, max_iter=200, tol=0.0)  # fmt: skip
+                              batch_size=300, max_iter=200, tol=0.0)  # fmt: skip
         fitted.fit(X, W=np.full((600, 3), 0.3), H=H0.copy())
     assert np.array_equal(fitted.components_[:2], H_true[:2])
     h = fitted.components_[2]  # learned up to scale (its W column carries the rest)
