@@ -89,7 +89,9 @@ class FamilyEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         validate_params(type(self).__name__, params, self._parameter_constraints)
 
     def _iterate(self, data, W, H, solver, caller, *, update=True, beta=2.0):
-        """Run the Loop from (W, H); when ``update``, record the fit's attributes.
+        """Run the Loop from (W, H) to ``tol`` or ``max_iter``. With ``update`` (a fit)
+        H is learned, and the callback, verbose output and fitted attributes go with it;
+        without (a transform) H is held fixed and nothing is recorded.
 
         Returns
         -------
@@ -97,8 +99,7 @@ class FamilyEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         result : FitResult
         """
         plan = family_plan(
-            W.shape[1], solver, tol=self.tol if update else 0.0,
-            max_iter=self.max_iter if update else self._transform_iter,
+            W.shape[1], solver, tol=self.tol, max_iter=self.max_iter,
             random_state=self.random_state, dtype=data.dtype,
             verbose=self.verbose if update else 0, beta=beta, update=update,
         )  # fmt: skip
@@ -112,8 +113,6 @@ class FamilyEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.stop_reason_ = result.stop_reason
             self.n_components_ = self._n_features_out = W.shape[1]
         return W, H, result
-
-    _transform_iter = 1  # a transform whose step is exact needs one iteration
 
     def fit(self, X, y=None):
         """Fit the model to X (see ``fit_transform``); return self."""

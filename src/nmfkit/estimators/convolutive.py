@@ -9,7 +9,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..arrays.engines import NumpyEngine
 from ..core.family.convolutive import ConvolutiveData, component_reconstructions, reconstruct
 from ..core.init import make_rng
-from ..core.loop import run
 from ..core.losses import LOSS_NAMES, beta_from_loss
 from ..core.validation import Interval, Options
 from ._family import (
@@ -17,7 +16,6 @@ from ._family import (
     FITTED_ATTRIBUTES,
     FamilyEstimator,
     expect_matrix,
-    family_plan,
 )
 
 __all__ = ["ConvolutiveNMF"]
@@ -288,12 +286,9 @@ class ConvolutiveNMF(FamilyEstimator):
         W = np.ones((X.shape[0], H.shape[1]), dtype=X.dtype)
         total = float(reconstruct(W, H).sum())
         W *= float(X.sum()) / total if total > 0 else 0.0
-        plan = family_plan(
-            H.shape[1], self._solver(caller), tol=self.tol, max_iter=self.max_iter,
-            random_state=None, dtype=X.dtype, beta=beta_from_loss(self.beta_loss), update=False,
-        )  # fmt: skip
-        engine = NumpyEngine()
-        W, _, _ = run(ConvolutiveData(X, engine), [W, H], None, plan, engine, None, caller)
+        data = ConvolutiveData(X, NumpyEngine())
+        beta = beta_from_loss(self.beta_loss)
+        W, _, _ = self._iterate(data, W, H, self._solver(caller), caller, update=False, beta=beta)
         return W
 
     def _check_W(self, W, caller):

@@ -8,6 +8,7 @@ from ..arrays.engines import NumpyEngine
 from ..core.family.convex import ConvexData
 from ..core.family.semi import SemiData, least_squares_H
 from ..core.init import make_rng
+from ..core.solvers.bpp import nnls_bpp
 from ..core.validation import BOOLEAN, Options
 from ._family import COMMON_CONSTRAINTS, FITTED_ATTRIBUTES, FamilyEstimator, expect_matrix
 
@@ -198,11 +199,10 @@ class SemiNMF(FamilyEstimator):
         return self._solve_W(X, np.ones((X.shape[0], self.n_components_), dtype=X.dtype))
 
     def _solve_W(self, X, W0):
-        """argmin_{W ≥ 0} ‖X − W H‖ for the fitted H: one exact step, warm from W0."""
+        """argmin_{W ≥ 0} ‖X − W H‖ for the fitted H, exact (block principal pivoting,
+        warm from W0): no iterations, so no Loop."""
         H = self.components_.astype(X.dtype, copy=False)
-        data = SemiData(X, NumpyEngine())
-        W, _, _ = self._iterate(data, W0, H, "semi-als", "SemiNMF.transform", update=False)
-        return W
+        return nnls_bpp(H @ H.T, X @ H.T, W0, NumpyEngine(), X.dtype)
 
     def inverse_transform(self, X):
         """W @ components_: the samples that coefficients W stand for."""

@@ -165,9 +165,11 @@ class SymmetricNMF(FamilyEstimator):
         else:
             alpha, solver = 0.0, "symmetric-cd"
         data = SymmetricData(A, NumpyEngine(), alpha)
-        H, _, _ = self._iterate(data, H0, H0.T.copy(), solver, caller)
+        H, _, result = self._iterate(data, H0, H0.T.copy(), solver, caller)
+        # ‖A − H Hᵀ‖ (no penalty), with the ‖A‖² the Loop already took
         exact = SymmetricData(A, NumpyEngine())
-        self.reconstruction_err_ = float(np.sqrt(2.0 * exact.divergence(H, H.T)))
+        fit = exact.divergence(H, H.T, facts=result.facts)
+        self.reconstruction_err_ = float(np.sqrt(2.0 * fit))
         self.components_ = H.T.copy()
         self.labels_ = np.argmax(H, axis=1)
         return H
