@@ -38,6 +38,10 @@ def top_svd(X, k, rng):
     n, m = X.shape
     if min(n, m) > GRAM_SVD_MAX or k >= min(n, m):
         return randomized_svd(X, k, random_state=seed)
+    if sp.issparse(X) and max(n, m) > 4 * GRAM_SVD_MAX:
+        # a long sparse X: its Gram product (sparse times sparse) costs more than the
+        # randomized SVD's few passes over X, and scipy would first copy X transposed
+        return randomized_svd(X, k, random_state=seed)
     A = X if n <= m else X.T
     gram = A @ A.T
     gram = np.asarray(gram.toarray() if sp.issparse(gram) else gram, dtype=np.float64)

@@ -424,10 +424,18 @@ class NumpyEngine(Engine):
 
     @staticmethod
     def sq_norm(X):
-        """Squared Frobenius norm, accumulated in float64."""
-        v = X.data if sp.issparse(X) else X.ravel()
-        v = v.astype(np.float64, copy=False)
-        return float(v @ v)
+        """Squared Frobenius norm, accumulated in float64 (float32 values are widened a
+        block at a time: never a float64 copy of X)."""
+        v = X.data if sp.issparse(X) else X.reshape(-1)
+        if v.dtype == np.float64:
+            return float(v @ v)
+        block = 1 << 20
+        return float(
+            sum(
+                float(b @ b)
+                for b in (v[s : s + block].astype(np.float64) for s in range(0, v.size, block))
+            )
+        )
 
     @staticmethod
     def total(X):
