@@ -258,7 +258,8 @@ def test_load_refuses_tampered_and_foreign_files(tmp_path):
 def test_import_is_light():
     code = (
         "import sys, nmfkit; "
-        "heavy = {'torch', 'dask', 'numba', 'matplotlib', 'cupy'} & set(sys.modules); "
+        "heavy = {'torch', 'dask', 'numba', 'matplotlib', 'cupy', 'anndata', 'scanpy', "
+        "'h5py'} & set(sys.modules); "
         "print(sorted(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

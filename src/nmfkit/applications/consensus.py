@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..core.anndata import from_anndata
 from ..core.io import Saveable, expect_shape
 from ..core.validation import (
     COUNT,
@@ -44,6 +45,8 @@ __all__ = [
     "dispersion",
     "unit_rows",
     "group_components",
+    "local_density",
+    "consensus_components",
 ]
 
 
@@ -68,6 +71,44 @@ def group_components(U, k, random_state):
     n_groups = len(set(labels))
     silhouette = float(silhouette_score(U, labels)) if 1 < n_groups < len(U) else None
     return labels, silhouette
+
+
+def local_density(U, n_neighbors):
+    """Mean Euclidean distance of every unit-norm row of U to its ``n_neighbors``
+    nearest other rows (cNMF's outlier score: small inside a cluster of runs)."""
+    D = np.sqrt(np.maximum(2.0 - 2.0 * (U @ U.T), 0.0))
+    np.fill_diagonal(D, np.inf)
+    L = max(1, min(n_neighbors, len(U) - 1))
+    return np.partition(D, L - 1, axis=1)[:, :L].mean(axis=1)
+
+
+def consensus_components(H_all, k, n_neighbors, density_threshold, random_state):
+    """cNMF's consensus of components pooled from many runs.
+
+    Rows of ``H_all`` are scaled to unit norm; those whose ``local_density`` exceeds
+    ``density_threshold`` are dropped (at least k are kept); the rest are grouped into
+    k by k-means and each group's median is a consensus component.
+
+    Returns
+    -------
+    H : ndarray of shape (k, n_features), the medians (unit-norm scale)
+    keep : ndarray of bool, the rows kept
+    stability : float, the silhouette of the grouping (1.0 where undefined)
+    """
+    U = unit_rows(H_all)
+    local = local_density(U, n_neighbors)
+    keep = local <= density_threshold
+    if keep.sum() < k:
+        keep = np.isin(np.arange(len(U)), np.argsort(local)[:k])
+    kept = U[keep]
+    labels, silhouette = group_components(kept, k, random_state)
+    H = np.vstack(
+        [
+            np.median(kept[labels == c], axis=0) if np.any(labels == c) else np.zeros(U.shape[1])
+            for c in range(k)
+        ]
+    )
+    return np.maximum(H, 0.0), keep, 1.0 if silhouette is None else silhouette
 
 
 def consensus_matrix(labelings):
@@ -224,25 +265,29 @@ class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
         )
         return model.fit(self._X_fit)
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, layer=None):
         """Run every start and build the consensus.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, AnnData} of shape (n_samples, n_features)
+        y : Ignored
+        layer : str, optional
+            With an ``anndata.AnnData`` as X: fit ``X.layers[layer]`` instead of ``X.X``.
 
         Returns
         -------
         self : ConsensusNMF
         """
-        self.fit_transform(X)
+        self.fit_transform(X, layer=layer)
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, layer=None):
         """Fit and return the refitted W of shape (n_samples, n_components)."""
         from joblib import Parallel, delayed
 
         validate_params("ConsensusNMF", self.get_params(), self._parameter_constraints)
+        X = from_anndata(X, layer, "ConsensusNMF.fit")
         k = self.n_components
         runs = Parallel(n_jobs=self.n_jobs)(
             delayed(_run)(X, k, seed, self._nmf_params()) for seed in self._seeds()
@@ -266,31 +311,10 @@ class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
         return W
 
     def _consensus_components(self, H_all, k):
-        """Drop low-density components, group the rest into k, take each group's median;
-        return (H, number dropped, silhouette of the grouping)."""
-        U = unit_rows(H_all)
-        L = self.n_neighbors or max(1, self.n_runs // 3)
-        D = np.sqrt(np.maximum(2.0 - 2.0 * (U @ U.T), 0.0))
-        np.fill_diagonal(D, np.inf)
-        local = np.sort(D, axis=1)[:, : min(L, len(U) - 1)].mean(axis=1)
-        keep = local <= self.density_threshold
-        if keep.sum() < k:
-            keep = np.argsort(local)[: max(k, int(keep.sum()))]
-            keep = np.isin(np.arange(len(U)), keep)
-        n_outliers = int((~keep).sum())
-        kept = U[keep]
         seed = int(self._seeds()[0].generate_state(1)[0])
-        labels, silhouette = group_components(kept, k, seed)
-        stability = 1.0 if silhouette is None else silhouette
-        H = np.vstack(
-            [
-                np.median(kept[labels == c], axis=0)
-                if np.any(labels == c)
-                else np.zeros(U.shape[1])
-                for c in range(k)
-            ]
-        )
-        return np.maximum(H, 0.0), n_outliers, stability
+        L = self.n_neighbors or max(1, self.n_runs // 3)
+        H, keep, stability = consensus_components(H_all, k, L, self.density_threshold, seed)
+        return H, int((~keep).sum()), stability
 
     def _loaded(self):
         """Check that the saved arrays fit together (see ``Saveable``)."""
@@ -301,9 +325,10 @@ class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
         expect_shape("consensus_matrix_", self.consensus_matrix_, (m, m))
         expect_shape("run_losses_", self.run_losses_, (self.n_runs,))
 
-    def transform(self, X):
+    def transform(self, X, layer=None):
         """W for new data with the consensus components held fixed."""
         check_is_fitted(self)
+        X = from_anndata(X, layer, "ConsensusNMF.transform")
         if getattr(self, "_model", None) is None:  # after load
             self._model = with_components(self.components_, **self._nmf_params())
         return self._model.transform(X)

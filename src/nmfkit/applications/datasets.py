@@ -16,6 +16,7 @@ __all__ = [
     "swimmer_parts",
     "match_parts",
     "make_planted",
+    "make_single_cell",
     "load_matrix",
     "load_corpus",
     "load_ratings",
@@ -175,3 +176,117 @@ def load_ratings(path, sep=None):
     from .recommender.ratings import read_ratings
 
     return read_ratings(path, sep=sep)
+
+
+def make_single_cell(
+    n_cells=2000,
+    n_genes=1000,
+    n_identity=5,
+    n_activity=1,
+    activity_prob=0.3,
+    activity_usage=(0.1, 0.7),
+    de_prob=0.025,
+    de_loc=1.0,
+    de_scale=1.0,
+    library_loc=7.5,
+    library_scale=0.3,
+    bcv=0.2,
+    doublet_rate=0.0,
+    random_state=None,
+):
+    """Single-cell counts from known gene expression programs, with the truth.
+
+    The simulation of the cNMF paper (Kotliar et al. 2019, doi:10.7554/eLife.43803), which
+    adapts Splatter (Zappia et al. 2017, doi:10.1186/s13059-017-1305-0):
+
+    1. Gene base means from Gamma(0.6, scale 1/0.3), as in Splatter.
+    2. Every program (``n_identity`` cell identities, then ``n_activity`` activities)
+       up-regulates each gene with probability ``de_prob`` by a log-normal factor
+       (``de_loc``, ``de_scale``); its profile is the base means times its factors,
+       scaled to sum to 1.
+    3. Each cell has one identity (uniformly drawn); with probability ``activity_prob``
+       it also runs one activity (uniformly drawn) at a usage drawn uniformly from
+       ``activity_usage``, and its identity gets the rest of the usage.
+    4. A cell's mean is its usages times the profiles, times a log-normal library size
+       (``library_loc``, ``library_scale``: the log of the median count per cell);
+       biological variation is Gamma with coefficient of variation
+       ``bcv + 1/sqrt(mean)`` (Splatter's mean-dependent BCV, without its χ² jitter);
+       counts are Poisson of that.
+    5. With ``doublet_rate`` > 0, that share of cells are doublets: the mean of two
+       cells' profiles at the sum of their library sizes.
+
+    Parameters
+    ----------
+    n_cells, n_genes, n_identity, n_activity : int
+    activity_prob : float in [0, 1], default=0.3
+    activity_usage : (float, float), default=(0.1, 0.7)
+    de_prob, de_loc, de_scale : float
+    library_loc, library_scale : float
+    bcv : float, default=0.2
+    doublet_rate : float in [0, 1), default=0.0
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    counts : scipy.sparse.csr_matrix of shape (n_cells, n_genes), float64
+        Integer counts, stored as floats.
+    usages : ndarray of shape (n_cells, n_identity + n_activity)
+        True usages; rows sum to 1 (a doublet's are the mean of its two cells').
+    programs : ndarray of shape (n_identity + n_activity, n_genes)
+        True programs, each a profile that sums to 1 (multiply by 1e6 for TPM).
+    doublets : ndarray of shape (n_cells,), bool
+
+    Examples
+    --------
+    >>> from nmfkit.datasets import make_single_cell
+    >>> counts, usages, programs, doublets = make_single_cell(200, 300, random_state=0)
+    >>> counts.shape, usages.shape, programs.shape
+    ((200, 300), (200, 6), (6, 300))
+    """
+    from scipy import sparse
+
+    from ..core.init import make_rng
+
+    if n_identity < 1 or n_activity < 0 or n_cells < 1 or n_genes < 1:
+        raise ValueError(
+            "make_single_cell: n_cells, n_genes and n_identity must be at least 1 and "
+            "n_activity at least 0."
+        )
+    if not 0 <= doublet_rate < 1 or not 0 <= activity_prob <= 1:
+        raise ValueError(
+            "make_single_cell: doublet_rate must be in [0, 1) and activity_prob in [0, 1]."
+        )
+    rng = make_rng(random_state)
+    k = n_identity + n_activity
+    base = rng.gamma(0.6, 1 / 0.3, n_genes)
+    de = rng.random((k, n_genes)) < de_prob
+    factors = np.where(de, rng.lognormal(de_loc, de_scale, (k, n_genes)), 1.0)
+    programs = base * factors
+    programs /= programs.sum(axis=1, keepdims=True)
+
+    usages = np.zeros((n_cells, k))
+    identity = rng.integers(n_identity, size=n_cells)
+    usages[np.arange(n_cells), identity] = 1.0
+    if n_activity:
+        active = rng.random(n_cells) < activity_prob
+        which = n_identity + rng.integers(n_activity, size=n_cells)
+        level = rng.uniform(*activity_usage, size=n_cells) * active
+        usages[np.arange(n_cells), identity] -= level
+        usages[np.arange(n_cells), which] += level
+    library = rng.lognormal(library_loc, library_scale, n_cells)
+    doublets = rng.random(n_cells) < doublet_rate
+    if doublets.any():
+        partner = rng.integers(n_cells, size=int(doublets.sum()))
+        usages[doublets] = (usages[doublets] + usages[partner]) / 2
+        library[doublets] += library[partner]
+
+    rows = []
+    for start in range(0, n_cells, 2000):  # in blocks: a dense block, never the whole matrix
+        stop = min(start + 2000, n_cells)
+        mean = (usages[start:stop] @ programs) * library[start:stop, None]
+        cv = bcv + 1.0 / np.sqrt(np.maximum(mean, 1e-12))
+        shape = 1.0 / cv**2
+        lam = rng.gamma(shape, mean / shape)
+        rows.append(sparse.csr_matrix(rng.poisson(lam).astype(np.float64)))
+    counts = sparse.vstack(rows, format="csr")
+    return counts, usages, programs, doublets

@@ -22,6 +22,7 @@ import numbers
 
 import numpy as np
 
+from ..core.anndata import from_anndata
 from ..estimators.nmf import NMF
 from .consensus import (
     consensus_matrix,
@@ -128,6 +129,7 @@ def select_rank(
     axis="samples",
     n_heldout=3,
     progress=None,
+    layer=None,
     **nmf_params,
 ):
     """Run the rank criteria for every rank; return a ``RankSurvey``.
@@ -149,6 +151,8 @@ def select_rank(
         Random masks for the held-out error.
     progress : callable, optional
         ``progress(done, total)`` after each fit, for progress displays.
+    layer : str, optional
+        With an ``anndata.AnnData`` as X: survey ``X.layers[layer]`` instead of ``X.X``.
     **nmf_params
         Passed to every :class:`nmfkit.NMF` (``beta_loss``, ``solver``, ``max_iter``, ...).
 
@@ -158,6 +162,7 @@ def select_rank(
     """
     from joblib import Parallel, delayed
 
+    X = from_anndata(X, layer, "select_rank")
     ranks = [int(r) for r in ranks]
     criteria = tuple(criteria)
     unknown = set(criteria) - set(CRITERIA)

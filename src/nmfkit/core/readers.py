@@ -20,7 +20,7 @@ __all__ = ["read_matrix", "text_rows", "as_ids"]
 
 
 def read_matrix(path, key=None):
-    """Read a data matrix from .npy, .npz, .mtx, .csv, .tsv or .txt.
+    """Read a data matrix from .npy, .npz, .mtx, .h5ad, .csv, .tsv or .txt.
 
     Parameters
     ----------
@@ -30,7 +30,8 @@ def read_matrix(path, key=None):
         Delimited text (',' for .csv, a tab for .tsv and .txt; UTF-8, quotes allowed) is
         numbers, ``nan`` for unknown entries, and an optional first row of column names.
     key : str, optional
-        The array of an .npz to read.
+        The array of an .npz to read, or the layer of an .h5ad (default: its X; needs
+        ``anndata``).
 
     Returns
     -------
@@ -50,20 +51,35 @@ def read_matrix(path, key=None):
     if os.path.isdir(path):
         raise IsADirectoryError(f"input is a directory, not a file: {path}")
     ext = os.path.splitext(path)[1].lower()
-    readers = {".npy": _read_npy, ".npz": _read_npz, ".mtx": _read_mtx}
+    readers = {".npy": _read_npy, ".npz": _read_npz, ".mtx": _read_mtx, ".h5ad": _read_h5ad}
     for text in (".csv", ".tsv", ".txt"):
         readers[text] = _read_text
     if ext not in readers:
         raise ValueError(
-            f"unsupported input format {ext!r} for {path}; use .npy, .npz, .mtx, .csv or .tsv"
+            f"unsupported input format {ext!r} for {path}; use .npy, .npz, .mtx, .h5ad, .csv "
+            "or .tsv"
         )
     try:
-        if ext == ".npz":
-            return _read_npz(path, key)
+        if ext in (".npz", ".h5ad"):
+            return readers[ext](path, key)
         return readers[ext](path)
     except (ValueError, OSError, EOFError, TypeError, OverflowError, csv.Error) as exc:
         message = str(exc)
         raise ValueError(message if path in message else f"could not read {path}: {exc}") from None
+
+
+def _read_h5ad(path, layer=None):
+    """X (or a layer) of an AnnData file, as stored (sparse stays sparse)."""
+    from .anndata import from_anndata
+
+    try:
+        import anndata
+    except ImportError:
+        raise ValueError(
+            f"reading {path} needs anndata; install it with pip install 'nmfkit[anndata]'"
+        ) from None
+    adata = anndata.read_h5ad(path)
+    return from_anndata(adata, layer, f"reading {path}")
 
 
 def _read_npy(path):

@@ -26,6 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..arrays.engines import NumpyEngine
+from ..core.anndata import from_anndata
 from ..core.constraints import check_constraints
 from ..core.data import Plain
 from ..core.init import INITS, initialize
@@ -360,7 +361,7 @@ class MiniBatchNMF(_FactorizationMixin):
         return loss, batch.shape[0], W
 
     # -- public API ------------------------------------------------------------------
-    def partial_fit(self, X, y=None, W=None, H=None):
+    def partial_fit(self, X, y=None, W=None, H=None, layer=None):
         """Update the model with one block of rows (a mini-batch).
 
         Parameters
@@ -371,6 +372,8 @@ class MiniBatchNMF(_FactorizationMixin):
             With ``init='custom'``, the starting W of this block's solve (first call).
         H : array-like of shape (n_components, n_features), optional
             With ``init='custom'``, the starting H (first call only).
+        layer : str, optional
+            With an ``anndata.AnnData`` as X: use ``X.layers[layer]`` instead of ``X.X``.
 
         Returns
         -------
@@ -378,6 +381,7 @@ class MiniBatchNMF(_FactorizationMixin):
         """
         validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
         caller = "MiniBatchNMF.partial_fit"
+        X = from_anndata(X, layer, caller)
         first = not hasattr(self, "components_")
         custom = first and self.init == "custom"
         warn_unused_factors(self.init, True, None if custom else W, None if custom else H)
@@ -403,7 +407,7 @@ class MiniBatchNMF(_FactorizationMixin):
         for block in blocks:
             yield from row_blocks(block, self.batch_size)
 
-    def fit(self, X, y=None, W=None, H=None):
+    def fit(self, X, y=None, W=None, H=None, layer=None):
         """Fit by passes of mini-batches over X; memory is set by ``batch_size`` (and W
         of every row, without fresh restarts).
 
@@ -416,15 +420,17 @@ class MiniBatchNMF(_FactorizationMixin):
             With ``init='custom'``, the starting W.
         H : array-like of shape (n_components, n_features), optional
             With ``init='custom'``, the starting H.
+        layer : str, optional
+            With an ``anndata.AnnData`` as X: use ``X.layers[layer]`` instead of ``X.X``.
 
         Returns
         -------
         self : MiniBatchNMF
         """
-        self._fit(X, W, H)
+        self._fit(from_anndata(X, layer, "MiniBatchNMF.fit"), W, H)
         return self
 
-    def fit_transform(self, X, y=None, W=None, H=None):
+    def fit_transform(self, X, y=None, W=None, H=None, layer=None):
         """Fit, then return W for X.
 
         Parameters
@@ -433,11 +439,14 @@ class MiniBatchNMF(_FactorizationMixin):
         y : Ignored
         W, H : array-like, optional
             With ``init='custom'``, the starting W and H.
+        layer : str, optional
+            With an ``anndata.AnnData`` as X: use ``X.layers[layer]`` instead of ``X.X``.
 
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
         """
+        X = from_anndata(X, layer, "MiniBatchNMF.fit")
         W = self._fit(X, W, H, keep_W=True)
         # a stream has none (it cannot be read again)
         return W if W is not None else self.transform(X)
@@ -559,19 +568,21 @@ class MiniBatchNMF(_FactorizationMixin):
             lo = hi
         return float(np.sqrt(2.0 * total))
 
-    def transform(self, X):
+    def transform(self, X, layer=None):
         """W for X with the fitted components held fixed, a batch of rows at a time.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        layer : str, optional
+            With an ``anndata.AnnData`` as X: use ``X.layers[layer]`` instead of ``X.X``.
 
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
         """
         check_is_fitted(self)
-        X = open_path(X)
+        X = open_path(from_anndata(X, layer, "MiniBatchNMF.transform"))
         Xt = as_table(X, "MiniBatchNMF.transform")
         validate_data(self, X, reset=False, skip_check_array=True)
         X = Xt

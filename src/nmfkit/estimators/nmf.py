@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..arrays.engines import ENGINES, NumpyEngine, select_engine
+from ..core.anndata import from_anndata
 from ..core.data import fit_data
 from ..core.init import INITS, initialize
 from ..core.io import Saveable, expect_shape
@@ -397,7 +398,7 @@ class NMF(_FactorizationMixin):
         return W, H, result
 
     # -- public API ------------------------------------------------------------------
-    def fit_transform(self, X, y=None, W=None, H=None, weights=None, checkpoint=None):
+    def fit_transform(self, X, y=None, W=None, H=None, weights=None, checkpoint=None, layer=None):
         """Learn the factorization of X and return W.
 
         Parameters
@@ -423,6 +424,7 @@ class NMF(_FactorizationMixin):
         -------
         W : ndarray of shape (n_samples, n_components)
         """
+        X = from_anndata(X, layer, "NMF.fit")
         data, W, H, plan, engine, result = self._fit_transform(
             X, W, H, caller="NMF.fit", weights=weights, control=checkpoint
         )
@@ -451,8 +453,8 @@ class NMF(_FactorizationMixin):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : Ignored
         **params
-            ``W`` and ``H`` for ``init='custom'``; ``weights`` and ``checkpoint`` (see
-            ``fit_transform``).
+            ``W`` and ``H`` for ``init='custom'``; ``weights``, ``checkpoint`` and
+            ``layer`` (see ``fit_transform``).
 
         Returns
         -------
@@ -461,7 +463,7 @@ class NMF(_FactorizationMixin):
         self.fit_transform(X, **params)
         return self
 
-    def transform(self, X, weights=None):
+    def transform(self, X, weights=None, layer=None):
         """Return W for X with the fitted components held fixed.
 
         New rows with unknown entries (NaN, or unstored with ``observed='stored'``) are
@@ -472,12 +474,15 @@ class NMF(_FactorizationMixin):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         weights : {array-like, sparse matrix} of X's shape, optional
             As in ``fit_transform``.
+        layer : str, optional
+            As in ``fit_transform``.
 
         Returns
         -------
         W : ndarray of shape (n_samples, n_components)
         """
         check_is_fitted(self)
+        X = from_anndata(X, layer, "NMF.transform")
         _, W, _, _, engine, _ = self._fit_transform(
             X, H=self.components_, update_H=False, caller="NMF.transform", weights=weights
         )
