@@ -68,6 +68,7 @@ def d(tmp_path_factory):
     raw = gzip.compress("".join(json.dumps({"text": w}) + "\n" for w in words * 50).encode())
     (d / "truncated.jsonl.gz").write_bytes(raw[: len(raw) // 2])
     (d / "nested.jsonl").write_text('{"text": ' + "[" * 100000 + "]" * 100000 + "}\n")
+    _cells(d)
     assert main(["fit", str(d / "X.npy"), "-k", "2", "-o", str(d / "model.npz")]) == 0
     Recommender(2, random_state=0).fit(([1, 1, 2], [1, 2, 1], [5.0, 3.0, 4.0])).save(
         d / "recommender.npz"
@@ -90,6 +91,24 @@ def d(tmp_path_factory):
     meta["key"] = 5
     np.savez(path, __meta__=np.array(json.dumps(meta)), **contents)
     return d
+
+
+def _cells(d):
+    """Single-cell counts: cells.h5ad (raw counts in X and in a 'counts' layer, scaled
+    data in 'scaled'), and zerogene.npz with a gene that has no counts."""
+    from nmfkit.datasets import make_single_cell
+
+    counts = make_single_cell(80, 40, 2, 0, de_prob=0.2, random_state=0)[0]
+    counts = counts[:, np.asarray(counts.sum(axis=0)).ravel() > 0].tocsr()
+    sp.save_npz(d / "zerogene.npz", sp.hstack([counts, sp.csr_matrix((80, 1))]).tocsr())
+    try:
+        import anndata
+    except ImportError:
+        return
+    a = anndata.AnnData(counts)
+    a.layers["counts"] = counts
+    a.layers["scaled"] = counts.toarray() - counts.toarray().mean(axis=0)
+    a.write_h5ad(d / "cells.h5ad")
 
 
 # (id, arguments, message in the one line); every sub-command has rows
@@ -152,6 +171,17 @@ FAILS = [
      "must be square"),
     ("cluster: semi with a given graph",
      "cluster {d}/X.npy -k 2 --method semi --graph given --labels {d}/l.txt", "--graph given"),
+    ("programs: no such layer", "programs {d}/cells.h5ad -k 2 --runs 2 --layer raw --out {d}/p1",
+     "no layer 'raw'"),
+    ("programs: scaled data", "programs {d}/cells.h5ad -k 2 --runs 2 --layer scaled --out {d}/p2",
+     "use the raw counts layer"),
+    ("programs: a gene without counts", "programs {d}/zerogene.npz -k 2 --runs 2 --out {d}/p3",
+     "genes have no counts"),
+    ("programs: k beyond the data", "programs {d}/cells.h5ad -k 500 --runs 2 --out {d}/p4",
+     "more than the data allow"),
+    ("programs: bad -k", "programs {d}/cells.h5ad -k 3-x --out {d}/p5", "-k '3-x'"),
+    ("programs: --layer of an .npz", "programs {d}/zerogene.npz -k 2 --layer counts --out {d}/p6",
+     "--layer"),
 ]  # fmt: skip
 WORKS = [
     ("fit: dense Matrix Market", "fit {d}/dense.mtx -k 2 -o {d}/dense.npz"),
@@ -164,6 +194,8 @@ WORKS = [
     ("cluster: k-NN graph", "cluster {d}/X.npy -k 2 --labels {d}/l.txt -o {d}/sym.npz"),
     ("cluster: semi-NMF", "cluster {d}/X.npy -k 2 --method semi --labels {d}/l2.txt "
      "--memberships {d}/w.npy"),
+    ("programs: an .h5ad layer", "programs {d}/cells.h5ad -k 1-3 --runs 3 --layer counts "
+     "--genes 30 --out {d}/prog"),
 ]  # fmt: skip
 
 
@@ -177,6 +209,8 @@ def _run(argv, capsys):
 
 @pytest.mark.parametrize("argv, message", [c[1:] for c in FAILS], ids=[c[0] for c in FAILS])
 def test_a_failure_is_exit_2_and_one_line(d, capsys, argv, message):
+    if ".h5ad" in argv:
+        pytest.importorskip("anndata")
     if "--device" in argv:
         torch = pytest.importorskip("torch")
         if "cuda" in argv and torch.cuda.is_available():
@@ -191,6 +225,8 @@ def test_a_failure_is_exit_2_and_one_line(d, capsys, argv, message):
 
 @pytest.mark.parametrize("argv", [c[1] for c in WORKS], ids=[c[0] for c in WORKS])
 def test_an_unusual_input_that_is_fine_works(d, capsys, argv):
+    if ".h5ad" in argv:
+        pytest.importorskip("anndata")
     code, out, err, _ = _run(argv.format(d=d).split(), capsys)
     assert code == 0, err
 

@@ -20,14 +20,16 @@ PUBLIC = {
     # issue 20: the family
     "SeparableNMF", "SemiNMF", "SymmetricNMF", "similarity_graph", "ConvolutiveNMF",
     "normalize_graph",
+    # issue 21: single-cell gene expression programs, AnnData in and out
+    "GeneProgramNMF", "to_anndata", "read_h5ad",
 }  # fmt: skip
 MODULES = {
     "plot": {"components_as_images", "top_features", "loss_curve", "weights_heatmap",
-             "consensus_map", "unmixing"},
+             "consensus_map", "unmixing", "k_selection"},
     "metrics": {"hoyer_sparseness", "relative_error", "explained_variance",
                 "match_components", "spectral_angles", "match_spectra", "pixel_errors"},
     "datasets": {"make_swimmer", "swimmer_parts", "match_parts", "make_planted",
-                 "load_matrix", "load_corpus", "load_ratings"},
+                 "load_matrix", "load_corpus", "load_ratings", "make_single_cell"},
     "images": {"extract_patches", "fit_images", "read_images", "normalize_contrast"},
 }  # fmt: skip
 # every sub-command's arguments, in order: positional names, or option strings
@@ -60,6 +62,9 @@ COMMANDS = {
              ("--max-iter",), ("--seed",)],
     "consensus": ["input", ("-k", "--n-components"), ("--runs",), ("-o", "--output"),
                   ("--jobs",), ("--max-iter",), ("--seed",)],
+    "programs": ["input", ("-k", "--n-components"), ("--runs",), ("--out",), ("--layer",),
+                 ("--genes",), ("--density-threshold",), ("--jobs",), ("--max-iter",),
+                 ("--seed",)],
     "demo": [("-k", "--n-components"), ("--restarts",), ("--seed",), ("--plot",)],
     "info": [],
 }  # fmt: skip
@@ -129,6 +134,10 @@ ADDED = {
                 "graph": "knn", "raw": False, "neighbors": "auto", "metric": "auto",
                 "labels": "labels.txt",
                 "memberships": None, "output": None, "max_iter": None, "seed": 0},
+    # issue 21: gene expression programs (the cNMF workflow)
+    "programs": {"input": None, "n_components": None, "runs": 100, "out": "programs",
+                 "layer": None, "genes": 2000, "density_threshold": 0.5, "jobs": None,
+                 "max_iter": 1000, "seed": 0},
 }  # fmt: skip
 
 

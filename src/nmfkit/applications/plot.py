@@ -14,6 +14,7 @@ __all__ = [
     "weights_heatmap",
     "consensus_map",
     "unmixing",
+    "k_selection",
 ]
 
 
@@ -344,3 +345,36 @@ def unmixing(model, wavelengths=None, reference=None, names=None, fig=None, cmap
             ax.set_title(f"{title} ({label})", fontsize=9, color=f"C{j}")
     fig.tight_layout()
     return fig, axes
+
+
+def k_selection(table, chosen=None, ax=None):
+    """cNMF's k-selection plot: stability (left axis) and error (right axis) against k.
+
+    Parameters
+    ----------
+    table : dict with arrays ``k``, ``stability`` and ``error``
+        ``GeneProgramNMF.k_selection_``.
+    chosen : int, optional
+        The k chosen, marked with a dashed line.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    ax : Axes (the stability axis; the error axis is its twin)
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    ks = np.asarray(table["k"])
+    ax.plot(ks, table["stability"], "o-", color="tab:blue")
+    ax.set_xlabel("k (number of programs)")
+    ax.set_ylabel("stability (silhouette)", color="tab:blue")
+    twin = ax.twinx()
+    twin.plot(ks, table["error"], "s-", color="tab:red")
+    twin.set_ylabel("error ‖X − W H‖²", color="tab:red")
+    if chosen is not None:
+        ax.axvline(chosen, linestyle="--", color="grey")
+    ax.set_xticks(ks)
+    ax.grid(alpha=0.3)
+    ax.set_title("k selection" + (f": k = {chosen}" if chosen is not None else ""))
+    return ax

@@ -16,6 +16,7 @@ from .demo import add_parser as demo
 from .fit import add_parser as fit
 from .images import add_parser as images
 from .info import add_parser as info
+from .programs import add_parser as programs
 from .rank import add_parser as rank
 from .recommend import add_parser as recommend
 from .separate import add_parser as separate
@@ -30,7 +31,7 @@ __all__ = ["main", "COMMANDS"]
 # in help order
 COMMANDS = (
     fit, transform, recommend, topics, images, unmix, separate, cluster, rank, consensus,
-    demo, info,
+    programs, demo, info,
 )  # fmt: skip
 
 

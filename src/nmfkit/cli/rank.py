@@ -25,7 +25,7 @@ def add_parser(sub):
     return rk
 
 
-def _ranks(text):
+def _ranks(text, flag="--ranks"):
     """'2-10', '5-30:5' or '2,3,5' as a list of ranks."""
     try:
         if "-" in text:
@@ -35,7 +35,7 @@ def _ranks(text):
         return [int(v) for v in text.split(",")]
     except ValueError:
         raise CLIError(
-            f"--ranks {text!r}: write a range like 2-10 (or 5-30:5) or a list 2,3,5"
+            f"{flag} {text!r}: write a range like 2-10 (or 5-30:5) or a list 2,3,5"
         ) from None
 
 
