@@ -16,6 +16,7 @@ from nmfkit import (
     NMF,
     ConsensusNMF,
     ConvolutiveNMF,
+    GeneProgramNMF,
     MiniBatchNMF,
     Recommender,
     SemiNMF,
@@ -143,6 +144,16 @@ ERRORS = [
     ("convolutive NMF, Itakura-Saito with zeros",
      lambda: ConvolutiveNMF(2, beta_loss="itakura-saito").fit(_with(at=(0, 1), value=0.0)),
      ValueError, r"needs X > 0 but X has 1 zeros; add a small constant"),
+    # issue 21: single-cell programs, AnnData (the AnnData cases: tests/test_anndata.py)
+    ("gene programs, a gene without counts", lambda: GeneProgramNMF(2, n_runs=2).fit(
+        np.hstack([X, np.zeros((12, 1))])), ValueError,
+     r"1 genes have no counts in any cell .* scanpy\.pp\.filter_genes"),
+    ("gene programs, scaled data", lambda: GeneProgramNMF(2, n_runs=2).fit(X - 0.5), ValueError,
+     r"counts must be finite and non-negative; pass the raw counts"),
+    ("gene programs, k beyond the data", lambda: GeneProgramNMF(9, n_runs=2).fit(X),
+     ValueError, r"k=9 is more than the data allow \(at most min\(cells, genes used\) = 8\)"),
+    ("a layer of a plain matrix", lambda: NMF(2).fit(X, layer="counts"), ValueError,
+     r"layer='counts' names a layer of an AnnData, but X is a ndarray"),
 ]  # fmt: skip
 
 

@@ -93,7 +93,8 @@ def consensus_components(H_all, k, n_neighbors, density_threshold, random_state)
     -------
     H : ndarray of shape (k, n_features), the medians (unit-norm scale)
     keep : ndarray of bool, the rows kept
-    stability : float, the silhouette of the grouping (1.0 where undefined)
+    silhouette : float or None, of the grouping (None where undefined: fewer than two
+        groups, or one component per group)
     """
     U = unit_rows(H_all)
     local = local_density(U, n_neighbors)
@@ -108,7 +109,7 @@ def consensus_components(H_all, k, n_neighbors, density_threshold, random_state)
             for c in range(k)
         ]
     )
-    return np.maximum(H, 0.0), keep, 1.0 if silhouette is None else silhouette
+    return np.maximum(H, 0.0), keep, silhouette
 
 
 def consensus_matrix(labelings):
@@ -313,8 +314,8 @@ class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
     def _consensus_components(self, H_all, k):
         seed = int(self._seeds()[0].generate_state(1)[0])
         L = self.n_neighbors or max(1, self.n_runs // 3)
-        H, keep, stability = consensus_components(H_all, k, L, self.density_threshold, seed)
-        return H, int((~keep).sum()), stability
+        H, keep, silhouette = consensus_components(H_all, k, L, self.density_threshold, seed)
+        return H, int((~keep).sum()), 1.0 if silhouette is None else silhouette
 
     def _loaded(self):
         """Check that the saved arrays fit together (see ``Saveable``)."""

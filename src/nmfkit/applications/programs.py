@@ -33,10 +33,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..core.anndata import from_anndata, is_anndata
+from ..core.files import write_atomic
 from ..core.io import read_npz, write_npz
 from ..core.validation import NONE, RANDOM_STATE, Interval, Options, validate_params
 from ..estimators.nmf import NMF
-from .consensus import consensus_components, group_components, unit_rows
+from .consensus import consensus_components
 from .singlecell import (
     gene_mean_var,
     gene_scores,
@@ -92,11 +93,16 @@ def choose_k(ks, stability, error, tolerance=0.05):
     k : int
     """
     ks = np.asarray(ks)
-    stability = np.asarray(stability, dtype=float)
+    # an undefined (NaN) or negative silhouette counts as no agreement at all
+    stability = np.maximum(np.nan_to_num(np.asarray(stability, dtype=float), nan=0.0), 0.0)
     error = np.asarray(error, dtype=float)
     if len(ks) < 3:
         return int(ks[stability >= np.max(stability) - tolerance].max())
-    fall = np.maximum(-np.diff(error) / np.diff(ks), 1e-12 * max(float(np.max(error)), 1e-300))
+    fall = -np.diff(error) / np.diff(ks)
+    positive = fall[fall > 0]
+    # a fall of about 0 (or a rise, at large k) would make any ratio huge: floor it
+    floor = 1e-3 * (np.median(positive) if positive.size else 1.0)
+    fall = np.maximum(fall, floor)
     score = fall[:-1] / fall[1:] * stability[1:-1]
     return int(ks[1:-1][np.argmax(score)])
 
@@ -154,7 +160,8 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         ``k``, ``stability`` (silhouette of all runs' components) and ``error``
         (‖X − W H‖² of the consensus on the scaled counts), one entry per k.
     stability_ : float
-        Silhouette of the chosen k's grouping after the density filter.
+        Silhouette of the chosen k's grouping after the density filter (NaN where it
+        is undefined: k = 1, or fewer than two groups left).
     n_outliers_ : int
     """
 
@@ -210,8 +217,8 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         ks = [ks] if isinstance(ks, numbers.Integral) else list(ks)
         if not ks or not all(isinstance(k, numbers.Integral) and k >= 1 for k in ks):
             raise ValueError(
-                "GeneProgramNMF: n_components must be a positive int or a sequence of "
-                f"them (e.g. range(7, 13)), got {self.n_components!r}."
+                "GeneProgramNMF: n_components (the command line's -k) must be a positive "
+                f"int or several (e.g. range(7, 13), or -k 7-12), got {self.n_components!r}."
             )
         return sorted({int(k) for k in ks})
 
@@ -250,12 +257,13 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         validate_params("GeneProgramNMF", self.get_params(), self._parameter_constraints)
         ks = self._ks()
         counts, names = self._counts(X, layer, caller)
+        self._root = self._resolve_root()
         self._check_counts(counts, names, caller)
         tpm = normalize_total(counts)
         genes = overdispersed_genes(tpm, self.n_top_genes or counts.shape[1])
         norm = counts[:, genes]
         _, var = gene_mean_var(norm, ddof=1)
-        norm = scale_genes(norm, np.sqrt(var))
+        norm = scale_genes(norm, np.sqrt(var))  # a constant gene (std 0) keeps its scale
         dead = np.flatnonzero(np.asarray(norm.sum(axis=1)).ravel() == 0)
         if dead.size:
             raise ValueError(
@@ -273,12 +281,11 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         runs = self._all_runs(norm.astype(np.float32), ks)
         table = {"k": [], "stability": [], "error": []}
         for k in ks:
-            U = unit_rows(np.vstack(runs[k]))
-            _, stability = group_components(U, k, self._kmeans_seed())
-            H, _, _ = self._consensus(runs[k], k, density=2.0)
+            # every component (density 2 keeps all), as cNMF's k-selection plot takes them
+            H, _, stability = self._consensus(runs[k], k, density=2.0)
             W = nnls_rows(norm, H)
             table["k"].append(k)
-            table["stability"].append(1.0 if stability is None else stability)
+            table["stability"].append(stability)
             table["error"].append(_frobenius_sq(norm, W, H))
         self.k_selection_ = {key: np.asarray(v) for key, v in table.items()}
         k = choose_k(table["k"], table["stability"], table["error"], self.stability_tolerance)
@@ -296,8 +303,8 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
             shown = [names[i] for i in empty[:3]] if names else empty[:3].tolist()
             raise ValueError(
                 f"{caller}: {empty.size} genes have no counts in any cell (e.g. {shown}); "
-                "drop them first, e.g. adata[:, adata.X.sum(axis=0).A1 > 0] or "
-                "scanpy.pp.filter_genes(adata, min_counts=1)."
+                "drop them first, e.g. scanpy.pp.filter_genes(adata, min_counts=1), or keep "
+                "the columns whose sum is above 0."
             )
         cells = np.flatnonzero(np.asarray(counts.sum(axis=1)).ravel() == 0)
         if cells.size:
@@ -308,8 +315,7 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
             )
 
     def _kmeans_seed(self):
-        root = self.random_state if isinstance(self.random_state, numbers.Integral) else 0
-        return int(np.random.SeedSequence(root).generate_state(1)[0])
+        return int(np.random.SeedSequence(self._root).generate_state(1)[0])
 
     def _nmf_params(self):
         return dict(
@@ -317,12 +323,14 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         )
 
     def _consensus(self, H_runs, k, density):
+        """(consensus programs summing to 1, components kept, silhouette or NaN where
+        it is undefined: k = 1, or fewer than two groups left)."""
         n_neighbors = max(1, int(self.local_neighborhood_size * self.n_runs))
-        H, keep, stability = consensus_components(
+        H, keep, silhouette = consensus_components(
             np.vstack(H_runs), k, n_neighbors, density, self._kmeans_seed()
         )
         H = H / np.maximum(H.sum(axis=1, keepdims=True), 1e-300)
-        return H, keep, stability
+        return H, keep, np.nan if silhouette is None else float(silhouette)
 
     def _finish(self, counts, tpm, norm, genes, H_runs, k):
         H, keep, stability = self._consensus(H_runs, k, self.density_threshold)
@@ -335,10 +343,11 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         scores = gene_scores(W, tpm)
         # the last refit of usages, on the TPM of the genes used scaled by their standard
         # deviation, against the least-squares programs (cNMF's default)
-        _, var = gene_mean_var(tpm[:, genes])
-        self._tpm_scale = np.sqrt(np.maximum(var, 1e-300))
+        tpm_used = tpm[:, genes]
+        _, var = gene_mean_var(tpm_used)
+        self._tpm_scale = np.where(var > 0, np.sqrt(var), 1.0)
         self._refit_H = least_squares[:, genes] / self._tpm_scale
-        usages = nnls_rows(scale_genes(tpm[:, genes], self._tpm_scale), self._refit_H)
+        usages = nnls_rows(scale_genes(tpm_used, self._tpm_scale), self._refit_H)
         spectra_tpm = least_squares
         if self.spectra_refit == "poisson":  # the programs reported: toward the likelihood
             spectra_tpm = poisson_spectra(counts, shares, least_squares)
@@ -372,25 +381,49 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
                 f"GeneProgramNMF.transform: X has {counts.shape[1]} genes; the model was "
                 f"fitted on {self.n_features_in_}. Pass the same genes in the same order."
             )
-        tpm = normalize_total(counts)
-        usages = nnls_rows(scale_genes(tpm[:, self.genes_], self._tpm_scale), self._refit_H)
+        tpm = normalize_total(counts)[:, self.genes_]
+        dead = np.flatnonzero(np.asarray(tpm.sum(axis=1)).ravel() == 0)
+        if dead.size:
+            raise ValueError(
+                f"GeneProgramNMF.transform: {dead.size} cells have no counts in the "
+                f"{len(self.genes_)} genes of the programs (e.g. rows {dead[:3].tolist()}); "
+                "they have no usages to find: drop them."
+            )
+        usages = nnls_rows(scale_genes(tpm, self._tpm_scale), self._refit_H)
         return usages / np.maximum(usages.sum(axis=1, keepdims=True), 1e-300)
 
     # -- runs --------------------------------------------------------------------------
     def _fingerprint(self, X):
         digest = hashlib.sha256()
         for part in (X.data, X.indices, X.indptr) if sparse.issparse(X) else (X,):
-            digest.update(np.ascontiguousarray(part).tobytes())
-        params = dict(self._nmf_params(), root=self._root(), shape=list(X.shape))
+            digest.update(memoryview(np.ascontiguousarray(part)).cast("B"))
+        params = dict(self._nmf_params(), root=self._root, shape=list(X.shape))
         digest.update(json.dumps(params, sort_keys=True).encode())
         return digest.hexdigest()
 
-    def _root(self):
-        if isinstance(self.random_state, numbers.Integral):
-            return int(self.random_state)
-        if not hasattr(self, "_entropy"):
-            self._entropy = np.random.SeedSequence().entropy
-        return self._entropy
+    def _resolve_root(self):
+        """The root seed of every run: ``random_state`` itself when an int; else one
+        drawn from the Generator or RandomState given, or fresh entropy for None. A
+        checkpoint folder keeps a drawn root (``root.json``), so that a fit started
+        again draws the same runs and resumes."""
+        state = self.random_state
+        if isinstance(state, numbers.Integral):
+            return int(state)
+        path = os.path.join(self.checkpoint, "root.json") if self.checkpoint else None
+        if path and os.path.exists(path):
+            with open(path) as f:
+                return int(json.load(f)["root"])
+        if isinstance(state, np.random.Generator):
+            root = int(state.integers(2**63))
+        elif isinstance(state, np.random.RandomState):
+            root = int(state.randint(2**31))
+        else:
+            root = int(np.random.SeedSequence().entropy)
+        if path:
+            os.makedirs(self.checkpoint, exist_ok=True)
+            text = json.dumps({"root": root}).encode()
+            write_atomic(path, lambda f: f.write(text))
+        return root
 
     def _run_path(self, k, run):
         return os.path.join(self.checkpoint, f"k{k}", f"run{run:05d}.npz")
@@ -400,8 +433,10 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         meta, arrays = read_npz(path, _RUN_FORMAT, 1, "GeneProgramNMF.fit", fix)
         if meta.get("data") != fingerprint:
             raise ValueError(
-                f"GeneProgramNMF.fit: {path!r} holds a run of other data or parameters; "
-                "use a fresh checkpoint folder for this fit (or delete that one)."
+                f"GeneProgramNMF.fit: {path!r} holds a run of other data or parameters "
+                "(counts, genes, random_state, solver, max_iter or tol changed); use a fresh "
+                "checkpoint folder for this fit (from the command line: another --out), or "
+                "delete that one."
             )
         H = arrays.get("H")
         if H is None or H.shape[0] != k:
@@ -429,7 +464,7 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         if self.checkpoint:
             for k in ks:
                 os.makedirs(os.path.join(self.checkpoint, f"k{k}"), exist_ok=True)
-        params, root = self._nmf_params(), self._root()
+        params, root = self._nmf_params(), self._root
         jobs = Parallel(n_jobs=self.n_jobs, return_as="generator")(
             delayed(_one_run)(X, k, _run_seed(root, k, r), params) for k, r in todo
         )

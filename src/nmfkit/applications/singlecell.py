@@ -39,12 +39,16 @@ def normalize_total(counts, target_sum=1e6):
 
 
 def gene_mean_var(X, ddof=0):
-    """Per-column mean and variance of X (dense or sparse) without densifying it."""
-    n = X.shape[0]
-    mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+    """Per-column mean and variance of X (dense or sparse), accumulated in float64
+    (integer counts are never squared in their own type), without densifying X."""
+    n, m = X.shape
     if sparse.issparse(X):
-        sq = np.asarray(X.multiply(X).mean(axis=0), dtype=np.float64).ravel()
+        X = sparse.csr_matrix(X)
+        values = X.data.astype(np.float64)
+        mean = np.bincount(X.indices, weights=values, minlength=m) / n
+        sq = np.bincount(X.indices, weights=values * values, minlength=m) / n
     else:
+        mean = np.mean(X, axis=0, dtype=np.float64)
         sq = np.mean(np.square(X, dtype=np.float64), axis=0)
     var = np.maximum(sq - mean**2, 0.0)
     return mean, var * (n / (n - ddof)) if n > ddof else var
@@ -73,20 +77,24 @@ def overdispersed_genes(tpm, n_top_genes):
     if n_top_genes >= n_genes:
         return np.arange(n_genes)
     expressed = mean > 0
-    fano = np.divide(var, mean, out=np.zeros_like(var), where=expressed)
+    # genes without counts have no Fano factor (NaN, skipped as pandas skips them)
+    fano = np.divide(var, mean, out=np.full_like(var, np.nan), where=expressed)
     top = np.argsort(-mean)[:20]
     A = np.min(np.sqrt(var[top]) / mean[top])
     lo_m, hi_m = np.quantile(mean, [0.1, 0.9])
-    lo_f, hi_f = np.quantile(fano, [0.1, 0.9])
-    box = (fano > lo_f) & (fano < hi_f) & (mean > lo_m) & (mean < hi_m)
-    B2 = np.median(fano[box]) if box.any() else np.median(fano[expressed])
-    ratio = np.where(expressed, fano / (A**2 * mean + B2), -np.inf)
+    lo_f, hi_f = np.nanquantile(fano, [0.1, 0.9])
+    with np.errstate(invalid="ignore"):
+        box = (fano > lo_f) & (fano < hi_f) & (mean > lo_m) & (mean < hi_m)
+    B2 = np.median(fano[box]) if box.any() else np.nanmedian(fano)
+    ratio = np.where(expressed, np.nan_to_num(fano) / (A**2 * mean + B2), -np.inf)
     return np.sort(np.argsort(-ratio, kind="stable")[:n_top_genes])
 
 
 def scale_genes(X, scale):
-    """X with column j divided by ``scale[j]`` (no centring: sparse stays sparse)."""
-    inv = 1.0 / np.asarray(scale, dtype=np.float64)
+    """X with column j divided by ``scale[j]`` (no centring: sparse stays sparse); a
+    column of scale 0 (a constant gene) is left as it is, as scanpy and cNMF do."""
+    scale = np.asarray(scale, dtype=np.float64)
+    inv = 1.0 / np.where(scale > 0, scale, 1.0)
     if sparse.issparse(X):
         return sparse.csr_matrix(X @ sparse.diags(inv), dtype=np.float64)
     return np.asarray(X, dtype=np.float64) * inv

@@ -1,6 +1,7 @@
 """``nmfkit programs``: gene expression programs of single-cell counts (the cNMF workflow)."""
 
 import os
+import tempfile
 import time
 
 import numpy as np
@@ -9,7 +10,7 @@ from ..applications.annotate import read_h5ad, to_anndata
 from ..applications.programs import GeneProgramNMF
 from ..core.anndata import is_anndata
 from ..core.io import read_matrix
-from ._common import CLIError, bar, check_paths, save_figure, save_text
+from ._common import CLIError, bar, check_paths, save_figure, save_text, writable
 from .rank import _ranks
 
 
@@ -67,7 +68,6 @@ def run(args):
     out = args.out
     if os.path.exists(out) and not os.path.isdir(out):
         raise CLIError(f"--out {out} is a file; name a folder")
-    os.makedirs(out, exist_ok=True)
     files = {
         name: os.path.join(out, name)
         for name in (
@@ -80,11 +80,15 @@ def run(args):
     }
     if h5ad:
         files["results.h5ad"] = os.path.join(out, "results.h5ad")
-    check_paths([args.input], [(path, name) for name, path in files.items()])
+    if os.path.isdir(out):
+        check_paths([args.input], [(path, name) for name, path in files.items()])
+    else:
+        writable(out, "output folder")  # its parent exists and can be written
     adata = read_h5ad(args.input) if h5ad else None
     if args.layer and not h5ad:
         raise CLIError("--layer names a layer of an .h5ad file; the input is not one")
     X = adata if h5ad else read_matrix(args.input)
+    os.makedirs(out, exist_ok=True)  # only once the input has been read
     model = GeneProgramNMF(
         ks if len(ks) > 1 else ks[0],
         n_runs=args.runs,
@@ -127,9 +131,15 @@ def run(args):
         print("k_selection.png not drawn: install matplotlib (pip install 'nmfkit[plot]')")
     if is_anndata(X):
         to_anndata(model, adata)
-        tmp = files["results.h5ad"] + ".tmp.h5ad"
-        adata.write_h5ad(tmp)
-        os.replace(tmp, files["results.h5ad"])
+        # anndata writes to a path: a fresh temporary beside the target, then renamed
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=".results-", suffix=".h5ad")
+        os.close(fd)
+        try:
+            adata.write_h5ad(tmp)
+            os.replace(tmp, files["results.h5ad"])
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
     for path in files.values():
         print(f"wrote       {path}")
     return 0

@@ -1,10 +1,11 @@
 """AnnData in: the matrix an estimator fits, taken from an ``anndata.AnnData``.
 
 Single-cell data live in AnnData objects (cells × genes, scanpy's convention, which is
-also scikit-learn's orientation). Every estimator that fits a matrix accepts one in X's
-place and reads ``.X`` or, with ``layer=``, ``.layers[layer]``, as it is stored: a
-sparse matrix stays sparse. ``anndata`` is never imported here: an object is known
-by its class, so ``import nmfkit`` stays free of it.
+also scikit-learn's orientation). ``NMF``, ``MiniBatchNMF``, ``ConsensusNMF``,
+``select_rank`` and ``GeneProgramNMF`` accept one in X's place and read ``.X`` or, with
+``layer=``, ``.layers[layer]``, as it is stored: a sparse matrix stays sparse.
+``anndata`` is never imported here: an object is known by its class, so ``import
+nmfkit`` stays free of it.
 """
 
 import numpy as np
@@ -35,7 +36,7 @@ def from_anndata(X, layer, caller):
         return X
     layers = sorted(X.layers.keys())
     if layer is None:
-        M, where = X.X, "its X"
+        M, where = X.X, "X"
         if M is None:
             raise ValueError(
                 f"{caller}: the AnnData has no X; pass layer= one of its layers {layers}."
@@ -46,15 +47,18 @@ def from_anndata(X, layer, caller):
                 f"{caller}: the AnnData has no layer {layer!r}; its layers are {layers} "
                 "(pass one of them, or layer=None for X)."
             )
-        M, where = X.layers[layer], f"its layer {layer!r}"
+        M, where = X.layers[layer], f"layer {layer!r}"
     if hasattr(M, "to_memory"):  # a backed sparse dataset
         M = M.to_memory()
-    values = M.data if hasattr(M, "tocsr") else np.asarray(M)
+    if not hasattr(M, "tocsr"):
+        M = np.asarray(M)  # read once (a backed dense dataset is an h5py Dataset)
+    values = M.data if hasattr(M, "tocsr") else M
     if values.size and np.nanmin(values) < 0:
-        hint = f" such as {layers}" if layers else ""
+        hint = f" (layer=..., one of {layers})" if layers else " (layer=...)"
+        if getattr(X, "raw", None) is not None:
+            hint += ", or the unscaled values kept in adata.raw (adata.raw.to_adata())"
         raise ValueError(
             f"{caller}: the AnnData's {where} has negative values (scaled or centred "
-            f"data?); NMF needs non-negative data: use the raw counts layer{hint} "
-            "(layer=...), or X before scaling."
+            f"data?); NMF needs non-negative data: use the raw counts layer{hint}."
         )
     return M
