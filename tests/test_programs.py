@@ -272,3 +272,12 @@ def test_the_command_writes_every_file_and_resumes(tmp_path, capsys):
     assert runs.stat().st_mtime_ns == stamp
     assert (tmp_path / "out" / "programs_tpm.tsv").read_text() == before
     assert not [p for p in os.listdir(tmp_path / "out") if p.startswith(".results-")]
+    # another k of the range, from the same runs: the survey keeps every k
+    other = 2 if k != 2 else 3
+    assert main(argv + ["--choose", str(other)]) == 0
+    assert "] 0/18" not in capsys.readouterr().err
+    assert len((tmp_path / "out" / "k_selection.tsv").read_text().splitlines()) == 4
+    back = anndata.read_h5ad(tmp_path / "out" / "results.h5ad")
+    assert back.uns["cnmf"]["k"] == other and "progress" not in back.uns["cnmf"]["params"]
+    mode = (tmp_path / "out" / "results.h5ad").stat().st_mode & 0o777
+    assert mode == (tmp_path / "out" / "usages.tsv").stat().st_mode & 0o777  # as the others

@@ -62,7 +62,8 @@ COMMANDS = {
              ("--max-iter",), ("--seed",)],
     "consensus": ["input", ("-k", "--n-components"), ("--runs",), ("-o", "--output"),
                   ("--jobs",), ("--max-iter",), ("--seed",)],
-    "programs": ["input", ("-k", "--n-components"), ("--runs",), ("--out",), ("--layer",),
+    "programs": ["input", ("-k", "--n-components"), ("--runs",), ("--choose",), ("--out",),
+                 ("--layer",),
                  ("--genes",), ("--density-threshold",), ("--jobs",), ("--max-iter",),
                  ("--seed",)],
     "demo": [("-k", "--n-components"), ("--restarts",), ("--seed",), ("--plot",)],
@@ -135,7 +136,8 @@ ADDED = {
                 "labels": "labels.txt",
                 "memberships": None, "output": None, "max_iter": None, "seed": 0},
     # issue 21: gene expression programs (the cNMF workflow)
-    "programs": {"input": None, "n_components": None, "runs": 100, "out": "programs",
+    "programs": {"input": None, "n_components": None, "runs": 100, "choose": None,
+                 "out": "programs",
                  "layer": None, "genes": 2000, "density_threshold": 0.5, "jobs": None,
                  "max_iter": 1000, "seed": 0},
 }  # fmt: skip

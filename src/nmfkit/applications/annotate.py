@@ -39,7 +39,8 @@ def read_h5ad(path):
 
 
 def _params(model):
-    return json.dumps(model.get_params(deep=False), default=repr, sort_keys=True)
+    params = {k: v for k, v in model.get_params(deep=False).items() if not callable(v)}
+    return json.dumps(params, default=repr, sort_keys=True)
 
 
 def _weights(model, adata, layer):

@@ -126,6 +126,9 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         Neighbours in the density test, as a share of ``n_runs``.
     stability_tolerance : float, default=0.05
         Of ``choose_k`` (used when fewer than three ks are given).
+    chosen_k : int or None, default=None
+        The k to build the programs at, one of ``n_components``, instead of the one
+        ``choose_k`` picks (the k-selection table still covers every k).
     spectra_refit : {'poisson', 'least-squares'}, default='poisson'
         How ``spectra_tpm_`` is fitted with the usages fixed: cNMF's least squares on
         TPM ('least-squares'), or that followed by 20 multiplicative updates toward the
@@ -171,6 +174,7 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         "density_threshold": [Interval(numbers.Real, 0, 2, "both")],
         "local_neighborhood_size": [Interval(numbers.Real, 0, 1, "right")],
         "stability_tolerance": [Interval(numbers.Real, 0, None, "left")],
+        "chosen_k": [Interval(numbers.Integral, 1, None, "left"), NONE],
         "beta_loss": [Options(["frobenius"])],
         "spectra_refit": [Options(["poisson", "least-squares"])],
         "random_state": [RANDOM_STATE],
@@ -185,6 +189,7 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         density_threshold=0.5,
         local_neighborhood_size=0.3,
         stability_tolerance=0.05,
+        chosen_k=None,
         spectra_refit="poisson",
         beta_loss="frobenius",
         solver="auto",
@@ -201,6 +206,7 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         self.density_threshold = density_threshold
         self.local_neighborhood_size = local_neighborhood_size
         self.stability_tolerance = stability_tolerance
+        self.chosen_k = chosen_k
         self.spectra_refit = spectra_refit
         self.beta_loss = beta_loss
         self.solver = solver
@@ -256,6 +262,11 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         caller = "GeneProgramNMF.fit"
         validate_params("GeneProgramNMF", self.get_params(), self._parameter_constraints)
         ks = self._ks()
+        if self.chosen_k is not None and self.chosen_k not in ks:
+            raise ValueError(
+                f"{caller}: chosen_k={self.chosen_k} is not one of the ks {ks}; add it to "
+                "n_components (the command line: -k), or leave chosen_k=None."
+            )
         counts, names = self._counts(X, layer, caller)
         self._root = self._resolve_root()
         self._check_counts(counts, names, caller)
@@ -288,7 +299,9 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
             table["stability"].append(stability)
             table["error"].append(_frobenius_sq(norm, W, H))
         self.k_selection_ = {key: np.asarray(v) for key, v in table.items()}
-        k = choose_k(table["k"], table["stability"], table["error"], self.stability_tolerance)
+        k = self.chosen_k or choose_k(
+            table["k"], table["stability"], table["error"], self.stability_tolerance
+        )
         self._finish(counts, tpm, norm, genes, runs[k], k)
         return self
 
@@ -465,9 +478,11 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
             for k in ks:
                 os.makedirs(os.path.join(self.checkpoint, f"k{k}"), exist_ok=True)
         params, root = self._nmf_params(), self._root
-        jobs = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(_one_run)(X, k, _run_seed(root, k, r), params) for k, r in todo
-        )
+        jobs = []
+        if todo:  # (no pool at all when every run was loaded)
+            jobs = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+                delayed(_one_run)(X, k, _run_seed(root, k, r), params) for k, r in todo
+            )
         for (k, r), (H, err) in zip(todo, jobs):
             runs[k][r] = H
             if self.checkpoint:

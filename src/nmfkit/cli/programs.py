@@ -22,8 +22,10 @@ def add_parser(sub):
         description=(
             "Raw counts (cells x genes) in; for every k, many NMF runs, their consensus, "
             "the k-selection plot, and the programs of the chosen k out as TSV files (and "
-            "the updated .h5ad). Finished runs are kept in OUT/runs: run the same command "
-            "again after an interruption and it resumes."
+            "the updated .h5ad). k is chosen where the error curve levels off most sharply, "
+            "weighted by the stability of the runs (docs/single_cell.md); --choose K takes "
+            "another k of the range. Finished runs are kept in OUT/runs: run the same "
+            "command again after an interruption, or with --choose, and it resumes."
         ),
     )
     pg.add_argument("input", help="raw counts: .h5ad (cells x genes), .npz, .mtx, .npy or .csv")
@@ -31,6 +33,9 @@ def add_parser(sub):
         "-k", "--n-components", required=True, help="k or the ks to choose from: 9, 7-12, 7,9,11"
     )
     pg.add_argument("--runs", type=int, default=100, help="NMF runs per k (default: 100)")
+    pg.add_argument(
+        "--choose", type=int, default=None, metavar="K", help="build the programs at this k"
+    )
     pg.add_argument("--out", default="programs", help="output folder (default: programs)")
     pg.add_argument("--layer", default=None, help="the .h5ad layer of raw counts (default: X)")
     pg.add_argument(
@@ -64,6 +69,10 @@ def _tsv(path, matrix, rows, cols, corner):
 def run(args):
     """``nmfkit programs``: fit, then write the programs, usages and k-selection files."""
     ks = _ranks(args.n_components, flag="-k")
+    if not ks:
+        raise CLIError(f"-k {args.n_components}: no k in it; write a range like 7-12")
+    if not os.path.isfile(args.input):
+        raise CLIError(f"input file not found: {args.input}")
     h5ad = args.input.lower().endswith(".h5ad")
     out = args.out
     if os.path.exists(out) and not os.path.isdir(out):
@@ -92,6 +101,7 @@ def run(args):
     model = GeneProgramNMF(
         ks if len(ks) > 1 else ks[0],
         n_runs=args.runs,
+        chosen_k=args.choose,
         n_top_genes=args.genes,
         density_threshold=args.density_threshold,
         max_iter=args.max_iter,
@@ -136,6 +146,9 @@ def run(args):
         os.close(fd)
         try:
             adata.write_h5ad(tmp)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # as the other outputs (mkstemp makes it 600)
             os.replace(tmp, files["results.h5ad"])
         finally:
             if os.path.exists(tmp):
