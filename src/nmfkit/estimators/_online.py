@@ -11,12 +11,13 @@ batch weighted down by ``rho``, and H updated from them.
 import numpy as np
 
 from ..arrays.kernels import kernel
+from ..core.constraints import check_constraints
 from ..core.losses import EPSILON
 from ..core.solvers._common import penalised
 from ..core.solvers.hals import _orders, _sweeps
 from ..core.solvers.mu import gamma, terms
 
-__all__ = ["start_statistics", "online_H", "rescale_statistics"]
+__all__ = ["start_statistics", "online_H", "rescale_statistics", "check_frozen_only"]
 
 # HALS sweeps over H per batch (Frobenius), stopped early as HALS's inner sweeps are.
 H_SWEEPS = 10
@@ -92,3 +93,15 @@ def rescale_statistics(A, B, s, beta):
     else:  # A = Σ num·H^(1/γ), B = Σ den: num and den scale with W
         A *= (s ** (1 / gamma(beta) - 1))[:, None]
     B /= s[:, None]
+
+
+def check_frozen_only(constraints, shape, k, init, caller):
+    """Refuse any constraint but ``Frozen('H', ...)`` (with its values given), before
+    the first block; the H step keeps the rows it names."""
+    constraints = check_constraints(constraints, shape, k, "apg", True, init == "custom", caller)
+    other = [c.describe() for c in constraints if not (c.name == "frozen" and c.factor == "H")]
+    if other:
+        raise ValueError(
+            f"{caller}: MiniBatchNMF takes Frozen('H', ...) only, not {', '.join(other)}; "
+            "use NMF for the other constraints."
+        )

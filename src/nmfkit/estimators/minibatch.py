@@ -27,7 +27,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..arrays.engines import NumpyEngine
 from ..core.anndata import from_anndata
-from ..core.constraints import check_constraints
 from ..core.data import Plain
 from ..core.init import INITS, initialize
 from ..core.io import expect_shape
@@ -47,7 +46,7 @@ from ..core.validation import (
     validate_params,
 )
 from ._batches import as_table, in_memory, is_stream, open_path, row_blocks
-from ._online import online_H, rescale_statistics, start_statistics
+from ._online import check_frozen_only, online_H, rescale_statistics, start_statistics
 from .nmf import NMF, _FactorizationMixin, warn_unused_factors
 
 __all__ = ["MiniBatchNMF"]
@@ -299,7 +298,7 @@ class MiniBatchNMF(_FactorizationMixin):
             k = H.shape[0] if (self.init == "custom" and H is not None) else data.shape[1]
         params = self._nmf_params(k, self.init, 1)
         plan, W, H = resolve(params, data, engine, W, H, caller=caller)
-        _check_frozen_only(self.constraints, data.shape, k, self.init, caller)
+        check_frozen_only(self.constraints, data.shape, k, self.init, caller)
         W0, H0 = initialize(data, plan, engine, W, H)
         self.components_ = np.ascontiguousarray(H0)
         self.n_components_ = self._n_components = k
@@ -593,15 +592,3 @@ class MiniBatchNMF(_FactorizationMixin):
                 W, _ = self._solve_W(data, self.components_, engine, "MiniBatchNMF.transform")
             parts.append(W)
         return np.concatenate(parts) if parts else np.zeros((0, self.n_components_))
-
-
-def _check_frozen_only(constraints, shape, k, init, caller):
-    """Refuse any constraint but ``Frozen('H', ...)`` (with its values given), before
-    the first block; ``_update_H`` keeps the rows it names."""
-    constraints = check_constraints(constraints, shape, k, "apg", True, init == "custom", caller)
-    other = [c.describe() for c in constraints if not (c.name == "frozen" and c.factor == "H")]
-    if other:
-        raise ValueError(
-            f"{caller}: MiniBatchNMF takes Frozen('H', ...) only, not {', '.join(other)}; "
-            "use NMF for the other constraints."
-        )
