@@ -360,7 +360,7 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         _, var = gene_mean_var(tpm_used)
         self._tpm_scale = np.where(var > 0, np.sqrt(var), 1.0)
         self._refit_H = least_squares[:, genes] / self._tpm_scale
-        usages = nnls_rows(scale_genes(tpm_used, self._tpm_scale), self._refit_H)
+        usages = self._usages(tpm_used)
         spectra_tpm = least_squares
         if self.spectra_refit == "poisson":  # the programs reported: toward the likelihood
             spectra_tpm = poisson_spectra(counts, shares, least_squares)
@@ -369,7 +369,7 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
         self.components_ = H
         self.spectra_tpm_ = spectra_tpm
         self.spectra_scores_ = scores
-        self.usages_ = usages / np.maximum(usages.sum(axis=1, keepdims=True), 1e-300)
+        self.usages_ = usages
         self.stability_ = float(stability)
         self.n_outliers_ = int((~keep).sum())
         self.n_features_in_ = counts.shape[1]
@@ -402,7 +402,12 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
                 f"{len(self.genes_)} genes of the programs (e.g. rows {dead[:3].tolist()}); "
                 "they have no usages to find: drop them."
             )
-        usages = nnls_rows(scale_genes(tpm, self._tpm_scale), self._refit_H)
+        return self._usages(tpm)
+
+    def _usages(self, tpm_used):
+        """cNMF's last refit: usages of the TPM of the genes used, scaled by their
+        standard deviation, against the least-squares programs; rows summing to 1."""
+        usages = nnls_rows(scale_genes(tpm_used, self._tpm_scale), self._refit_H)
         return usages / np.maximum(usages.sum(axis=1, keepdims=True), 1e-300)
 
     # -- runs --------------------------------------------------------------------------
