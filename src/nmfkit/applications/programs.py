@@ -38,6 +38,7 @@ from ..core.io import read_npz, write_npz
 from ..core.validation import NONE, RANDOM_STATE, Interval, Options, validate_params
 from ..estimators.nmf import NMF
 from .consensus import consensus_components
+from .metrics import _residual_sq
 from .singlecell import (
     gene_mean_var,
     gene_scores,
@@ -61,13 +62,6 @@ def _one_run(X, k, seed, params):
     model = NMF(k, init="random", random_state=np.random.default_rng(seed), **params)
     model.fit(X)
     return np.asarray(model.components_, dtype=np.float64), float(model.reconstruction_err_)
-
-
-def _frobenius_sq(X, W, H):
-    """‖X − W H‖² from sufficient statistics (X may be sparse)."""
-    X2 = X.multiply(X).sum() if sparse.issparse(X) else np.sum(np.square(X))
-    cross = np.sum(np.asarray(X @ H.T) * W)
-    return float(max(X2 - 2.0 * cross + np.sum((W.T @ W) * (H @ H.T)), 0.0))
 
 
 def choose_k(ks, stability, error, tolerance=0.05):
@@ -297,7 +291,7 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
             W = nnls_rows(norm, H)
             table["k"].append(k)
             table["stability"].append(stability)
-            table["error"].append(_frobenius_sq(norm, W, H))
+            table["error"].append(max(_residual_sq(norm, W, H), 0.0))
         self.k_selection_ = {key: np.asarray(v) for key, v in table.items()}
         k = self.chosen_k or choose_k(
             table["k"], table["stability"], table["error"], self.stability_tolerance
