@@ -22,20 +22,9 @@ import json
 
 import numpy as np
 
-from ..core.anndata import is_anndata
+from ..core.anndata import is_anndata, read_h5ad
 
 __all__ = ["to_anndata", "read_h5ad"]
-
-
-def read_h5ad(path):
-    """An AnnData from an .h5ad file (needs ``anndata``: ``pip install 'nmfkit[anndata]'``)."""
-    try:
-        import anndata
-    except ImportError:
-        raise ImportError(
-            "reading .h5ad files needs anndata; install it with pip install 'nmfkit[anndata]'."
-        ) from None
-    return anndata.read_h5ad(path)
 
 
 def _params(model):

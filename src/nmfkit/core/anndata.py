@@ -10,7 +10,7 @@ nmfkit`` stays free of it.
 
 import numpy as np
 
-__all__ = ["is_anndata", "from_anndata"]
+__all__ = ["is_anndata", "from_anndata", "read_h5ad"]
 
 
 def is_anndata(X):
@@ -62,3 +62,14 @@ def from_anndata(X, layer, caller):
             f"data?); NMF needs non-negative data: use the raw counts layer{hint}."
         )
     return M
+
+
+def read_h5ad(path):
+    """An AnnData from an .h5ad file (needs ``anndata``: ``pip install 'nmfkit[anndata]'``)."""
+    try:
+        import anndata
+    except ImportError:
+        raise ImportError(
+            "reading .h5ad files needs anndata; install it with pip install 'nmfkit[anndata]'."
+        ) from None
+    return anndata.read_h5ad(path)

@@ -70,15 +70,14 @@ def read_matrix(path, key=None):
 
 def _read_h5ad(path, layer=None):
     """X (or a layer) of an AnnData file, as stored (sparse stays sparse)."""
-    from .anndata import from_anndata
+    from .anndata import from_anndata, read_h5ad
 
     try:
-        import anndata
+        adata = read_h5ad(path)
     except ImportError:
         raise ValueError(
             f"reading {path} needs anndata; install it with pip install 'nmfkit[anndata]'"
         ) from None
-    adata = anndata.read_h5ad(path)
     return from_anndata(adata, layer, f"reading {path}")
 
 
