@@ -285,7 +285,7 @@ class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
 
     def fit_transform(self, X, y=None, layer=None):
         """Fit and return the refitted W of shape (n_samples, n_components)."""
-        from joblib import Parallel, delayed
+        from sklearn.utils.parallel import Parallel, delayed
 
         validate_params("ConsensusNMF", self.get_params(), self._parameter_constraints)
         X = from_anndata(X, layer, "ConsensusNMF.fit")

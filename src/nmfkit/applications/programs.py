@@ -458,7 +458,7 @@ class GeneProgramNMF(TransformerMixin, BaseEstimator):
     def _all_runs(self, X, ks):
         """Every run's components, {k: [H of each run]}: loaded from the checkpoint
         folder where finished, run (in parallel) and saved at once otherwise."""
-        from joblib import Parallel, delayed
+        from sklearn.utils.parallel import Parallel, delayed
 
         fingerprint = self._fingerprint(X) if self.checkpoint else None
         runs = {k: [None] * self.n_runs for k in ks}

@@ -160,7 +160,7 @@ def select_rank(
     -------
     RankSurvey
     """
-    from joblib import Parallel, delayed
+    from sklearn.utils.parallel import Parallel, delayed
 
     X = from_anndata(X, layer, "select_rank")
     ranks = [int(r) for r in ranks]
