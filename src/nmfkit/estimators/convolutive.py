@@ -59,9 +59,9 @@ class ConvolutiveNMF(FamilyEstimator):
     pattern_length : int, default=8
         T, the number of frames (rows of X) each pattern spans; at most n_samples.
         8 frames at a hop of 32 ms is a quarter of a second.
-    beta_loss : float or {'frobenius', 'kullback-leibler', 'itakura-saito'}, \
-            default='kullback-leibler'
-        The β-divergence minimised (2, 1, 0, or any float in [-5, 5]); KL suits
+    beta_loss : float or str, default='kullback-leibler'
+        The β-divergence minimised: 'frobenius', 'kullback-leibler' or 'itakura-saito'
+        (β = 2, 1, 0), or any float β in [-5, 5]; KL suits
         magnitude spectrograms, Itakura–Saito power spectrograms. β <= 0 needs X > 0.
     init : {'random', 'custom'}, default='random'
         'random': uniform draws seeded by ``random_state``, scaled so that the mean of

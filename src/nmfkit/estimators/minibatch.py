@@ -75,8 +75,7 @@ class MiniBatchNMF(_FactorizationMixin):
         arrays, streams, ``partial_fit``). 'custom' takes H (and W) from ``fit``.
     batch_size : int, default=1024
         Rows per mini-batch.
-    beta_loss : float or {'frobenius', 'kullback-leibler', 'itakura-saito'}, \
-            default='frobenius'
+    beta_loss : float or {'frobenius', 'kullback-leibler', 'itakura-saito'}, default='frobenius'
         The β of the β-divergence, as in :class:`NMF`.
     tol : float, default=1e-4
         As in :class:`NMF`: the fit stops at the first pass whose objective (the sum of

@@ -145,8 +145,7 @@ class NMF(_FactorizationMixin):
         Kullback-Leibler loss; 'mu' (multiplicative updates) any β. 'auto' picks
         'hals' for Frobenius, 'ccd' for Kullback-Leibler on sparse X (its cost follows
         the stored entries), else 'mu'. The solver never changes what is minimised.
-    beta_loss : float or {'frobenius', 'kullback-leibler', 'itakura-saito'}, \
-            default='frobenius'
+    beta_loss : float or {'frobenius', 'kullback-leibler', 'itakura-saito'}, default='frobenius'
         The β of the β-divergence (2, 1 and 0 for the named losses), in [-5, 5] (beyond,
         powers x**β over- or underflow float64). β <= 0 needs X > 0.
     tol : float, default=1e-4
