@@ -105,12 +105,12 @@ def spectrogram(signal, sr, n_fft=1024, hop=None, power=1):
         Samples between frames; default n_fft // 4 (75 % overlap). At most n_fft // 2,
         so that the Hann windows overlap enough for the STFT to be inverted.
     power : {1, 2}, default=1
-        1: magnitude |Z| (for KL-NMF), 2: power |Z|² (for Itakura–Saito).
+        1: magnitude ``|Z|`` (for KL-NMF), 2: power ``|Z|²`` (for Itakura–Saito).
 
     Returns
     -------
     S : ndarray of shape (n_frames, n_bins)
-        |Z|^power, ≥ 0: one row per frame.
+        ``|Z|^power``, ≥ 0: one row per frame.
     stft : STFT
         The complex values Z and what ``separate`` needs to invert them.
     """

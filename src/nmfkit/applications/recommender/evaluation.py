@@ -14,9 +14,9 @@ def rating_metrics(users, true, pred, k=10, threshold=3.5):
     scikit-surprise's FAQ): for each user, the test items are ranked by predicted
     rating; the recommended ones are those of the top k predicted at least
     ``threshold``, the relevant ones those rated at least ``threshold``.
-    precision@k = |relevant ∩ recommended| / |recommended| (0 when nothing is
-    recommended), recall@k = |relevant ∩ recommended| / |relevant| (0 when nothing is
-    relevant), each averaged over users.
+    ``precision@k = |relevant ∩ recommended| / |recommended|`` (0 when nothing is
+    recommended), ``recall@k = |relevant ∩ recommended| / |relevant|`` (0 when nothing
+    is relevant), each averaged over users.
 
     Parameters
     ----------
