@@ -34,39 +34,43 @@ MODULES = {
 }  # fmt: skip
 # every sub-command's arguments, in order: positional names, or option strings
 COMMANDS = {
-    "fit": ["input", ("-k", "--n-components"), ("-o", "--output"), ("--W",), ("--loss",),
+    "fit": ["input", ("--key",), ("--transpose",), ("-k", "--n-components"), ("-o", "--output"),
+            ("--W",), ("--loss",),
             ("--solver",), ("--init",), ("--max-iter",), ("--tol",), ("--seed",),
             ("--engine",), ("--device",), ("--batch-size",), ("--observed",),
             ("--checkpoint",), ("--checkpoint-every",), ("--resume",), ("--alpha-W",),
             ("--l1-ratio",), ("--constraint",), ("-v", "--verbose")],
-    "transform": ["model", "input", ("-o", "--output")],
+    "transform": ["model", "input", ("--key",), ("--transpose",), ("-o", "--output"),
+                  ("--loss",)],
     "recommend": ["ratings", ("--user",), ("-n",), ("--evaluate",), ("--folds",),
                   ("--include-seen",), ("-k", "--n-components"), ("--reg",), ("--reg-bias",),
-                  ("--max-iter",), ("--seed",), ("--sep",)],
+                  ("--max-iter",), ("--seed",), ("--sep",), ("--loss",)],
     "topics": ["corpus", ("-k", "--n-topics"), ("--loss",), ("--n-words",), ("--report",),
                ("--similar",), ("--text-field",), ("--encoding",), ("--min-df",),
                ("--max-df",), ("--no-stop-words",), ("--max-iter",), ("--seed",),
-               ("-o", "--output")],
+               ("-o", "--output"), ("-n",), ("-m", "--model"), ("--title-field",)],
     "images": ["input", ("-k", "--n-components"), ("--out",), ("--patch",), ("--normalize",),
                ("--max-patches",), ("--solver",), ("--max-iter",), ("--seed",),
-               ("-o", "--output")],
-    "unmix": ["input", ("-k", "--k", "--n-components"), ("--key",), ("--shape",),
-              ("--bands-first",), ("--order",), ("--out",), ("--abundances",),
-              ("--endmembers",), ("--min-volume",), ("--max-iter",)],
+               ("-o", "--output"), ("--loss",)],
+    "unmix": ["input", ("--key",), ("--transpose",), ("-k", "--k", "--n-components"),
+              ("--shape",), ("--bands-first",), ("--order",), ("--out",), ("--abundances",),
+              ("--endmembers",), ("--min-volume",), ("--max-iter",), ("--loss",)],
     "separate": ["input", ("--sources",), ("--out",), ("--pattern",), ("--n-fft",), ("--hop",),
                  ("--loss",), ("--max-iter",), ("--seed",)],
-    "cluster": ["input", ("-k", "--n-clusters"), ("--method",), ("--convex",), ("--graph",),
+    "cluster": ["input", ("--key",), ("--transpose",), ("-k", "--n-clusters"), ("--method",),
+                ("--convex",), ("--graph",),
                 ("--raw",), ("--neighbors",), ("--metric",), ("--labels",), ("--memberships",),
-                ("-o", "--output"), ("--max-iter",), ("--seed",)],
-    "rank": ["input", ("--ranks",), ("--runs",), ("--criteria",), ("--plot",), ("--jobs",),
-             ("--max-iter",), ("--seed",)],
-    "consensus": ["input", ("-k", "--n-components"), ("--runs",), ("-o", "--output"),
-                  ("--jobs",), ("--max-iter",), ("--seed",)],
-    "programs": ["input", ("-k", "--n-components"), ("--runs",), ("--choose",), ("--out",),
+                ("-o", "--output"), ("--max-iter",), ("--seed",), ("--loss",)],
+    "rank": ["input", ("--key",), ("--transpose",), ("--ranks",), ("--runs",), ("--criteria",),
+             ("--plot",), ("--jobs",), ("--max-iter",), ("--seed",), ("--loss",)],
+    "consensus": ["input", ("--key",), ("--transpose",), ("-k", "--n-components"), ("--runs",),
+                  ("-o", "--output"), ("--jobs",), ("--max-iter",), ("--seed",), ("--loss",)],
+    "programs": ["input", ("--key",), ("--transpose",), ("-k", "--n-components"), ("--runs",),
+                 ("--choose",), ("--out",),
                  ("--layer",),
                  ("--genes",), ("--density-threshold",), ("--jobs",), ("--max-iter",),
-                 ("--seed",)],
-    "demo": [("-k", "--n-components"), ("--restarts",), ("--seed",), ("--plot",)],
+                 ("--seed",), ("--loss",)],
+    "demo": [("-k", "--n-components"), ("--restarts",), ("--seed",), ("--plot",), ("--loss",)],
     "info": [],
 }  # fmt: skip
 
@@ -135,12 +139,21 @@ ADDED = {
                 "graph": "knn", "raw": False, "neighbors": "auto", "metric": "auto",
                 "labels": "labels.txt",
                 "memberships": None, "output": None, "max_iter": None, "seed": 0},
+    # issue 22: similar documents from a saved model, titles in the outputs
+    "topics": {"n": 10, "model": None, "title_field": "auto"},
     # issue 21: gene expression programs (the cNMF workflow)
     "programs": {"input": None, "n_components": None, "runs": 100, "choose": None,
                  "out": "programs",
                  "layer": None, "genes": 2000, "density_threshold": 0.5, "jobs": None,
                  "max_iter": 1000, "seed": 0},
 }  # fmt: skip
+# issue 22: every command that reads a data file takes --key and --transpose; every
+# command that fits a model takes --loss (cli/_common.py add_input, add_loss)
+for _name in ("fit", "transform", "unmix", "cluster", "rank", "consensus", "programs"):
+    ADDED.setdefault(_name, {}).update(key=None, transpose=False)
+for _name in ("recommend", "images", "unmix", "cluster", "rank", "consensus", "programs", "demo"):
+    ADDED.setdefault(_name, {})["loss"] = "frobenius"
+ADDED["transform"]["loss"] = None  # the saved model's
 
 
 def test_choices_come_from_the_registries():

@@ -226,7 +226,6 @@ def test_cli_topics_prints_topics_similar_documents_and_writes_a_report(tmp_path
     captured = capsys.readouterr()
     assert "90 documents" in captured.out and "mean NPMI" in captured.out
     assert "documents most similar to 0" in captured.out
-    assert "fitting [" in captured.err  # the progress bar
     parsed = _Page()
     parsed.feed(report.read_text())
     assert {"topic-0", "topic-1", "topic-2"} <= parsed.ids
@@ -286,3 +285,95 @@ def test_20newsgroups_topics_match_scikit_learn_and_similar_documents_reach_60_p
     nearest = (np.sqrt(wide.transform(Xt)) @ np.sqrt(wide.doc_topic_).T).argmax(axis=1)
     agree = np.mean(y[nearest] == np.array([r["label_id"] for r in test]))
     assert agree >= 0.60, agree
+
+
+def _broad_and_narrow(loss):
+    """A broad topic (200 words of weight 0.05: mass 10, norm 0.71) and two narrow ones
+    (4 words of weight 0.5: mass 2, norm 1); documents pure, or a narrow topic over a
+    background of the broad one (W = 0.3 broad + 1 narrow)."""
+    n_words = 208
+    H = np.zeros((3, n_words))
+    H[0, :200], H[1, 200:204], H[2, 204:] = 0.05, 0.5, 0.5
+    W = np.vstack([np.eye(3)] * 10 + [[0.3, 1, 0], [0.3, 0, 1]] * 10)
+    X = sp.csr_matrix(W @ H)
+    vocab = [f"w{j}" for j in range(n_words)]
+    model = TopicModel(3, loss=loss, init="nndsvda", tol=1e-10, max_iter=3000).fit(
+        X, vocabulary=vocab
+    )
+    broad = int(np.argmax((model.components_ > 0).sum(axis=1)))
+    return model, X, W, H, broad
+
+
+def test_dominant_topic_is_the_largest_part_in_the_losss_geometry():
+    """Frobenius: the topic whose part W_dt H_t of the reconstruction has the largest norm
+    dominates (the narrow topic, norm 1 against 0.21), not the one with the largest mass
+    (the broad background, 3 against 2), which swallowed documents on real corpora.
+    KL: the mass (PLSA's P(t | d)). transform gives the same shares as doc_topic_."""
+    model, X, W, H, broad = _broad_and_narrow("frobenius")
+    mixed = slice(30, None)
+    assert not np.any(model.topic_labels_[mixed] == broad)
+    part = W * np.linalg.norm(H, axis=1)
+    truth = part / part.sum(axis=1, keepdims=True)
+    order = [int(np.argmax(model.components_[:, j])) for j in (0, 200, 204)]
+    np.testing.assert_allclose(model.doc_topic_[:, order], truth, atol=1e-3)
+    np.testing.assert_allclose(model.transform(X), model.doc_topic_, atol=1e-6)
+
+    model, X, W, H, broad = _broad_and_narrow("kl")
+    assert np.all(model.topic_labels_[mixed] == broad)
+    part = W * H.sum(axis=1)
+    order = [int(np.argmax(model.components_[:, j])) for j in (0, 200, 204)]
+    np.testing.assert_allclose(
+        model.doc_topic_[:, order], part / part.sum(axis=1, keepdims=True), atol=1e-3
+    )
+
+
+def test_report_examples_skip_near_duplicates_and_show_titles(fitted):
+    model, docs, _ = fitted
+    docs = list(docs)
+    refit = TopicModel(3, min_df=1, random_state=0).fit([docs[0]] * 3 + docs)
+    titles = [f"title {i}" for i in range(len(docs) + 3)]
+    page = topic_report(refit, [docs[0]] * 3 + docs, n_examples=3, titles=titles)
+    snippet = " ".join(docs[0].split())
+    assert page.count(snippet) == 1  # three copies, shown once
+    assert "<b>title " in page and "<b>#" not in page
+    assert "share</th>" in page  # each topic's share of the corpus beside its size
+
+
+def _titled_corpus(tmp_path):
+    docs, _ = themed_corpus()
+    path = tmp_path / "corpus.jsonl"
+    lines = [json.dumps({"name": f"doc-{i}", "text": d}) for i, d in enumerate(docs)]
+    path.write_text("\n".join(lines) + "\n")
+    return path, docs
+
+
+def test_read_corpus_titles(tmp_path):
+    path, docs = _titled_corpus(tmp_path)
+    got, titles = read_corpus(path, title_field="auto")
+    assert got == docs and titles[:2] == ["doc-0", "doc-1"]
+    assert read_corpus(path, title_field="name")[1][5] == "doc-5"
+    with pytest.raises(ValueError, match="no 'title' field"):
+        read_corpus(path, title_field="title")
+    txt = tmp_path / "c.txt"
+    txt.write_text("a b\n")
+    assert read_corpus(txt, title_field="auto") == (["a b"], None)
+    with pytest.raises(ValueError, match="a .txt corpus has no fields"):
+        read_corpus(txt, title_field="name")
+
+
+def test_cli_topics_similar_from_a_saved_model_with_titles_and_n(tmp_path, capsys):
+    path, docs = _titled_corpus(tmp_path)
+    model = tmp_path / "m.npz"
+    assert main(["topics", str(path), "-k", "3", "--min-df", "1", "-o", str(model)]) == 0
+    capsys.readouterr()
+    code = main(["topics", str(path), "-m", str(model), "--similar", "doc-4", "-n", "3"])
+    out = capsys.readouterr().out
+    assert code == 0 and "(no fit)" in out and "iterations" not in out
+    listed = out.split("documents most similar to doc-4")[1].strip().splitlines()[1:]
+    assert len(listed) == 3 and all(line.startswith("doc-") for line in listed)
+    # a model of another corpus is refused in one line
+    other = tmp_path / "other.txt"
+    other.write_text("\n".join(docs[:10]) + "\n")
+    assert main(["topics", str(other), "-m", str(model), "--similar", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "was fitted on 90 documents but the corpus has 10" in err

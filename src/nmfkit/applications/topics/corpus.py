@@ -37,7 +37,11 @@ def _lines(path, encoding):
 _FIELD_LIMIT = 2**30
 
 
-def read_corpus(path, text_field="text", encoding="utf-8"):
+# the fields or columns taken as document titles by title_field="auto", in this order
+TITLE_FIELDS = ("title", "name", "subject")
+
+
+def read_corpus(path, text_field="text", encoding="utf-8", title_field=None):
     """Read documents from a file.
 
     Parameters
@@ -48,12 +52,30 @@ def read_corpus(path, text_field="text", encoding="utf-8"):
         text in the column named ``text_field``.
     text_field : str, default='text'
     encoding : str, default='utf-8'
+    title_field : str, 'auto' or None, default=None
+        Also read a title for each document from this JSON field or CSV/TSV column
+        (``'auto'``: the first of ``title``, ``name`` and ``subject`` that the file has).
 
     Returns
     -------
-    list of str
+    docs : list of str
+    titles : list of str or None
+        Only with ``title_field``: the titles, or None when ``title_field='auto'`` found
+        no title field (and always for ``.txt``).
     """
-    path = os.fspath(path)
+    docs, titles = _read(os.fspath(path), text_field, encoding, title_field)
+    return docs if title_field is None else (docs, titles)
+
+
+def _title_field(title_field, fields):
+    """The title field to read from a file whose fields are ``fields`` (None: none)."""
+    if title_field == "auto":
+        return next((f for f in TITLE_FIELDS if f in fields), None)
+    return title_field
+
+
+def _read(path, text_field, encoding, title_field):
+    """(docs, titles or None) of a corpus file."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"corpus file not found: {path}")
     try:
@@ -65,9 +87,14 @@ def read_corpus(path, text_field="text", encoding="utf-8"):
     name = path[:-3] if path.endswith(".gz") else path
     ext = os.path.splitext(name)[1].lower()
     if ext == ".txt":
-        return [line.rstrip("\r\n") for _, line in _lines(path, encoding)]
+        if title_field not in (None, "auto"):
+            raise ValueError(
+                f"{path}: a .txt corpus has no fields, so no {title_field!r} titles; use a "
+                ".jsonl or .csv/.tsv file with a title field, or leave --title-field out."
+            )
+        return [line.rstrip("\r\n") for _, line in _lines(path, encoding)], None
     if ext == ".jsonl":
-        docs = []
+        docs, titles = [], []
         for n, line in _lines(path, encoding):
             if not line.strip():
                 continue
@@ -82,7 +109,16 @@ def read_corpus(path, text_field="text", encoding="utf-8"):
                     f"{path}:{n}: no {text_field!r} field; name the text field with --text-field."
                 )
             docs.append(str(record[text_field]))
-        return docs
+            if len(docs) == 1:
+                title_field = _title_field(title_field, record)
+            if title_field is not None:
+                if title_field not in record:
+                    raise ValueError(
+                        f"{path}:{n}: no {title_field!r} field; name the title field with "
+                        "--title-field, or leave it out."
+                    )
+                titles.append(str(record[title_field]))
+        return docs, (titles if title_field is not None else None)
     if ext in (".tsv", ".csv"):
         text = "".join(line for _, line in _lines(path, encoding))
         if text.startswith("\ufeff"):  # a byte order mark
@@ -97,14 +133,24 @@ def read_corpus(path, text_field="text", encoding="utf-8"):
             csv.field_size_limit(limit)
         header, reader = (rows[0], rows[1:]) if rows else (None, [])
         if header is None:
-            return []
+            return [], None
         if text_field not in header:
             raise ValueError(
                 f"{path}: no column named {text_field!r} (columns: {', '.join(header)}); name "
                 "the text column with --text-field."
             )
         col = header.index(text_field)
-        return [row[col] if col < len(row) else "" for row in reader]
+        docs = [row[col] if col < len(row) else "" for row in reader]
+        title_field = _title_field(title_field, header)
+        if title_field is None:
+            return docs, None
+        if title_field not in header:
+            raise ValueError(
+                f"{path}: no column named {title_field!r} (columns: {', '.join(header)}); "
+                "name the title column with --title-field, or leave it out."
+            )
+        col = header.index(title_field)
+        return docs, [row[col] if col < len(row) else "" for row in reader]
     raise ValueError(
         f"unsupported corpus format {ext!r} for {path}; use .txt, .jsonl, .jsonl.gz, .tsv or .csv"
     )

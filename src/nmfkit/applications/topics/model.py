@@ -7,9 +7,15 @@ normalised:
 
 - a topic's word weights sum to 1 (``topics``);
 - a document's topic shares sum to 1 (``transform``, ``doc_topic_``): the share of
-  topic t in document d is :math:`W_{dt} \|H_t\|_1 / \sum_s W_{ds} \|H_s\|_1`, the part
-  of the document's reconstructed mass that topic t explains (an empty document gets
-  all zeros).
+  topic t in document d is the size of topic t's part of the document's reconstruction,
+  :math:`W_{dt} H_t`, measured as the loss measures it: its Euclidean norm
+  :math:`W_{dt} \|H_t\|_2` for the Frobenius loss, its mass :math:`W_{dt} \|H_t\|_1`
+  for Kullback-Leibler (there the shares are PLSA's topic proportions P(t | d)); then
+  normalised (an empty document gets all zeros). The dominant topic (``topic_labels_``)
+  is the largest share. Raw W is not comparable across topics (NMF's scale is free
+  between W and H), and the mass of a Frobenius topic over-weights broad topics, whose
+  small weights spread over many words add up to a large L1 norm but explain little of
+  each document.
 
 Similar documents are ranked by the Bhattacharyya coefficient of their topic shares,
 :math:`\sum_t \sqrt{p_t q_t}` (1 for equal shares, 0 for documents with no topic in
@@ -51,11 +57,14 @@ _LOSSES = {
 }
 
 
-def _shares(W, H):
-    """Topic shares of each document: W scaled by the topics' masses, rows summing to 1."""
-    mass = np.asarray(W) * np.asarray(H).sum(axis=1)[None, :]
-    total = mass.sum(axis=1, keepdims=True)
-    return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
+def _shares(W, H, loss="frobenius"):
+    """Topic shares of each document, rows summing to 1: W scaled by the size of each
+    topic in the loss's own geometry (‖H_t‖₂ for Frobenius, ‖H_t‖₁ for KL)."""
+    H = np.asarray(H)
+    size = H.sum(axis=1) if _LOSSES[loss] == "kullback-leibler" else np.linalg.norm(H, axis=1)
+    part = np.asarray(W) * size[None, :]
+    total = part.sum(axis=1, keepdims=True)
+    return np.divide(part, total, out=np.zeros_like(part), where=total > 0)
 
 
 class _NgramRange:
@@ -113,7 +122,8 @@ class TopicModel(BaseEstimator, Saveable):
     components_ : ndarray of shape (n_topics, n_words)
         H as fitted (unnormalised).
     doc_topic_ : ndarray of shape (n_documents, n_topics)
-        Topic shares of the training documents (rows sum to 1, or are 0).
+        Topic shares of the training documents (rows sum to 1, or are 0): W scaled by
+        each topic's ‖H_t‖₂ (Frobenius) or ‖H_t‖₁ (Kullback-Leibler), see the module.
     topic_labels_ : ndarray of int of shape (n_documents,)
         Dominant topic of each training document (-1 for a document with no topic).
     model_ : NMF
@@ -348,7 +358,7 @@ class TopicModel(BaseEstimator, Saveable):
         # which words each document holds: all that coherence needs of the corpus
         X.sort_indices()
         self._X_indptr, self._X_indices, self._X_shape = X.indptr, X.indices, list(X.shape)
-        self.doc_topic_ = _shares(W, self.components_)
+        self.doc_topic_ = _shares(W, self.components_, self.loss)
         self.topic_labels_ = np.where(
             self.doc_topic_.sum(axis=1) > 0, self.doc_topic_.argmax(axis=1), -1
         )
@@ -395,7 +405,7 @@ class TopicModel(BaseEstimator, Saveable):
         else:
             docs = self._documents(docs, "TopicModel.transform")
             X = self._vectorizer().transform(docs).tocsr()
-        return _shares(self._nmf().transform(X), self.components_)
+        return _shares(self._nmf().transform(X), self.components_, self.loss)
 
     def _nmf(self):
         """The fitted NMF (rebuilt from ``components_`` after load)."""

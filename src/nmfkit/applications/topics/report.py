@@ -11,6 +11,7 @@ body { font-family: sans-serif; margin: 2em; color: #222; max-width: 70em; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
 table.words { border-collapse: collapse; }
 table.words td { padding: 1px 6px; font-size: 0.9em; }
+table.words th { padding: 1px 6px; font-size: 0.85em; color: #555; text-align: left; }
 .bar { background: #4a7ab5; height: 0.8em; display: inline-block; }
 .sizebar { background: #b5834a; height: 0.8em; display: inline-block; }
 .doc { font-size: 0.85em; color: #444; border-left: 3px solid #ccc; padding-left: 8px;
@@ -19,9 +20,10 @@ table.words td { padding: 1px 6px; font-size: 0.9em; }
 """
 
 
-def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics"):
+def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics", titles=None):
     """HTML for a fitted ``TopicModel``: every topic's words (with weight bars), its
-    size (documents where it dominates), its coherence and example documents.
+    size (documents where it dominates, and its share of the corpus), its coherence and
+    example documents.
 
     Parameters
     ----------
@@ -30,6 +32,16 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics"):
         The training documents, for the examples (none shown without them).
     n_words, n_examples : int
     title : str
+    titles : sequence of str, optional
+        A name for each training document (a title column), shown with its examples
+        instead of its row number.
+
+    Notes
+    -----
+    A topic's examples are the documents with its largest shares, skipping near
+    duplicates: a document whose words overlap an example already shown by 80 % or more
+    (Jaccard index of their word sets) is passed over, so that reposted or templated
+    documents do not fill a topic's examples.
 
     Returns
     -------
@@ -43,6 +55,7 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics"):
     labels = model.topic_labels_
     sizes = np.bincount(labels[labels >= 0], minlength=len(topics))
     n_docs = len(labels)
+    weight = model.doc_topic_.sum(axis=0) / max(n_docs, 1)  # each topic's share of all text
     esc = html.escape
     out = [
         "<!DOCTYPE html>",
@@ -52,7 +65,11 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics"):
         f'<p class="meta">{len(topics)} topics, {n_docs} documents, '
         f"{len(model.vocabulary_)} words. Mean coherence: NPMI {npmi.mean:.3f}, "
         f"UMass {umass.mean:.3f} (top {n_words} words, document co-occurrence).</p>",
-        '<h2>Topic sizes</h2><table class="words">',
+        "<h2>Topic sizes</h2>",
+        '<p class="meta">Documents where the topic dominates (bar), and its share of all '
+        "the documents' topic shares.</p>",
+        '<table class="words">',
+        "<tr><th>topic</th><th>top words</th><th>documents</th><th>share</th></tr>",
     ]
     biggest = max(int(sizes.max()), 1)
     for t, words in enumerate(topics):
@@ -60,7 +77,8 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics"):
         width = 300 * sizes[t] / biggest
         out.append(
             f"<tr><td>topic {t}</td><td>{head}</td>"
-            f'<td><span class="sizebar" style="width:{width:.0f}px"></span> {sizes[t]}</td></tr>'
+            f'<td><span class="sizebar" style="width:{width:.0f}px"></span> {sizes[t]}</td>'
+            f"<td>{100 * weight[t]:.1f} %</td></tr>"
         )
     out.append("</table>")
     for t, words in enumerate(topics):
@@ -79,15 +97,31 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics"):
             )
         out.append("</table>")
         if docs is not None and n_examples:
-            best = np.argsort(-model.doc_topic_[:, t], kind="stable")[:n_examples]
-            for i in best:
-                if model.doc_topic_[i, t] <= 0:
-                    continue
+            for i in _examples(model, t, n_examples):
                 text = " ".join(str(docs[i]).split())
                 snippet = text[:300] + ("…" if len(text) > 300 else "")
+                name = f"#{i}" if titles is None else esc(str(titles[i]))
                 out.append(
-                    f'<div class="doc">#{i} ({100 * model.doc_topic_[i, t]:.0f} % this topic): '
-                    f"{esc(snippet)}</div>"
+                    f'<div class="doc"><b>{name}</b> ({100 * model.doc_topic_[i, t]:.0f} % '
+                    f"this topic): {esc(snippet)}</div>"
                 )
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def _examples(model, topic, n, overlap=0.8, candidates=100):
+    """Up to ``n`` documents with the largest shares of ``topic``, no two of whose word
+    sets overlap by ``overlap`` or more (Jaccard index), among the top ``candidates``."""
+    shares = model.doc_topic_[:, topic]
+    order = np.argsort(-shares, kind="stable")[:candidates]
+    words = model._presence()
+    chosen, sets = [], []
+    for i in order:
+        if shares[i] <= 0 or len(chosen) == n:
+            break
+        mine = set(words.indices[words.indptr[i] : words.indptr[i + 1]].tolist())
+        if any(len(mine & s) >= overlap * len(mine | s) for s in sets if mine | s):
+            continue
+        chosen.append(int(i))
+        sets.append(mine)
+    return chosen
