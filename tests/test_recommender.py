@@ -79,15 +79,19 @@ def test_recommend_excludes_seen_items_and_ranks_by_prediction():
     assert len(model.recommend(7, n=100, exclude_seen=False)) == 40
 
 
-def test_similar_items_is_cosine_in_factor_space():
+def test_similar_items_is_factor_cosine_shrunk_by_support():
     u, i, r, _ = synthetic(n_users=50, n_items=40, density=0.3)
     model = Recommender(n_components=4, random_state=0).fit((u, i, r))
-    F = model.item_factors_
+    F, n = model.item_factors_, np.bincount(i, minlength=40)
     sims = model.similar_items(3, n=39)
     assert 3 not in [j for j, _ in sims]
-    j, s = sims[0]
-    assert s == pytest.approx(F[j] @ F[3] / np.linalg.norm(F[j]) / np.linalg.norm(F[3]))
+    for j, s in sims[:5]:
+        cos = F[j] @ F[3] / np.linalg.norm(F[j]) / np.linalg.norm(F[3])
+        assert s == pytest.approx(cos * n[j] / (n[j] + 5) * n[3] / (n[3] + 5))
     assert [x for _, x in sims] == sorted((x for _, x in sims), reverse=True)
+    model.set_params(shrinkage=0)
+    j, s = model.similar_items(3, n=39)[0]
+    assert s == pytest.approx(F[j] @ F[3] / np.linalg.norm(F[j]) / np.linalg.norm(F[3]))
 
 
 def test_explain_adds_up_to_the_prediction():

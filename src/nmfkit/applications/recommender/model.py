@@ -25,6 +25,21 @@ kernel, also behind ``NMF`` with missing entries). Every update is exact, so the
 never increases; the fit stops when an iteration lowers it by less than ``tol`` times
 its value, as ``NMF``'s stopping rule does (checked at every iteration here). A fit costs
 O(n_ratings · n_components) per iteration and never forms the users × items matrix.
+
+What one rating can say is limited in the predictions. The weighted-λ penalty shrinks
+every item's factor by the same fraction whatever its number of ratings n_i, so an item
+rated once (5.0) fits its one rating almost exactly and, through the users who resemble
+its one rater, tops their lists. The bias is already shrunk toward 0 by about
+n_i / (n_i + λ_b) (Koren's baseline predictors, doi:10.1145/1644873.1644874); the
+interaction gets the same kind of credibility weight, with ``shrinkage`` = s pseudo-ratings,
+
+.. math::
+
+    \hat r_{ui} = \mu + b_u + b_i + \frac{n_i}{n_i + s}\, w_u \cdot h_i ,
+
+in ``predict``, ``recommend`` and ``explain`` alike (the fit itself is unchanged). The
+default s = 5 is the bias's own default pseudo-count λ_b, so an item's whole deviation
+from the user's mean is trusted alike; ``shrinkage=0`` gives the unshrunk predictions.
 """
 
 import numbers
@@ -52,7 +67,8 @@ from ...core.validation import (
     Options,
     validate_params,
 )
-from .ratings import check_ratings, ratings_arrays
+from .ratings import check_ratings, lookup_ids, ratings_arrays, ratings_matrix
+from .similarity import co_ratings, factor_similarity
 
 __all__ = ["Recommender"]
 
@@ -75,6 +91,11 @@ class Recommender(BaseEstimator, Saveable):
         λ: L2 weight on the factors, per rating of the user or item.
     reg_bias : float, default=5.0
         λ_b: L2 weight on each bias.
+    shrinkage : float, default=5.0
+        s: pseudo-ratings of the interaction term; item i's term w_u·h_i counts
+        n_i / (n_i + s) of itself in every prediction, so an item rated once or twice
+        cannot top a list on its interaction alone (see the module docstring); item
+        similarity is shrunk alike (``similar_items``). 0 turns it off.
     max_iter : int, default=100
     tol : float, default=1e-3
         Stop at the first iteration that lowers the loss by less than ``tol`` times its
@@ -103,6 +124,8 @@ class Recommender(BaseEstimator, Saveable):
         H, non-negative (``item_factors_`` is its transpose).
     rating_range_ : list of float
         [min, max] of the ratings seen in fit.
+    item_support_ : ndarray of shape (n_items,)
+        Number of ratings of each item in fit (n_i).
     n_iter_ : int
     loss_curve_ : list of float
     stop_reason_ : {'converged', 'max_iter'}
@@ -146,6 +169,7 @@ class Recommender(BaseEstimator, Saveable):
         "n_components": [Interval(numbers.Integral, 1, None, "left")],
         "reg": [Interval(numbers.Real, 0, None, "left")],
         "reg_bias": [Interval(numbers.Real, 0, None, "left")],
+        "shrinkage": [Interval(numbers.Real, 0, None, "left")],
         "max_iter": [Interval(numbers.Integral, 1, None, "left")],
         "tol": [Interval(numbers.Real, 0, None, "left")],
         "random_state": [RANDOM_STATE],
@@ -160,6 +184,7 @@ class Recommender(BaseEstimator, Saveable):
         *,
         reg=0.06,
         reg_bias=5.0,
+        shrinkage=5.0,
         max_iter=100,
         tol=1e-3,
         random_state=None,
@@ -170,6 +195,7 @@ class Recommender(BaseEstimator, Saveable):
         self.n_components = n_components
         self.reg = reg
         self.reg_bias = reg_bias
+        self.shrinkage = shrinkage
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -210,35 +236,19 @@ class Recommender(BaseEstimator, Saveable):
             )
         user_ids, u = np.unique(users, return_inverse=True)
         item_ids, i = np.unique(items, return_inverse=True)
-        R = self._matrix(u.ravel(), i.ravel(), values, (len(user_ids), len(item_ids)), caller)
+        limit = min(len(user_ids), len(item_ids))
+        if self.n_components > limit:
+            raise ValueError(
+                f"{caller}: n_components={self.n_components} is more than the data allow: "
+                f"{len(user_ids)} users and {len(item_ids)} items support at most {limit} "
+                f"factors; set n_components <= {limit}."
+            )
+        shape = (len(user_ids), len(item_ids))
+        R = ratings_matrix(u.ravel(), i.ravel(), values, shape, self.duplicates, caller)
         self._fit_matrix(R, caller)
         # set last: an interrupted fit leaves the estimator as it was
         self.user_ids_, self.item_ids_ = user_ids, item_ids
         return self
-
-    def _matrix(self, u, i, values, shape, caller):
-        """CSR users × items of the ratings, duplicates resolved by the policy."""
-        key = u * shape[1] + i
-        order = np.argsort(key, kind="stable")
-        key, u, i, values = key[order], u[order], i[order], values[order]
-        first = np.ones(len(key), dtype=bool)
-        first[1:] = key[1:] != key[:-1]
-        if not first.all():
-            n_dup = int((~first).sum())
-            if self.duplicates == "raise":
-                raise ValueError(
-                    f"{caller}: {n_dup} (user, item) pairs are rated more than once; set "
-                    "duplicates='mean' or 'last', or remove them."
-                )
-            starts = np.flatnonzero(first)
-            if self.duplicates == "mean":
-                values = np.add.reduceat(values, starts) / np.diff(np.append(starts, len(key)))
-            else:  # 'last' as listed: the stable sort keeps listing order within a pair
-                values = values[np.append(starts[1:], len(key)) - 1]
-            u, i = u[starts], i[starts]
-        R = sp.csr_matrix((values, (u, i)), shape=shape)
-        R.sort_indices()
-        return R
 
     def _fit_matrix(self, R, caller):
         n_users, n_items = R.shape
@@ -334,24 +344,16 @@ class Recommender(BaseEstimator, Saveable):
         if problem is not None:
             raise ValueError(f"the ratings seen in training are malformed: {problem}")
 
-    # -- ids --------------------------------------------------------------------------
-    def _lookup(self, ids, known, what, strict):
-        """Positions of ``ids`` in the sorted ``known`` (-1 where unknown, or KeyError)."""
-        ids = np.asarray(ids)
-        scalar = ids.ndim == 0
-        ids = np.atleast_1d(ids)
-        if known.dtype.kind in "US" and ids.dtype.kind not in "US":
-            ids = ids.astype(str)
-        try:
-            pos = np.searchsorted(known, ids)
-            pos = np.clip(pos, 0, len(known) - 1)
-            hit = known[pos] == ids
-        except (TypeError, np.exceptions.DTypePromotionError):
-            pos, hit = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
-        if strict and not hit.all():
-            raise KeyError(f"{what} {ids[~hit][0].item()!r} was not in the ratings given to fit.")
-        pos = np.where(hit, pos, -1)
-        return (pos[0] if scalar else pos), scalar
+    @property
+    def item_support_(self):
+        """Number of ratings of each item in fit, of shape (n_items,)."""
+        check_is_fitted(self)
+        return np.bincount(self._seen_indices, minlength=len(self.item_ids_))
+
+    def _credibility(self):
+        """n_i / (n_i + shrinkage): the weight of each item's interaction term."""
+        n = self.item_support_.astype(np.float64)
+        return n / (n + self.shrinkage) if self.shrinkage > 0 else np.ones_like(n)
 
     @property
     def item_factors_(self):
@@ -372,8 +374,8 @@ class Recommender(BaseEstimator, Saveable):
         ndarray of float
         """
         check_is_fitted(self)
-        u, _ = self._lookup(users, self.user_ids_, "user", strict=False)
-        i, _ = self._lookup(items, self.item_ids_, "item", strict=False)
+        u, _ = lookup_ids(users, self.user_ids_, "user", strict=False)
+        i, _ = lookup_ids(items, self.item_ids_, "item", strict=False)
         u, i = np.atleast_1d(u), np.atleast_1d(i)
         if u.shape != i.shape:
             raise ValueError(
@@ -384,7 +386,7 @@ class Recommender(BaseEstimator, Saveable):
         pred[ku] += self.user_bias_[u[ku]]
         pred[ki] += self.item_bias_[i[ki]]
         both = ku & ki
-        pred[both] += np.einsum(
+        pred[both] += self._credibility()[i[both]] * np.einsum(
             "ij,ji->i", self.user_factors_[u[both]], self.components_[:, i[both]]
         )
         return self._clip(pred)
@@ -392,19 +394,22 @@ class Recommender(BaseEstimator, Saveable):
     def _clip(self, pred):
         return np.clip(pred, *self.rating_range_) if self.clip else pred
 
-    def _top_items(self, bias, factor, seen, n):
+    def _top_items(self, bias, factor, seen, n, min_ratings=1):
         """The n best items for a user of this bias and factor, ``seen`` left out."""
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"Recommender: n must be a positive int, got {n!r}.")
-        scores = self._clip(self.global_mean_ + bias + self.item_bias_ + factor @ self.components_)
+        if isinstance(min_ratings, bool) or not isinstance(min_ratings, numbers.Integral):
+            raise ValueError(f"Recommender: min_ratings must be an int, got {min_ratings!r}.")
         # unclipped scores break the ties that clipping makes at the top of the range
-        raw = self.item_bias_ + factor @ self.components_
+        raw = self.item_bias_ + self._credibility() * (factor @ self.components_)
+        scores = self._clip(self.global_mean_ + bias + raw)
         raw[seen] = -np.inf
+        raw[self.item_support_ < min_ratings] = -np.inf
         top = np.argsort(-raw, kind="stable")[: int(n)]
         top = top[np.isfinite(raw[top])]
         return [(self.item_ids_[j].item(), float(scores[j])) for j in top]
 
-    def recommend(self, user, n=10, exclude_seen=True):
+    def recommend(self, user, n=10, exclude_seen=True, min_ratings=1):
         """The n items with the highest predicted rating for a user.
 
         Parameters
@@ -413,16 +418,19 @@ class Recommender(BaseEstimator, Saveable):
         n : int, default=10
         exclude_seen : bool, default=True
             Leave out the items the user rated in fit.
+        min_ratings : int, default=1
+            Leave out the items rated fewer times than this in fit (a hard floor on
+            support, beside the ``shrinkage`` of every prediction).
 
         Returns
         -------
         list of (item id, predicted rating), best first
         """
         check_is_fitted(self)
-        u, _ = self._lookup(user, self.user_ids_, "user", strict=True)
+        u, _ = lookup_ids(user, self.user_ids_, "user", strict=True)
         seen = self._seen_indices[self._seen_indptr[u] : self._seen_indptr[u + 1]]
         seen = seen if exclude_seen else seen[:0]
-        return self._top_items(self.user_bias_[u], self.user_factors_[u], seen, n)
+        return self._top_items(self.user_bias_[u], self.user_factors_[u], seen, n, min_ratings)
 
     def fold_in(self, items, ratings, max_iter=50):
         """Bias and factors of a new user from their ratings, the items held fixed.
@@ -446,7 +454,7 @@ class Recommender(BaseEstimator, Saveable):
         check_is_fitted(self)
         caller = "Recommender.fold_in"
         ratings = check_ratings(ratings, caller)
-        i, _ = self._lookup(np.asarray(items), self.item_ids_, "item", strict=False)
+        i, _ = lookup_ids(np.asarray(items), self.item_ids_, "item", strict=False)
         i = np.atleast_1d(i)
         if i.shape != ratings.shape:
             raise ValueError(f"{caller}: {i.size} items and {ratings.size} ratings; pass one each.")
@@ -471,7 +479,7 @@ class Recommender(BaseEstimator, Saveable):
                 break
         return bias, factor[0]
 
-    def recommend_for(self, items, ratings, n=10, exclude_seen=True):
+    def recommend_for(self, items, ratings, n=10, exclude_seen=True, min_ratings=1):
         """Recommendations for a user not seen in fit, from their ratings (``fold_in``).
 
         Parameters
@@ -481,19 +489,26 @@ class Recommender(BaseEstimator, Saveable):
         n : int, default=10
         exclude_seen : bool, default=True
             Leave out the items given.
+        min_ratings : int, default=1
+            Leave out the items rated fewer times than this in fit.
 
         Returns
         -------
         list of (item id, predicted rating), best first
         """
         bias, factor = self.fold_in(items, ratings)
-        i, _ = self._lookup(np.asarray(items), self.item_ids_, "item", strict=False)
+        i, _ = lookup_ids(np.asarray(items), self.item_ids_, "item", strict=False)
         seen = np.atleast_1d(i)
         seen = seen[seen >= 0] if exclude_seen else seen[:0]
-        return self._top_items(bias, factor, seen, n)
+        return self._top_items(bias, factor, seen, n, min_ratings)
 
     def similar_items(self, item, n=10):
-        """Items closest to ``item`` by cosine similarity of their non-negative factors.
+        """Items closest to ``item``: factor cosine, each factor shrunk by its support.
+
+        The similarity of items i and j is cos(h_i, h_j) · n_i/(n_i + s) · n_j/(n_j + s),
+        s the ``shrinkage`` pseudo-ratings, n the ratings of each item in fit (see
+        ``similarity``): an item rated a few times has a factor made of little evidence.
+        Items no user rated together with ``item`` are left out.
 
         Parameters
         ----------
@@ -502,18 +517,20 @@ class Recommender(BaseEstimator, Saveable):
 
         Returns
         -------
-        list of (item id, cosine similarity), most similar first (the item itself left out)
+        list of (item id, similarity), most similar first (the item itself left out)
         """
         check_is_fitted(self)
-        i, _ = self._lookup(item, self.item_ids_, "item", strict=True)
-        F = self.item_factors_
-        norms = np.linalg.norm(F, axis=1)
-        if norms[i] == 0:
-            return []  # an item with no factor weight is similar to nothing
-        sims = (F @ F[i]) / np.where(norms > 0, norms * norms[i], np.inf)
+        i, _ = lookup_ids(item, self.item_ids_, "item", strict=True)
+        co = co_ratings(self._seen_indptr, self._seen_indices, i, len(self.item_ids_))
+        sims = factor_similarity(self.item_factors_, i, self.item_support_, self.shrinkage)
         sims[i] = -np.inf
+        sims[co == 0] = -np.inf
         top = np.argsort(-sims, kind="stable")[: int(n)]
-        return [(self.item_ids_[j].item(), float(sims[j])) for j in top if np.isfinite(sims[j])]
+        return [
+            (self.item_ids_[j].item(), float(sims[j]))
+            for j in top
+            if np.isfinite(sims[j]) and sims[j] > 0
+        ]
 
     def explain(self, user, item, n_factors=3, n_items=3):
         """Why ``user`` gets ``item``'s predicted rating: the terms of the prediction.
@@ -538,9 +555,9 @@ class Recommender(BaseEstimator, Saveable):
             on that factor, as (item id, rating)).
         """
         check_is_fitted(self)
-        u, _ = self._lookup(user, self.user_ids_, "user", strict=True)
-        i, _ = self._lookup(item, self.item_ids_, "item", strict=True)
-        contrib = self.user_factors_[u] * self.components_[:, i]
+        u, _ = lookup_ids(user, self.user_ids_, "user", strict=True)
+        i, _ = lookup_ids(item, self.item_ids_, "item", strict=True)
+        contrib = self._credibility()[i] * self.user_factors_[u] * self.components_[:, i]
         total = float(contrib.sum())
         seen = self._seen_indices[self._seen_indptr[u] : self._seen_indptr[u + 1]]
         rated = self._seen_ratings[self._seen_indptr[u] : self._seen_indptr[u + 1]]

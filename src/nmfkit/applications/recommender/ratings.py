@@ -130,3 +130,49 @@ def read_ratings(path, sep=None):
 
 # a column name: letters first, then letters, digits, '_', '-' or spaces
 _HEADER = re.compile(r"[^\W\d][\w\- ]*\Z")
+
+
+def ratings_matrix(u, i, values, shape, duplicates, caller):
+    """CSR users × items of the ratings, duplicate pairs resolved by the ``duplicates``
+    policy ('mean', 'last' or 'raise'); ``u``, ``i`` integer positions."""
+    key = u * shape[1] + i
+    order = np.argsort(key, kind="stable")
+    key, u, i, values = key[order], u[order], i[order], values[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    if not first.all():
+        n_dup = int((~first).sum())
+        if duplicates == "raise":
+            raise ValueError(
+                f"{caller}: {n_dup} (user, item) pairs are rated more than once; set "
+                "duplicates='mean' or 'last', or remove them."
+            )
+        starts = np.flatnonzero(first)
+        if duplicates == "mean":
+            values = np.add.reduceat(values, starts) / np.diff(np.append(starts, len(key)))
+        else:  # 'last' as listed: the stable sort keeps listing order within a pair
+            values = values[np.append(starts[1:], len(key)) - 1]
+        u, i = u[starts], i[starts]
+    R = sp.csr_matrix((values, (u, i)), shape=shape)
+    R.sort_indices()
+    return R
+
+
+def lookup_ids(ids, known, what, strict):
+    """Positions of ``ids`` in the sorted ``known`` (-1 where unknown, or KeyError), and
+    whether ``ids`` was a scalar."""
+    ids = np.asarray(ids)
+    scalar = ids.ndim == 0
+    ids = np.atleast_1d(ids)
+    if known.dtype.kind in "US" and ids.dtype.kind not in "US":
+        ids = ids.astype(str)
+    try:
+        pos = np.searchsorted(known, ids)
+        pos = np.clip(pos, 0, len(known) - 1)
+        hit = known[pos] == ids
+    except (TypeError, np.exceptions.DTypePromotionError):
+        pos, hit = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+    if strict and not hit.all():
+        raise KeyError(f"{what} {ids[~hit][0].item()!r} was not in the ratings given to fit.")
+    pos = np.where(hit, pos, -1)
+    return (pos[0] if scalar else pos), scalar
