@@ -1,7 +1,8 @@
 """The ``nmfkit`` command line: the sub-commands assembled, and the one error policy.
 
 Every user error (missing or malformed file, bad parameter) ends with exit code 2 and
-one line on stderr; ``--debug`` shows the traceback instead.
+one line on stderr; ``--debug`` shows the traceback instead. A warning is one line too
+(``nmfkit CMD: warning: ...``, no source path), while a command runs.
 """
 
 import argparse
@@ -9,7 +10,7 @@ import signal
 import sys
 
 from .._version import __version__
-from ._common import CLIError, Terminated, signals_handled
+from ._common import CLIError, Terminated, announce_compiling, one_line_warnings, signals_handled
 from .cluster import add_parser as cluster
 from .consensus import add_parser as consensus
 from .demo import add_parser as demo
@@ -71,7 +72,7 @@ def main(argv=None):
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        with _ending_signals():
+        with _ending_signals(), one_line_warnings(args.command), announce_compiling(args.command):
             return args.func(args)
     except Terminated as exc:
         # SIGTERM or SIGHUP outside a fit: unwound, so no temporary file is left

@@ -4,10 +4,18 @@ import time
 
 import numpy as np
 
-from ..core.readers import read_matrix
 from ..estimators.semi import SemiNMF
 from ..estimators.symmetric import SymmetricNMF, normalize_graph, similarity_graph
-from ._common import CLIError, check_paths, save_array, save_text
+from ._common import (
+    CLIError,
+    add_input,
+    add_loss,
+    check_paths,
+    loss_of,
+    read_input,
+    save_array,
+    save_text,
+)
 
 
 def add_parser(sub):
@@ -20,7 +28,7 @@ def add_parser(sub):
         "NMF of the rows themselves (--method semi, for data of any sign). Writes one "
         "label per line.",
     )
-    c.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv (rows are items)")
+    add_input(c, "data file: .npy, .npz, .mtx, .h5ad, .csv or .tsv (rows are items)")
     c.add_argument("-k", "--n-clusters", type=int, required=True, help="number of clusters")
     c.add_argument(
         "--method",
@@ -64,6 +72,8 @@ def add_parser(sub):
     c.add_argument("--max-iter", type=int, default=None,
                    help="maximum iterations (default: the estimator's, 1000 / 200)")  # fmt: skip
     c.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_loss(c, only=(2.0,), why="symmetric NMF (of a graph) and semi-NMF (of data of any "
+             "sign) minimise the squared error")  # fmt: skip
     c.set_defaults(func=run)
     return c
 
@@ -88,7 +98,9 @@ def run(args):
     if args.n_clusters < 1:
         raise CLIError(f"-k must be at least 1, got {args.n_clusters}")
     neighbors = _neighbors(args.neighbors)
-    X = read_matrix(args.input)
+    loss_of(args)  # frobenius only, refused now otherwise
+    fix = "fill them in first (nmfkit fit leaves unknown entries out)"
+    X = read_input(args, rows="items", cols="columns", missing=fix)
     extra = {} if args.max_iter is None else {"max_iter": args.max_iter}
     start = time.perf_counter()
     if args.method == "semi":

@@ -3,14 +3,13 @@
 import time
 
 from ..applications.consensus import ConsensusNMF
-from ..core.io import read_matrix
-from ._common import add_iterations_and_seed, check_paths
+from ._common import add_input, add_iterations_and_seed, add_loss, check_paths, loss_of, read_input
 
 
 def add_parser(sub):
     """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     cs = sub.add_parser("consensus", help="a consensus factorization from many random starts")
-    cs.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv")
+    add_input(cs, "data file: .npy, .npz, .mtx, .h5ad, .csv or .tsv (empty or nan: unknown)")
     cs.add_argument("-k", "--n-components", type=int, required=True, help="number of components")
     cs.add_argument("--runs", type=int, default=50, help="random starts (default: 50)")
     cs.add_argument(
@@ -18,6 +17,7 @@ def add_parser(sub):
     )
     cs.add_argument("--jobs", type=int, default=None, help="parallel processes (-1: all CPUs)")
     add_iterations_and_seed(cs, per_fit=True)
+    add_loss(cs)
     cs.set_defaults(func=run)
     return cs
 
@@ -26,7 +26,8 @@ def run(args):
     """``nmfkit consensus``: a consensus factorization from many random starts."""
     check_paths([args.input], [(args.output, "model")])
 
-    X = read_matrix(args.input)
+    beta_loss = loss_of(args)
+    X = read_input(args)
     start = time.perf_counter()
     model = ConsensusNMF(
         args.n_components,
@@ -34,6 +35,7 @@ def run(args):
         random_state=args.seed,
         n_jobs=args.jobs,
         max_iter=args.max_iter,
+        beta_loss=beta_loss,
     ).fit(X)
     print(
         f"{args.runs} runs of k={args.n_components} in {time.perf_counter() - start:.1f} s: "

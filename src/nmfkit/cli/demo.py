@@ -7,7 +7,7 @@ import numpy as np
 
 from ..applications.datasets import make_swimmer, match_parts
 from ..estimators.nmf import NMF
-from ._common import CLIError, check_paths, save_figure
+from ._common import CLIError, add_loss, check_paths, loss_of, save_figure
 
 
 def add_parser(sub):
@@ -22,6 +22,7 @@ def add_parser(sub):
         metavar="PNG",
         help="image of the parts (needs matplotlib; '' for none; default: swimmer_parts.png)",
     )
+    add_loss(d)
     d.set_defaults(func=run)
     return d
 
@@ -30,6 +31,7 @@ def run(args):
     if args.restarts < 1:
         raise CLIError(f"--restarts must be at least 1, got {args.restarts}")
     check_paths([], [(args.plot, "plot")])  # before the fit, not after it
+    beta_loss = loss_of(args)
     X, _ = make_swimmer()
     print(f"Swimmer (Donoho & Stodden 2003): {X.shape[0]} images of 32 x 32, built in code.")
     print("Each image is a torso plus 4 limbs in one of 4 positions: 17 parts in all.")
@@ -39,15 +41,24 @@ def run(args):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = NMF(
-                args.n_components, init="random", random_state=seed, max_iter=1000, tol=1e-8
+                args.n_components,
+                init="random",
+                random_state=seed,
+                max_iter=1000,
+                tol=1e-8,
+                beta_loss=beta_loss,
             ).fit(X)
         if best is None or model.loss_curve_[-1] < best.loss_curve_[-1]:
             best = model
     elapsed = time.perf_counter() - start
-    rel = best.reconstruction_err_ / np.linalg.norm(X)
+    err = best.reconstruction_err_
+    if beta_loss == "frobenius":
+        error = f"relative error {err / np.linalg.norm(X):.2e}"
+    else:
+        error = f"loss {beta_loss}, divergence {err:.3g}"
     print(
-        f"NMF k={args.n_components}, best of {args.restarts} random starts: relative error "
-        f"{rel:.2e}, {best.n_iter_} iterations, {elapsed:.2f} s in all."
+        f"NMF k={args.n_components}, best of {args.restarts} random starts: {error}, "
+        f"{best.n_iter_} iterations, {elapsed:.2f} s in all."
     )
     sim = match_parts(best.components_)
     found = sim >= 0.9

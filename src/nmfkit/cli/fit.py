@@ -14,29 +14,35 @@ from ..core.constraints import Box, Hoyer, MinVolume, Orthogonal, Simplex
 from ..core.files import check_npy
 from ..core.init import INITS
 from ..core.loop import LoopControl
-from ..core.losses import LOSS_NAMES
-from ..core.readers import read_matrix
 from ..core.solvers import solver_names
 from ..estimators.checkpoint import Checkpoint, parse_duration
 from ..estimators.minibatch import MiniBatchNMF
 from ..estimators.nmf import NMF
-from ._common import CLIError, check_paths, parse_loss, save_array, signals_handled
+from ._common import (
+    CLIError,
+    add_input,
+    add_loss,
+    check_paths,
+    fit_progress,
+    loss_of,
+    read_input,
+    save_array,
+    signals_handled,
+    warning_line,
+)
 
 
 def add_parser(sub):
     """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     f = sub.add_parser("fit", help="factorize a matrix file and save the model")
-    f.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv (samples x features)")
+    add_input(f, "data file: .npy, .npz, .mtx, .h5ad, .csv or .tsv (samples x features; an "
+              "empty field or nan is an unknown entry, left out of the loss)")  # fmt: skip
     f.add_argument("-k", "--n-components", type=int, required=True, help="number of components")
     f.add_argument(
         "-o", "--output", default="model.npz", help="model file to write (default: model.npz)"
     )
     f.add_argument("--W", metavar="PATH", help="also write W (samples x k) to this .npy file")
-    f.add_argument(
-        "--loss",
-        default="frobenius",
-        help=f"beta-divergence: one of {', '.join(LOSS_NAMES)} or a number (default: frobenius)",
-    )
+    add_loss(f)
     f.add_argument(
         "--solver",
         default="auto",
@@ -123,7 +129,7 @@ def run(args):
     common = dict(
         n_components=args.n_components,
         init=args.init,
-        beta_loss=parse_loss(args.loss),
+        beta_loss=loss_of(args),
         tol=args.tol,
         max_iter=args.max_iter,
         random_state=args.seed,
@@ -144,15 +150,23 @@ def run(args):
         if constraints:
             raise CLIError("--constraint is for full-batch fits: drop --batch-size")
         # a .npy file is read a batch at a time (memory-mapped), never whole
-        streamed = str(args.input).endswith(".npy")
+        streamed = str(args.input).endswith(".npy") and args.key is None
         if streamed:
             check_npy(args.input, in_memory=False)  # the header against the file's size
             X = np.load(args.input, mmap_mode="r", allow_pickle=False)
+            if X.ndim != 2:
+                raise CLIError(f"{args.input} holds an array of shape {X.shape}; give a matrix")
+            X = X.T if args.transpose else X
+            how = ", transposed" if args.transpose else ""
+            print(f"input       {args.input}: {X.shape[0]} samples x {X.shape[1]} features "
+                  f"(dense, memory-mapped{how})")  # fmt: skip
         else:
-            X = read_matrix(args.input)
+            fix = "drop --batch-size: a full-batch fit leaves them out of the loss"
+            X = read_input(args, missing=fix)
         model = MiniBatchNMF(batch_size=args.batch_size, **common)
     else:
-        X = read_matrix(args.input)
+        X = read_input(args)
+        common["callback"] = progress = fit_progress(args.max_iter)
         model = NMF(
             solver=args.solver,
             engine=args.engine,
@@ -173,7 +187,11 @@ def run(args):
     received = []
     with warnings.catch_warnings(record=True) as caught, _stop_on_signals(control, received):
         warnings.simplefilter("always")
-        W = model.fit_transform(X, **fit_args)
+        try:
+            W = model.fit_transform(X, **fit_args)
+        finally:
+            if args.batch_size is None:
+                progress.close()  # ends the progress bar's line, if one was drawn
         elapsed = time.perf_counter() - start
         # still under the handlers: a signal now waits until the files are complete
         model.save(args.output)
@@ -181,7 +199,7 @@ def run(args):
             save_array(args.W, to_host(W))  # a Dask or torch W comes to the host first
     print(f"data        {X.shape[0]} x {X.shape[1]} ({'sparse' if hasattr(X, 'nnz') else 'dense'})")
     how = f"batch size {args.batch_size}" if args.batch_size else f"solver={args.solver}"
-    print(f"model       k={model.n_components_}, loss={args.loss}, {how}")
+    print(f"model       k={model.n_components_}, loss={common['beta_loss']}, {how}")
     if constraints:
         print(f"constraints {', '.join(c.describe() for c in constraints)}")
     steps = "passes" if args.batch_size else "iterations"
@@ -194,21 +212,21 @@ def run(args):
     elif args.resume:
         print(f"resumed     nothing: no checkpoint in {args.checkpoint}, started afresh")
     for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
+        print(warning_line("fit", w.message), file=sys.stderr)
     if received and getattr(model, "stop_reason_", None) != "interrupted":
         name = signal.Signals(received[0]).name
-        print(f"warning: {name} while saving: {args.output} was written whole, then stopped",
-              file=sys.stderr)  # fmt: skip
+        print(warning_line("fit", f"{name} while saving: {args.output} was written whole, "
+                           "then stopped"), file=sys.stderr)  # fmt: skip
         return 128 + received[0]
     if getattr(model, "stop_reason_", None) == "interrupted":
         again = f"; continue with --checkpoint {args.checkpoint} --resume" * bool(args.checkpoint)
         signum = received[0] if received else signal.SIGINT
         how = "interrupted" if signum == signal.SIGINT else signal.Signals(signum).name
         print(
-            f"warning: {how} after iteration {model.n_iter_}: the factors reached so far "
-            f"are saved in {args.output}{again}",
+            warning_line("fit", f"{how} after iteration {model.n_iter_}: the factors reached "
+                         f"so far are saved in {args.output}{again}"),
             file=sys.stderr,
-        )
+        )  # fmt: skip
         return 128 + signum  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
     return 0
 

@@ -5,7 +5,7 @@ import time
 from ..applications.images import fit_images, normalize_contrast, read_images
 from ..applications.metrics import hoyer_sparseness
 from ..core.solvers import solver_names
-from ._common import CLIError, add_iterations_and_seed, check_paths, save_figure
+from ._common import CLIError, add_iterations_and_seed, add_loss, check_paths, loss_of, save_figure
 
 
 def add_parser(sub):
@@ -27,6 +27,7 @@ def add_parser(sub):
         "--solver", default="auto", choices=solver_names(beta=2.0), help="(default: auto)"
     )
     add_iterations_and_seed(im, save_to=True)
+    add_loss(im)
     im.set_defaults(func=run)
     return im
 
@@ -48,6 +49,7 @@ def run(args):
         random_state=args.seed,
         max_iter=args.max_iter,
         solver=args.solver,
+        beta_loss=loss_of(args),
     )
     elapsed = time.perf_counter() - start
     what = f"patches {patch[0]}x{patch[1]}" if patch else "whole images"

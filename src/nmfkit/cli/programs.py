@@ -9,8 +9,18 @@ import numpy as np
 from ..applications.annotate import read_h5ad, to_anndata
 from ..applications.programs import GeneProgramNMF
 from ..core.anndata import is_anndata
-from ..core.io import read_matrix
-from ._common import CLIError, bar, check_paths, save_figure, save_text, writable
+from ._common import (
+    CLIError,
+    add_input,
+    add_loss,
+    bar,
+    check_paths,
+    loss_of,
+    read_input,
+    save_figure,
+    save_text,
+    writable,
+)
 from .rank import _ranks
 
 
@@ -28,7 +38,7 @@ def add_parser(sub):
             "command again after an interruption, or with --choose, and it resumes."
         ),
     )
-    pg.add_argument("input", help="raw counts: .h5ad (cells x genes), .npz, .mtx, .npy or .csv")
+    add_input(pg, "raw counts: .h5ad (cells x genes), .npz, .mtx, .npy or .csv")
     pg.add_argument(
         "-k", "--n-components", required=True, help="k or the ks to choose from: 9, 7-12, 7,9,11"
     )
@@ -50,6 +60,7 @@ def add_parser(sub):
     pg.add_argument("--jobs", type=int, default=None, help="parallel processes (-1: all CPUs)")
     pg.add_argument("--max-iter", type=int, default=1000, help="iterations per run (default: 1000)")
     pg.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_loss(pg, only=(2.0,), why="GeneProgramNMF (cNMF) fits the Frobenius loss")
     pg.set_defaults(func=run)
     return pg
 
@@ -93,10 +104,20 @@ def run(args):
         check_paths([args.input], [(path, name) for name, path in files.items()])
     else:
         writable(out, "output folder")  # its parent exists and can be written
-    adata = read_h5ad(args.input) if h5ad else None
+    beta_loss = loss_of(args)  # frobenius only, refused now otherwise
     if args.layer and not h5ad:
         raise CLIError("--layer names a layer of an .h5ad file; the input is not one")
-    X = adata if h5ad else read_matrix(args.input)
+    if h5ad and args.key and args.layer and args.key != args.layer:
+        raise CLIError(f"--key {args.key} and --layer {args.layer}: name the layer once")
+    layer = args.layer or (args.key if h5ad else None)
+    adata = read_h5ad(args.input) if h5ad else None
+    if h5ad:
+        adata = adata.T if args.transpose else adata
+        how = ", transposed" if args.transpose else ""
+        print(f"input       {args.input}[{'layer ' + layer if layer else 'X'}]: "
+              f"{adata.n_obs} cells x {adata.n_vars} genes{how}")  # fmt: skip
+    fix = "give raw counts (GeneProgramNMF needs every count)"
+    X = adata if h5ad else read_input(args, rows="cells", cols="genes", missing=fix)
     os.makedirs(out, exist_ok=True)  # only once the input has been read
     model = GeneProgramNMF(
         ks if len(ks) > 1 else ks[0],
@@ -105,13 +126,14 @@ def run(args):
         n_top_genes=args.genes,
         density_threshold=args.density_threshold,
         max_iter=args.max_iter,
+        beta_loss=beta_loss,
         random_state=args.seed,
         n_jobs=args.jobs,
         checkpoint=os.path.join(out, "runs"),
         progress=bar("runs"),
     )
     start = time.perf_counter()
-    model.fit(X, layer=args.layer)
+    model.fit(X, layer=layer)
     elapsed = time.perf_counter() - start
     table = model.k_selection_
     print(f"{'k':>4} {'stability':>10} {'error':>14}")

@@ -3,14 +3,23 @@
 import time
 
 from ..applications.rank import select_rank
-from ..core.io import read_matrix
-from ._common import CLIError, add_iterations_and_seed, bar, check_paths, save_figure
+from ._common import (
+    CLIError,
+    add_input,
+    add_iterations_and_seed,
+    add_loss,
+    bar,
+    check_paths,
+    loss_of,
+    read_input,
+    save_figure,
+)
 
 
 def add_parser(sub):
     """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     rk = sub.add_parser("rank", help="criteria for choosing the number of components")
-    rk.add_argument("input", help="data file: .npy, .npz, .mtx, .csv or .tsv")
+    add_input(rk, "data file: .npy, .npz, .mtx, .h5ad, .csv or .tsv")
     rk.add_argument("--ranks", default="2-10", help="ranks: 2-10, 5-30:5 or 2,3,5 (default: 2-10)")
     rk.add_argument("--runs", type=int, default=30, help="random starts per rank (default: 30)")
     rk.add_argument(
@@ -21,6 +30,7 @@ def add_parser(sub):
     rk.add_argument("--plot", metavar="PNG", help="draw every criterion against rank (matplotlib)")
     rk.add_argument("--jobs", type=int, default=None, help="parallel processes (-1: all CPUs)")
     add_iterations_and_seed(rk, per_fit=True)
+    add_loss(rk)
     rk.set_defaults(func=run)
     return rk
 
@@ -42,7 +52,8 @@ def _ranks(text, flag="--ranks"):
 def run(args):
     """``nmfkit rank``: the rank criteria as a table, and optionally a plot."""
     check_paths([args.input], [(args.plot, "plot")])
-    X = read_matrix(args.input)
+    beta_loss = loss_of(args)
+    X = read_input(args, missing="fill them in first (nmfkit fit leaves unknown entries out)")
     criteria = tuple(args.criteria.split(","))
     if hasattr(X, "nnz") and "heldout" in criteria:
         criteria = tuple(c for c in criteria if c != "heldout")
@@ -56,6 +67,7 @@ def run(args):
         random_state=args.seed,
         n_jobs=args.jobs,
         max_iter=args.max_iter,
+        beta_loss=beta_loss,
         progress=bar("fits"),
     )
     keys = [k for k in survey.rows[0] if k != "rank"]

@@ -7,7 +7,7 @@ import numpy as np
 from ..applications.recommender.evaluation import cross_validate_ratings
 from ..applications.recommender.model import Recommender
 from ..applications.recommender.ratings import read_ratings
-from ._common import CLIError
+from ._common import CLIError, add_loss, loss_of
 
 
 def add_parser(sub):
@@ -45,12 +45,14 @@ def add_parser(sub):
         default=None,
         help="field separator (default: ',' for .csv, a tab for .tsv, else whitespace)",
     )
+    add_loss(r, only=(2.0,), why="the Recommender fits the squared error of the ratings")
     r.set_defaults(func=run)
     return r
 
 
 def run(args):
     """``nmfkit recommend``: recommendations for a user, or k-fold evaluation."""
+    loss_of(args)  # frobenius only, refused now otherwise
     if args.user is None and not args.evaluate:
         raise CLIError("give --user ID to recommend for, or --evaluate to cross-validate")
     if not os.path.isfile(args.ratings):

@@ -8,9 +8,9 @@ import numpy as np
 
 from ..applications.audio import separate, spectrogram
 from ..core.files import write_atomic
-from ..core.losses import LOSS_NAMES
+from ..core.losses import beta_from_loss
 from ..estimators.convolutive import ConvolutiveNMF
-from ._common import CLIError, check_paths, parse_loss
+from ._common import CLIError, add_loss, check_paths, loss_of
 
 
 def add_parser(sub):
@@ -40,12 +40,7 @@ def add_parser(sub):
                    help="STFT window length in samples (default: 1024)")  # fmt: skip
     s.add_argument("--hop", type=int, default=None,
                    help="samples between STFT frames (default: n-fft / 4)")  # fmt: skip
-    s.add_argument(
-        "--loss",
-        type=parse_loss,
-        default="kullback-leibler",
-        help="beta-divergence: frobenius, kullback-leibler (default), itakura-saito or a number",
-    )
+    add_loss(s, default="kullback-leibler")
     s.add_argument(
         "--max-iter",
         type=int,
@@ -95,6 +90,7 @@ def run(args):
     if not os.path.isdir(parent):
         raise CLIError(f"cannot make the folder {args.out}: {parent} does not exist")
     paths = [os.path.join(args.out, f"source_{j}.wav") for j in range(args.sources)]
+    beta_loss = loss_of(args)
     sr, signal, sample_dtype = _read(args.input)
     hop = args.hop if args.hop is not None else args.n_fft // 4
     S, stft = spectrogram(signal, sr, n_fft=args.n_fft, hop=hop)
@@ -107,13 +103,12 @@ def run(args):
     if S.max() == 0:
         raise CLIError(f"{args.input} is silent: nothing to separate")
     model = ConvolutiveNMF(
-        args.sources, pattern_length=frames, beta_loss=args.loss, max_iter=args.max_iter,
+        args.sources, pattern_length=frames, beta_loss=beta_loss, max_iter=args.max_iter,
         random_state=args.seed,
     )  # fmt: skip
     model._validate()  # bad --loss or --max-iter: refused before anything is written
-    beta = LOSS_NAMES.get(args.loss, args.loss) if isinstance(args.loss, str) else args.loss
     # β <= 0 needs X > 0: silent bins get a floor far below what is heard
-    X = S + 1e-8 * S.max() if isinstance(beta, float) and beta <= 0 else S
+    X = S + 1e-8 * S.max() if beta_from_loss(beta_loss) <= 0 else S
     os.makedirs(args.out, exist_ok=True)
     check_paths([args.input], [(p, f"source {j} file") for j, p in enumerate(paths)])
     start = time.perf_counter()

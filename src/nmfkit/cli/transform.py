@@ -1,16 +1,18 @@
 """``nmfkit transform``: W for new data with a saved model."""
 
 from ..arrays.ops import to_host
-from ..core.io import load, read_matrix
-from ._common import CLIError, check_paths, save_array
+from ..core.io import load
+from ..core.losses import beta_from_loss, loss_name
+from ._common import CLIError, add_input, add_loss, check_paths, loss_of, read_input, save_array
 
 
 def add_parser(sub):
     """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
     t = sub.add_parser("transform", help="compute W for new data with a saved model")
     t.add_argument("model", help="model file written by 'nmfkit fit'")
-    t.add_argument("input", help="data file with the model's number of features")
+    add_input(t, "data file with the model's number of features")
     t.add_argument("-o", "--output", default="W.npy", help=".npy file for W (default: W.npy)")
+    add_loss(t, default=None)
     t.set_defaults(func=run)
     return t
 
@@ -23,9 +25,27 @@ def run(args):
             f"{args.model} holds a {type(model).__name__}, which has no transform; give a "
             "model written by 'nmfkit fit' (or 'nmfkit recommend' for a Recommender)"
         )
-    X = read_matrix(args.input)
+    _check_loss(args, model)
+    X = read_input(args)
     W = model.transform(X)
     W = to_host(W)  # a model fitted on Dask transforms to a Dask array
     save_array(args.output, W)
     print(f"W {W.shape[0]} x {W.shape[1]} written to {args.output}")
     return 0
+
+
+def _check_loss(args, model):
+    """--loss, when given, must be the saved model's: transform solves for W under it."""
+    if args.loss is None:
+        return
+    beta = beta_from_loss(loss_of(args))
+    fitted = getattr(model, "beta_loss", None)
+    if fitted is None:
+        raise CLIError(f"--loss: {args.model} holds a {type(model).__name__}, which has no loss "
+                       "to choose; drop --loss")  # fmt: skip
+    if beta_from_loss(fitted) != beta:
+        raise CLIError(
+            f"--loss {args.loss}: {args.model} was fitted with {loss_name(beta_from_loss(fitted))}"
+            ", and transform solves for W under the model's loss; drop --loss, or fit a model "
+            f"with nmfkit fit --loss {args.loss}"
+        )

@@ -6,8 +6,16 @@ import time
 import numpy as np
 
 from ..applications.unmixing import Unmixing
-from ..core.readers import read_matrix
-from ._common import CLIError, check_paths, save_array, save_figure
+from ._common import (
+    CLIError,
+    add_input,
+    add_loss,
+    check_paths,
+    loss_of,
+    read_input,
+    save_array,
+    save_figure,
+)
 
 
 def add_parser(sub):
@@ -18,13 +26,10 @@ def add_parser(sub):
         description="Unmix a hyperspectral cube into k materials (minimum-volume NMF with "
         "abundances on the simplex, nmfkit.Unmixing) and draw their spectra and maps.",
     )
-    u.add_argument(
-        "input",
-        help=".npy/.npz cube (rows, cols, bands), or pixels x bands (also .csv, .mtx) with --shape",
-    )
+    add_input(u, ".npy/.npz cube (rows, cols, bands), or pixels x bands (also .csv, .mtx) "
+              "with --shape")  # fmt: skip
     u.add_argument("-k", "--k", "--n-components", dest="k", type=int, required=True,
                    help="number of endmembers (materials)")  # fmt: skip
-    u.add_argument("--key", help="the array of an .npz to read (default: its only array)")
     u.add_argument("--shape", help="ROWSxCOLS of the scene, for pixels x bands input (e.g. 95x95)")
     u.add_argument(
         "--bands-first",
@@ -52,18 +57,16 @@ def add_parser(sub):
         help="relative weight of the minimum-volume penalty (default 0.1; 0: none)",
     )
     u.add_argument("--max-iter", type=int, default=1000, help="most iterations (default 1000)")
+    add_loss(u, only=(2.0,), why="minimum-volume unmixing (nmfkit.Unmixing) fits the squared "
+             "error of the pixels")  # fmt: skip
     u.set_defaults(func=run)
     return u
 
 
-def _read(path, key):
-    """The array in a file ``read_matrix`` reads; of an .npz, the one named ``key``."""
-    try:
-        cube = read_matrix(path, key)
-    except ValueError as e:
-        if "holds arrays" in str(e):
-            raise CLIError(f"{e} (or name it with --key)") from None
-        raise
+def _read(args):
+    """The array in a file ``read_matrix`` reads (``--key``, ``--transpose``), dense."""
+    fix = "fill them in first (nmfkit fit leaves unknown entries out)"
+    cube = read_input(args, rows="pixels", cols="bands", missing=fix)
     if hasattr(cube, "toarray"):
         cube = cube.toarray()
     return np.asarray(cube)
@@ -109,7 +112,8 @@ def run(args):
     )  # fmt: skip
     if args.k < 1:
         raise CLIError(f"--k must be at least 1, got {args.k}")
-    X, shape = _pixels(_read(args.input, args.key), args)
+    loss_of(args)  # frobenius only, refused now otherwise
+    X, shape = _pixels(_read(args), args)
     if not np.issubdtype(X.dtype, np.number):
         raise CLIError(f"the input holds {X.dtype} values; give numbers")
     model = Unmixing(args.k, min_volume=args.min_volume, max_iter=args.max_iter, image_shape=shape)

@@ -4,9 +4,16 @@ Each kernel has an array-API form (``*_xp``) that is the test oracle; the NumPy 
 uses a compiled Numba form and the Torch engine a vectorised torch form, each imported
 on first use (``import nmfkit`` imports neither Numba nor torch), falling back to the
 array-API form when the library is not installed.
+
+Numba compiles a kernel on its first call and caches it on disk (``cache=True``), so
+only the first fit of an installation (or after a Numba or Python upgrade) compiles.
+That first compile is announced once per process on the logger ``nmfkit.kernels`` (at
+INFO level: silent unless the application shows it, as the command line does on a
+terminal); the library itself never prints.
 """
 
 import importlib
+import logging
 
 from .convolutive import convolutive_w_sweep_xp
 from .hals import hals_sweeps_xp
@@ -17,7 +24,13 @@ from .products import csr_dense_xp, csr_has_duplicates_xp, wh_at_xp
 from .sparseness import hoyer_sweep_xp, sparseness_projection_xp
 from .symmetric import symnmf_cd_sweep_xp
 
-__all__ = ["KERNELS", "kernel"]
+__all__ = ["KERNELS", "kernel", "COMPILING", "logger"]
+
+# where the first compile is announced (see the module docstring)
+logger = logging.getLogger("nmfkit.kernels")
+COMPILING = (
+    "compiling kernels, once per installation (Numba caches them): this first fit takes longer"
+)
 
 # name -> {"xp": array-API form, engine name: "module:function" of a compiled form}
 KERNELS = {
@@ -95,9 +108,42 @@ def kernel(name, engine, compiled=True, work=None):
     if target is None:
         return impls["xp"]
     if target not in _loaded:
+        if "._numba" in target:
+            _listen_for_compiles()
         module, func = target.split(":")
         try:
             _loaded[target] = getattr(importlib.import_module(module), func)
         except ImportError:
             _loaded[target] = impls["xp"]
     return _loaded[target]
+
+
+_listening = []
+
+
+def _listen_for_compiles():
+    """Before the first Numba kernel is loaded: log ``COMPILING`` (INFO, ``logger``) at
+    the start of the first compile of this process. Numba raises its 'numba:compile'
+    event only when it compiles, not when it loads a kernel from its cache."""
+    if _listening:
+        return
+    try:
+        from numba.core import event
+    except ImportError:  # no Numba: the array-API forms run, nothing compiles
+        _listening.append(None)
+        return
+
+    class FirstCompile(event.Listener):
+        announced = False
+
+        def on_start(self, ev):
+            if not self.announced:
+                self.announced = True
+                logger.info(COMPILING)
+
+        def on_end(self, ev):
+            pass
+
+    listener = FirstCompile()
+    event.register("numba:compile", listener)
+    _listening.append(listener)
