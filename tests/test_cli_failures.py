@@ -141,6 +141,14 @@ FAILS = [
     ("transform: no attributes", "transform {d}/no_attributes.npz {d}/X.npy", "no_attributes.npz"),
     ("recommend: -n -1", "recommend {d}/ratings.csv --user 1 -n -1 -k 2", "-n"),
     ("recommend: -n 0", "recommend {d}/ratings.csv --user 1 -n 0 -k 2", "-n"),
+    ("recommend: -k beyond the data", "recommend {d}/ratings.csv --user 1 -k 20000",
+     "-k 20000 is more than the data allow: 2 users and 3 items support at most 2 factors"),
+    ("recommend: --similar of no item", "recommend {d}/ratings.csv --similar 9 -k 2",
+     "--similar '9' is not an item id"),
+    ("recommend: --items missing", "recommend {d}/ratings.csv --similar 1 -k 2 --items "
+     "{d}/none.tsv", "--items file not found"),
+    ("recommend: --shrinkage -1", "recommend {d}/ratings.csv --user 1 -k 2 --shrinkage -1",
+     "--shrinkage must be at least 0"),
     ("topics: --encoding bogus", "topics {d}/docs.txt -k 2 --encoding bogus", "bogus"),
     ("topics: truncated .jsonl.gz", "topics {d}/truncated.jsonl.gz -k 2", "truncated.jsonl.gz"),
     ("topics: deeply nested .jsonl", "topics {d}/nested.jsonl -k 2", "nested.jsonl:1"),
@@ -236,6 +244,7 @@ WORKS = [
     ("transform: --loss of the model", "transform {d}/model.npz {d}/X.npy --loss 2 -o {d}/w2.npy"),
     ("fit: dense Matrix Market", "fit {d}/dense.mtx -k 2 -o {d}/dense.npz"),
     ("recommend: ids beyond int64", "recommend {d}/bigids.csv --user 100000000000000000001 -k 2"),
+    ("recommend: --similar ITEM", "recommend {d}/ratings.csv --similar 1 -k 2 -n 2"),
     ("topics: a CSV document over 128 KiB", "topics {d}/long.csv -k 2 --min-df 1"),
     ("info", "info"),
     ("fit: with constraints", "fit {d}/X.npy -k 2 -o {d}/cons.npz --constraint simplex:W "

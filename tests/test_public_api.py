@@ -42,9 +42,10 @@ COMMANDS = {
             ("--l1-ratio",), ("--constraint",), ("-v", "--verbose")],
     "transform": ["model", "input", ("--key",), ("--transpose",), ("-o", "--output"),
                   ("--loss",)],
-    "recommend": ["ratings", ("--user",), ("-n",), ("--evaluate",), ("--folds",),
-                  ("--include-seen",), ("-k", "--n-components"), ("--reg",), ("--reg-bias",),
-                  ("--max-iter",), ("--seed",), ("--sep",), ("--loss",)],
+    "recommend": ["ratings", ("--user",), ("--similar",), ("--items",), ("-n",), ("--evaluate",),
+                  ("--folds",), ("--include-seen",), ("-k", "--n-components"), ("--reg",),
+                  ("--reg-bias",), ("--shrinkage",), ("--min-ratings",), ("--max-iter",),
+                  ("--seed",), ("--sep",), ("--loss",)],
     "topics": ["corpus", ("-k", "--n-topics"), ("--loss",), ("--n-words",), ("--report",),
                ("--similar",), ("--text-field",), ("--encoding",), ("--min-df",),
                ("--max-df",), ("--no-stop-words",), ("--max-iter",), ("--seed",),
@@ -146,6 +147,8 @@ ADDED = {
                  "out": "programs",
                  "layer": None, "genes": 2000, "density_threshold": 0.5, "jobs": None,
                  "max_iter": 1000, "seed": 0},
+    # issue 22: recommend --similar ITEM, --items titles, shrinkage and a support floor
+    "recommend": {"similar": None, "items": None, "shrinkage": 5.0, "min_ratings": 1},
 }  # fmt: skip
 # issue 22: every command that reads a data file takes --key and --transpose; every
 # command that fits a model takes --loss (cli/_common.py add_input, add_loss)

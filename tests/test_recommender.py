@@ -209,7 +209,7 @@ def test_cli_recommends_for_a_user_and_evaluates(tmp_path, capsys):
     [
         (["--user", "999"], "user 999 was not in the ratings given to fit"),
         (["--user", "alice"], "user 'alice' is not in"),
-        ([], "give --user ID to recommend for, or --evaluate"),
+        ([], "give --user ID to recommend for, --similar ITEM, or --evaluate"),
     ],
 )
 def test_cli_recommend_errors_are_one_line(tmp_path, capsys, args, message):
@@ -236,3 +236,87 @@ def test_fold_in_places_a_new_user_like_a_fitted_one():
     assert len(recs) == 5 and not set(i[mine]) & {item for item, _ in recs}
     assert recs[0][0] == unseen[np.argmax(pred)]
     assert model.fold_in(["no such item"], [3.0])[1].sum() == 0  # unknown items ignored
+
+
+# -- issue 22: ranking that one rating cannot top, similarity, the CLI ------------------
+def _planted(seed=0):
+    from nmfkit.applications.recommender.simulate import make_ratings
+
+    return make_ratings(n_users=400, n_items=300, n_groups=5, n_rare=40, random_state=seed)
+
+
+def test_items_rated_once_do_not_top_the_lists():
+    u, i, r, groups, _ = _planted()
+    once = np.flatnonzero(np.bincount(i) == 1)
+    model = Recommender(n_components=20, random_state=0).fit((u, i, r))
+    tops = [model.recommend(user, n=1)[0][0] for user in range(0, 400, 4)]
+    assert not set(tops) & set(once.tolist())
+    # the one 5.0 of an item rated once cannot outweigh a well-supported favourite
+    item = once[r[np.isin(i, once)] == 5][0]
+    rater = u[i == item][0]
+    assert item not in [j for j, _ in model.recommend(rater, n=10, exclude_seen=False)]
+    assert not set(once) & {j for j, _ in model.recommend(rater, n=50, min_ratings=2)}
+
+
+def test_similar_items_recover_planted_groups_and_skip_rare_items():
+    u, i, r, groups, _ = _planted()
+    support = np.bincount(i)
+    model = Recommender(n_components=20, random_state=0).fit((u, i, r))
+    same, rare = [], []
+    for item in np.flatnonzero(support >= 20)[::3]:
+        sims = [j for j, _ in model.similar_items(item, n=10)]
+        same.append(np.mean(groups[sims] == groups[item]))
+        rare.append(np.mean(support[sims] <= 2))
+    assert np.mean(same) > 0.8 and np.mean(rare) == 0.0, (np.mean(same), np.mean(rare))
+
+
+def test_more_components_than_the_data_allow_are_refused_before_the_fit():
+    with pytest.raises(ValueError, match=r"n_components=5 is more than the data allow: 3 users"):
+        Recommender(n_components=5).fit(([1, 2, 3, 1], [1, 2, 3, 4], [5, 4, 3, 2]))
+
+
+def _titled(tmp_path):
+    u, i, r, _, _ = _planted()
+    path = tmp_path / "ratings.tsv"
+    path.write_text("".join(f"{a}\t{b}\t{c:g}\n" for a, b, c in zip(u, i, r)))
+    titles = tmp_path / "movies.tsv"
+    names = "".join(f"{j}\tFilm number {j} ({1900 + j})\n" for j in range(300))
+    titles.write_text("item_id\ttitle\tyear\n".replace("\tyear", "") + names)
+    return path, titles, np.bincount(i)
+
+
+def test_cli_lists_titles_rating_counts_and_similar_items(tmp_path, capsys):
+    path, titles, support = _titled(tmp_path)
+    argv = ["recommend", str(path), "--items", str(titles), "-k", "10", "-n", "3"]
+    assert main([*argv, "--user", "7", "--similar", "Film number 12 (1912)"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "top 3 for user 7:" and "ratings" in out[2]
+    for line in out[3:6]:
+        count, rest = line.split()[2], line.split(None, 3)[3]
+        item = int(rest.rsplit("[", 1)[1].rstrip("]"))
+        assert rest.startswith(f"Film number {item} (") and int(count) == support[item]
+    assert out[6].startswith("3 most similar to Film number 12 (1912) [12]")
+    assert f"({support[12]} ratings)" in out[6] and len(out) == 11
+    assert main([*argv, "--similar", "12"]) == 0  # an id works too
+    assert capsys.readouterr().out.splitlines()[1].startswith("3 most similar to Film number 12")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--similar", "Film number 1"], "matches 111 titles"),
+        (["--similar", "Nothing like it"], "is no id of"),
+        (["-k", "20000", "--user", "1"], "-k 20000 is more than the data allow: 400 users and"),
+    ],
+)
+def test_cli_similar_and_k_errors_are_one_line(tmp_path, capsys, args, message, monkeypatch):
+    import nmfkit.cli.recommend as cli
+
+    def no_fit(*a, **k):
+        raise AssertionError("fitted before refusing")
+
+    monkeypatch.setattr(cli.Recommender, "fit", no_fit)
+    path, titles, _ = _titled(tmp_path)
+    assert main(["recommend", str(path), "--items", str(titles), "-k", "3", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from ...arrays.engines import check_sparse
 from ...core.readers import as_ids, text_rows
 
-__all__ = ["read_ratings", "ratings_arrays", "check_ratings"]
+__all__ = ["read_ratings", "read_titles", "ratings_arrays", "check_ratings"]
 
 
 def _ids(values, what, caller):
@@ -176,3 +176,37 @@ def lookup_ids(ids, known, what, strict):
         raise KeyError(f"{what} {ids[~hit][0].item()!r} was not in the ratings given to fit.")
     pos = np.where(hit, pos, -1)
     return (pos[0] if scalar else pos), scalar
+
+
+def read_titles(path, sep=None):
+    """Read item titles: an id and a title per line, as ``{id as text: title}``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Delimited UTF-8 text: ',' for .csv, else a tab (MovieLens' items.tsv, movies.csv
+        of ml-latest). When the first line has a column named 'title' (any case), it is
+        a header and that column holds the titles; else the titles are the second column.
+        The ids are the first column.
+    sep : str, optional
+        Field separator instead.
+
+    Returns
+    -------
+    dict
+        Title of each id, keyed by the id as written (compare with ``str(id)``).
+    """
+    path = os.fspath(path)
+    if sep is None:
+        sep = "," if os.path.splitext(path)[1].lower() == ".csv" else "\t"
+    titles, column = {}, 1
+    for n, fields in text_rows(path, sep):
+        if not titles and n == 1 and "title" in (f.lower() for f in fields):
+            column = [f.lower() for f in fields].index("title")
+            continue
+        if len(fields) <= column:
+            raise ValueError(f"{path}:{n}: expected an id and a title, got {fields}.")
+        titles[fields[0]] = fields[column]
+    if not titles:
+        raise ValueError(f"{path}: no titles found.")
+    return titles
