@@ -118,32 +118,29 @@ def kernel(name, engine, compiled=True, work=None):
     return _loaded[target]
 
 
-_listening = []
+# whether a listener is registered with Numba, and whether the first compile was said
+_compiles = {"listening": False, "announced": False}
 
 
 def _listen_for_compiles():
     """Before the first Numba kernel is loaded: log ``COMPILING`` (INFO, ``logger``) at
     the start of the first compile of this process. Numba raises its 'numba:compile'
     event only when it compiles, not when it loads a kernel from its cache."""
-    if _listening:
+    if _compiles["listening"]:
         return
+    _compiles["listening"] = True
     try:
         from numba.core import event
     except ImportError:  # no Numba: the array-API forms run, nothing compiles
-        _listening.append(None)
         return
 
     class FirstCompile(event.Listener):
-        announced = False
-
         def on_start(self, ev):
-            if not self.announced:
-                self.announced = True
+            if not _compiles["announced"]:
+                _compiles["announced"] = True
                 logger.info(COMPILING)
 
         def on_end(self, ev):
             pass
 
-    listener = FirstCompile()
-    event.register("numba:compile", listener)
-    _listening.append(listener)
+    event.register("numba:compile", FirstCompile())
