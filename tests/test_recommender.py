@@ -85,9 +85,11 @@ def test_similar_items_is_factor_cosine_shrunk_by_support():
     F, n = model.item_factors_, np.bincount(i, minlength=40)
     sims = model.similar_items(3, n=39)
     assert 3 not in [j for j, _ in sims]
+    raters = set(u[i == 3])
     for j, s in sims[:5]:
+        co = len(raters & set(u[i == j]))
         cos = F[j] @ F[3] / np.linalg.norm(F[j]) / np.linalg.norm(F[3])
-        assert s == pytest.approx(cos * n[j] / (n[j] + 5) * n[3] / (n[3] + 5))
+        assert s == pytest.approx(cos * n[j] / (n[j] + 5) * n[3] / (n[3] + 5) * co / (co + 5))
     assert [x for _, x in sims] == sorted((x for _, x in sims), reverse=True)
     model.set_params(shrinkage=0)
     j, s = model.similar_items(3, n=39)[0]

@@ -503,12 +503,13 @@ class Recommender(BaseEstimator, Saveable):
         return self._top_items(bias, factor, seen, n, min_ratings)
 
     def similar_items(self, item, n=10):
-        """Items closest to ``item``: factor cosine, each factor shrunk by its support.
+        """Items closest to ``item``: factor cosine, shrunk by the evidence behind it.
 
-        The similarity of items i and j is cos(h_i, h_j) · n_i/(n_i + s) · n_j/(n_j + s),
-        s the ``shrinkage`` pseudo-ratings, n the ratings of each item in fit (see
-        ``similarity``): an item rated a few times has a factor made of little evidence.
-        Items no user rated together with ``item`` are left out.
+        The similarity of items i and j is cos(h_i, h_j) · c(n_i) · c(n_j) · c(n_ij),
+        c(n) = n / (n + s), s the ``shrinkage`` pseudo-ratings, n_i the ratings of item i
+        in fit and n_ij the users who rated both (see ``similarity``): an item rated a
+        few times has a factor made of little evidence. Items no user rated together
+        with ``item`` are left out.
 
         Parameters
         ----------
@@ -522,7 +523,7 @@ class Recommender(BaseEstimator, Saveable):
         check_is_fitted(self)
         i, _ = lookup_ids(item, self.item_ids_, "item", strict=True)
         co = co_ratings(self._seen_indptr, self._seen_indices, i, len(self.item_ids_))
-        sims = factor_similarity(self.item_factors_, i, self.item_support_, self.shrinkage)
+        sims = factor_similarity(self.item_factors_, i, self.item_support_, co, self.shrinkage)
         sims[i] = -np.inf
         sims[co == 0] = -np.inf
         top = np.argsort(-sims, kind="stable")[: int(n)]
