@@ -148,3 +148,12 @@ def test_the_first_compile_is_said_once_on_a_terminal(monkeypatch, capsys, caplo
     with announce_compiling("fit"):
         compile_two()
     assert capsys.readouterr().err == ""
+
+
+def test_topics_writes_nothing_to_a_log_around_its_fit(tmp_path, capsys):
+    words = ["cats purr softly", "dogs bark loudly", "cats and dogs play", "a cat sleeps"]
+    (tmp_path / "docs.txt").write_text("\n".join(words * 10) + "\n")
+    argv = ["topics", str(tmp_path / "docs.txt"), "-k", "2", "--min-df", "1", "--max-iter", "30"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\n\n" not in "\n" + err, repr(err)  # no bar, no blank line

@@ -1,7 +1,6 @@
 """``nmfkit topics``: topics of a corpus, similar documents, an HTML report."""
 
 import os
-import sys
 import time
 
 import numpy as np
@@ -109,7 +108,7 @@ def run(args):
         )
         start = time.perf_counter()
         model.fit(docs)
-        sys.stderr.write("\n")
+        model.callback.close()  # ends the progress bar's line, if one was drawn
         fit = model.model_
         print(
             f"{len(docs)} documents, {len(model.vocabulary_)} words, {args.n_topics} topics; "
