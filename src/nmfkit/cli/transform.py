@@ -3,7 +3,16 @@
 from ..arrays.ops import to_host
 from ..core.io import load
 from ..core.losses import beta_from_loss, loss_name
-from ._common import CLIError, add_input, add_loss, check_paths, loss_of, read_input, save_array
+from ._common import (
+    CLIError,
+    add_input,
+    add_loss,
+    check_paths,
+    loss_of,
+    parse_loss,
+    read_input,
+    save_array,
+)
 
 
 def add_parser(sub):
@@ -39,13 +48,14 @@ def _check_loss(args, model):
     if args.loss is None:
         return
     beta = beta_from_loss(loss_of(args))
-    fitted = getattr(model, "beta_loss", None)
+    fitted = getattr(model, "beta_loss", getattr(model, "loss", None))  # NMF's, TopicModel's
     if fitted is None:
         raise CLIError(f"--loss: {args.model} holds a {type(model).__name__}, which has no loss "
                        "to choose; drop --loss")  # fmt: skip
-    if beta_from_loss(fitted) != beta:
+    fitted = beta_from_loss(parse_loss(fitted))
+    if fitted != beta:
         raise CLIError(
-            f"--loss {args.loss}: {args.model} was fitted with {loss_name(beta_from_loss(fitted))}"
+            f"--loss {args.loss}: {args.model} was fitted with {loss_name(fitted)}"
             ", and transform solves for W under the model's loss; drop --loss, or fit a model "
             f"with nmfkit fit --loss {args.loss}"
         )
