@@ -9,8 +9,9 @@ and the gallery runs the scripts of ``examples/`` during the build (sphinx-galle
 import os
 import re
 
-import nmfkit
 from sphinx_gallery.sorting import ExplicitOrder
+
+import nmfkit
 
 project = "nmfkit"
 author = "the nmfkit developers"
