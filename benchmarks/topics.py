@@ -6,8 +6,9 @@ parameters and seed 0; the vectorizing is timed once and apart. Measured in one 
 
 - NMI between each document's dominant topic and its newsgroup
   (``normalized_mutual_info_score``); the dominant topic is the largest topic share, the
-  same rule for every model (``TopicModel.doc_topic_``'s: W scaled by the topics'
-  masses); scikit-learn's plain argmax of W is given too;
+  same rule for every model (``TopicModel.doc_topic_``'s: W scaled by the topics' norms
+  ‖H_t‖₂ for Frobenius, masses ‖H_t‖₁ for KL); scikit-learn's plain argmax of W is
+  given too;
 - mean NPMI coherence of the top 10 words, from document co-occurrence in the training
   corpus (``nmfkit.topic_coherence``, the same function for every model);
 - fit time (median of ``--repeat`` fits).
@@ -112,8 +113,8 @@ def main():
 
     results = {}
 
-    def record(name, H, W, seconds, extra=None):
-        shares = _shares(W, H)
+    def record(name, H, W, seconds, extra=None, loss="frobenius"):
+        shares = _shares(W, H, loss)
         results[name] = {
             "nmi": float(normalized_mutual_info_score(y, shares.argmax(axis=1))),
             "npmi": topic_coherence(H, X, 10, "npmi").mean,
@@ -125,7 +126,7 @@ def main():
     for loss in ("frobenius", "kullback-leibler"):
         model = TopicModel(K, loss=loss, random_state=0)
         tm, secs = timed(lambda m=model: m.fit(X, vocabulary=vocab), args.repeat)
-        record(f"nmfkit TopicModel(loss={loss!r})", tm.components_, tm.model_.W_, secs)
+        record(f"nmfkit TopicModel(loss={loss!r})", tm.components_, tm.model_.W_, secs, loss=loss)
     sk, secs = timed(lambda: SkNMF(K, random_state=0).fit(X), args.repeat)
     W_sk = sk.transform(X)
     record(
