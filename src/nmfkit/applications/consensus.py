@@ -17,6 +17,11 @@ what they agree on:
    rest are clustered into k groups (k-means); the consensus H is each group's median,
    and W is refitted with that H held fixed. ``stability_`` is the silhouette of the
    grouping (1: every run found the same components).
+4. Labels: ``labels_`` gives each sample (``axis='features'``: each feature) its
+   dominant consensus component (the largest entry of its row of ``W_``, of its column of
+   ``components_``); ``consensus_labels_`` cuts the average-linkage tree of 1 − C into
+   k clusters, Brunet et al.'s clustering of the consensus matrix. The two agree where
+   the runs do.
 """
 
 import numbers
@@ -47,7 +52,26 @@ __all__ = [
     "group_components",
     "local_density",
     "consensus_components",
+    "consensus_clusters",
+    "check_rank",
 ]
+
+
+def check_rank(caller, ks, shape, fix):
+    """Raise ValueError, before any fit, when a k of ``ks`` exceeds min(shape).
+
+    A rank-k NMF of an (m, n) matrix has at most min(m, n) independent components; a
+    larger k only splits them, differently in every run (meaningless criteria after
+    minutes of work). ``caller`` (None: no prefix) starts the message, ``fix`` ends it.
+    """
+    shape = tuple(int(v) for v in shape)
+    k = max(int(v) for v in np.atleast_1d(ks))
+    if len(shape) == 2 and k > min(shape):
+        raise ValueError(
+            ("" if caller is None else f"{caller}: ")
+            + f"k={k} is more than the data allow (at most min(samples, features) "
+            f"= min{shape} = {min(shape)}); {fix}."
+        )
 
 
 def _run(X, k, seed, params):
@@ -142,6 +166,32 @@ def cophenetic_correlation(C):
     return float(cophenet(linkage(D, method="average"), D)[0])
 
 
+def consensus_clusters(C, k):
+    """Brunet et al.'s clusters of a consensus matrix: its average-linkage tree on the
+    distances 1 − C, cut into (at most) k clusters.
+
+    Parameters
+    ----------
+    C : array-like of shape (n_items, n_items)
+    k : int
+
+    Returns
+    -------
+    ndarray of shape (n_items,), int, labels 0 .. k−1 numbered by first appearance
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    C = np.asarray(C, dtype=np.float64)
+    if len(C) < 2:
+        return np.zeros(len(C), dtype=np.int64)
+    tree = linkage(squareform(1.0 - C, checks=False), method="average")
+    raw = fcluster(tree, t=k, criterion="maxclust")
+    _, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))  # number clusters by first appearance
+    return order[inverse].astype(np.int64)
+
+
 def dispersion(C):
     """Kim & Park's dispersion: mean of 4 (C_ij − ½)², 1 for a matrix of 0s and 1s."""
     return float(np.mean(4.0 * (np.asarray(C) - 0.5) ** 2))
@@ -183,6 +233,17 @@ class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
         Components dropped by the density test.
     run_losses_ : ndarray of shape (n_runs,)
         Each run's final objective.
+    labels_ : ndarray of shape (n_items,), int
+        Each sample's (``axis='features'``: feature's) dominant consensus component.
+    consensus_labels_ : ndarray of shape (n_items,), int
+        The consensus matrix's average-linkage tree cut into ``n_components``
+        clusters (Brunet et al. 2004).
+
+    Raises
+    ------
+    ValueError
+        From ``fit``, before any run, when ``n_components`` exceeds
+        min(n_samples, n_features).
     """
 
     _saved_arrays = {
@@ -290,6 +351,7 @@ class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
         validate_params("ConsensusNMF", self.get_params(), self._parameter_constraints)
         X = from_anndata(X, layer, "ConsensusNMF.fit")
         k = self.n_components
+        check_rank("ConsensusNMF.fit", k, np.shape(X), "lower n_components")
         runs = Parallel(n_jobs=self.n_jobs)(
             delayed(_run)(X, k, seed, self._nmf_params()) for seed in self._seeds()
         )
@@ -310,6 +372,20 @@ class ConsensusNMF(TransformerMixin, BaseEstimator, Saveable):
         self.components_, self.W_, self._model = H, W, model
         self.n_features_in_ = H.shape[1]
         return W
+
+    @property
+    def labels_(self):
+        """Each item's dominant consensus component (see the class docstring)."""
+        check_is_fitted(self, "components_")
+        if self.axis == "samples":
+            return np.asarray(self.W_).argmax(axis=1)
+        return np.asarray(self.components_).argmax(axis=0)
+
+    @property
+    def consensus_labels_(self):
+        """The consensus matrix cut into ``n_components`` clusters (average linkage)."""
+        check_is_fitted(self, "consensus_matrix_")
+        return consensus_clusters(self.consensus_matrix_, self.n_components)
 
     def _consensus_components(self, H_all, k):
         seed = int(self._seeds()[0].generate_state(1)[0])

@@ -96,10 +96,23 @@ def fit_images(images, n_components, patch_size=None, max_patches=None, **nmf_pa
     -------
     model : NMF
     basis : ndarray of shape (n_components, height, width) or (n_components, ph, pw)
+
+    Raises
+    ------
+    ValueError
+        Before any work, when ``n_components`` exceeds min(rows, pixels) of the matrix
+        factorized (images or patches × pixels).
     """
     from ..estimators.nmf import NMF
+    from .consensus import check_rank
 
     images = _stack(images)
+    check_rank(
+        "fit_images",
+        n_components,
+        _rows_and_pixels(images, patch_size, max_patches),
+        "lower n_components",
+    )
     if patch_size is None:
         X, shape = images.reshape(len(images), -1), images.shape[1:]
     else:
@@ -107,6 +120,19 @@ def fit_images(images, n_components, patch_size=None, max_patches=None, **nmf_pa
         shape = tuple(patch_size)
     model = NMF(n_components, **nmf_params).fit(X)
     return model, model.components_.reshape((n_components, *shape))
+
+
+def _rows_and_pixels(images, patch_size, max_patches):
+    """The shape of the matrix ``fit_images`` factorizes, without building it."""
+    n, h, w = images.shape
+    if patch_size is None:
+        return n, h * w
+    ph, pw = (int(v) for v in patch_size)
+    per_image = max(h - ph + 1, 0) * max(w - pw + 1, 0)
+    if max_patches is not None:
+        # scikit-learn: an int is a count, a float in (0, 1) a share of all patches
+        per_image = min(per_image, int(max_patches * per_image) if max_patches < 1 else max_patches)
+    return n * per_image, ph * pw
 
 
 def _png_pixels(file):

@@ -13,9 +13,8 @@ For every rank, ``n_runs`` NMFs from random starts (each seeded by its own child
 - ``error`` and ``explained_variance`` of the best run, and ``error_permuted``: the same
   error on X with each column shuffled, the overfitting baseline of R's NMF rank survey.
 
-``suggested_rank`` is the smallest rank whose held-out error is within one standard error
-(over the masks) of the smallest one (the one-standard-error rule), when it is measured;
-else the rank just before the largest drop of the cophenetic correlation (Brunet et al.).
+``suggested_rank`` follows ``RULE`` (stated in ``select_rank``'s docstring and in
+docs/rank.md); ``picks`` holds each criterion's own choice, by ``PICK_RULES``.
 """
 
 import numbers
@@ -25,6 +24,7 @@ import numpy as np
 from ..core.anndata import from_anndata
 from ..estimators.nmf import NMF
 from .consensus import (
+    check_rank,
     consensus_matrix,
     cophenetic_correlation,
     dispersion,
@@ -33,10 +33,28 @@ from .consensus import (
 )
 from .metrics import explained_variance, relative_error
 
-__all__ = ["select_rank", "RankSurvey", "CRITERIA"]
+__all__ = ["select_rank", "RankSurvey", "CRITERIA", "RULE", "PICK_RULES", "check_rank"]
 
 CRITERIA = ("consensus", "stability", "heldout", "error")
 _HIDDEN = 0.1
+RULE = (
+    "stable and supported: the largest rank that the error criteria support (held-out "
+    "error: one-standard-error rule; without it, the fall of the error against "
+    "column-shuffled data) and that comes before the largest drop of each stability "
+    "criterion (cophenetic, stability) among the supported ranks"
+)
+PICK_RULES = {
+    "cophenetic": "the rank before its largest drop (Brunet et al. 2004)",
+    "dispersion": "the rank before its largest drop (Kim & Park 2007)",
+    "stability": "the rank before its largest drop (Kotliar et al. 2019)",
+    "heldout_error": "the smallest rank within one standard error of the lowest "
+    "(Owen & Perry 2009)",
+    "error": "the last rank whose added component lowers the squared error more than on "
+    "column-shuffled X (Frigyesi & Hoglund 2008)",
+}
+# the bounded criteria: drawn on a fixed [0, 1] axis (an autoscaled 0.9985-1 range
+# would make noise look like structure)
+_BOUNDED = ("cophenetic", "dispersion", "stability", "explained_variance")
 
 
 def _fit(X, k, seed, params, weights=None):
@@ -74,11 +92,19 @@ class RankSurvey:
     rows : list of dict
         One per rank: ``rank`` and each measured criterion.
     suggested_rank : int
+        The rank ``rule`` gives.
+    rule : str
+        How ``suggested_rank`` was chosen (``RULE``).
+    picks : dict
+        Each measured criterion's own choice (``cophenetic``, ``dispersion``,
+        ``stability``, ``heldout_error``, ``error``), by the rules in ``PICK_RULES``.
     """
 
-    def __init__(self, rows, suggested_rank):
+    def __init__(self, rows, suggested_rank, picks=None, rule=RULE):
         self.rows = rows
         self.suggested_rank = suggested_rank
+        self.picks = {} if picks is None else picks
+        self.rule = rule
 
     @property
     def table(self):
@@ -110,13 +136,52 @@ class RankSurvey:
                     ranks, [r["error_permuted"] for r in self.rows], marker="x", label="permuted X"
                 )
                 ax.legend(fontsize=7)
+            if key == "heldout_error" and "heldout_se" in self.rows[0]:
+                se = np.array([r["heldout_se"] for r in self.rows])
+                ax.errorbar(ranks, [r[key] for r in self.rows], yerr=se, fmt="none", ecolor="C0")
             ax.axvline(self.suggested_rank, color="grey", linestyle=":")
+            if key in self.picks:
+                ax.axvline(
+                    self.picks[key],
+                    color="C3",
+                    linestyle="--",
+                    linewidth=0.8,
+                    label=f"own pick {self.picks[key]}",
+                )
+                ax.legend(fontsize=7)
+            shown = [r[key] for r in self.rows]
+            if key == "error" and "error_permuted" in self.rows[0]:
+                shown += [r["error_permuted"] for r in self.rows]
+            if key == "heldout_error" and "heldout_se" in self.rows[0]:
+                shown += [r[key] + sign * r["heldout_se"] for r in self.rows for sign in (-1, 1)]
+            _limits(ax, key, shown)
             ax.set_title(key, fontsize=9)
             ax.set_xlabel("rank")
+            ax.set_xticks(ranks)
         for ax in axes[len(keys) :]:
             ax.axis("off")
+        fig.suptitle(
+            f"suggested rank {self.suggested_rank} (dotted); each criterion's pick dashed",
+            fontsize=9,
+        )
         fig.tight_layout()
         return fig, axes
+
+
+def _limits(ax, key, values):
+    """Fixed [0, 1] for the bounded criteria; elsewhere a span of at least 10 % of the
+    largest value, so that a nearly flat curve is drawn flat."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if key in _BOUNDED:
+        ax.set_ylim(min(0.0, values.min(initial=0.0)) - 0.03, 1.03)
+        return
+    if not values.size:
+        return
+    lo, hi = values.min(), values.max()
+    span = max(hi - lo, 0.1 * max(abs(hi), abs(lo), 1e-12))
+    middle = (lo + hi) / 2
+    ax.set_ylim(min(lo, middle - span / 2) - 0.05 * span, max(hi, middle + span / 2) + 0.05 * span)
 
 
 def select_rank(
@@ -133,6 +198,28 @@ def select_rank(
     **nmf_params,
 ):
     """Run the rank criteria for every rank; return a ``RankSurvey``.
+
+    The suggested rank is the largest rank on which the two kinds of criterion agree
+    ("stable and supported"):
+
+    1. *Supported*: the error criteria bound k from above. With the held-out error, the
+       smallest rank within one standard error of the lowest (Owen & Perry 2009:
+       beyond it, extra components fit noise); without it, the last rank whose added
+       component lowers the squared error more than it does on X with each column
+       shuffled (Frigyesi & Hoglund 2008); with neither, the largest rank.
+    2. *Stable*: among the supported ranks (and the one after the bound), each
+       stability criterion measured (the cophenetic correlation, Brunet et al. 2004;
+       the silhouette of the components, Kotliar et al. 2019) picks the rank just
+       before its largest drop, where it "begins to fall"; a criterion that never
+       drops picks the bound.
+
+    The suggestion is the smallest of these picks. Reconstruction error alone keeps
+    rewarding components that fit real but minor structure (on expression data it
+    suggested 4-5 where the samples form 2-3 groups and the cophenetic correlation was
+    1.0 at 2 and 3), and a stability curve alone can stay flat far beyond the
+    structure the data hold; a rank both accept is reproducible and not noise. Each
+    criterion's own pick is in ``RankSurvey.picks`` (rules in ``PICK_RULES``), to be
+    read beside the suggestion.
 
     Parameters
     ----------
@@ -159,6 +246,25 @@ def select_rank(
     Returns
     -------
     RankSurvey
+        ``rows`` (one per rank), ``suggested_rank``, ``rule`` and ``picks``.
+
+    Raises
+    ------
+    ValueError
+        Before any fit, for a rank larger than min(n_samples, n_features) (a rank-k
+        NMF has at most that many independent components), an unknown criterion, or
+        X that is not finite and non-negative.
+
+    Examples
+    --------
+    >>> from nmfkit import select_rank
+    >>> from nmfkit.datasets import make_planted
+    >>> X, _, _ = make_planted(40, 30, 3, noise=0.05, random_state=0)
+    >>> survey = select_rank(X, ranks=[2, 3, 4], n_runs=3, random_state=0, max_iter=100)
+    >>> survey.suggested_rank
+    3
+    >>> sorted(survey.picks)
+    ['cophenetic', 'dispersion', 'error', 'heldout_error', 'stability']
     """
     from sklearn.utils.parallel import Parallel, delayed
 
@@ -184,6 +290,7 @@ def select_rank(
     values = X.data if sp.issparse(X) else X
     if X.ndim != 2 or (values.size and values.min() < 0) or not np.isfinite(values).all():
         raise ValueError("select_rank: X must be a finite, non-negative 2-D array.")
+    check_rank("select_rank", ranks, X.shape, "lower the largest of ranks")
     if "heldout" in criteria and sp.issparse(X):
         raise ValueError(
             "select_rank: the 'heldout' criterion hides entries of a dense X; pass X as a "
@@ -243,7 +350,8 @@ def select_rank(
             row["explained_variance"] = explained_variance(X, *runs[best])
             row["error_permuted"] = by[(rank, "permuted")][0]
         rows.append(row)
-    return RankSurvey(rows, _suggest(rows))
+    picks = _picks(rows)
+    return RankSurvey(rows, _suggest(rows, picks), picks)
 
 
 def _permuted_error(X, k, seed, params):
@@ -268,13 +376,52 @@ def _permuted(X, seed):
     return C.tocsr()
 
 
-def _suggest(rows):
+def _drop_pick(rows, key, upto=None):
+    """The rank just before the largest drop of ``key`` (from a rank to the next),
+    among ranks <= ``upto``; ``upto`` (or the last rank) when it never drops."""
+    upto = rows[-1]["rank"] if upto is None else upto
+    pick, largest = upto, 0.0
+    for a, b in zip(rows, rows[1:]):
+        if a["rank"] > upto:
+            break
+        drop = a[key] - b[key]
+        if drop > largest:
+            pick, largest = a["rank"], drop
+    return pick
+
+
+def _one_se(rows):
+    """The smallest rank whose held-out error is within one SE of the lowest."""
+    best = min(rows, key=lambda r: (r["heldout_error"], r["rank"]))
+    limit = best["heldout_error"] + best["heldout_se"]
+    return min(r["rank"] for r in rows if r["heldout_error"] <= limit)
+
+
+def _beats_permuted(rows):
+    """The last rank before the first whose added component lowers the squared
+    relative error less than it does on column-shuffled X (Frigyesi & Hoglund 2008)."""
+    for a, b in zip(rows, rows[1:]):
+        gain = a["error"] ** 2 - b["error"] ** 2
+        if gain < a["error_permuted"] ** 2 - b["error_permuted"] ** 2:
+            return a["rank"]
+    return rows[-1]["rank"]
+
+
+def _picks(rows):
+    """Each measured criterion's own rank (``PICK_RULES``)."""
+    picks = {}
+    for key in ("cophenetic", "dispersion", "stability"):
+        if key in rows[0]:
+            picks[key] = _drop_pick(rows, key)
     if "heldout_error" in rows[0]:
-        # one-standard-error rule: the smallest rank within one SE of the best
-        best = min(rows, key=lambda r: (r["heldout_error"], r["rank"]))
-        limit = best["heldout_error"] + best["heldout_se"]
-        return min(r["rank"] for r in rows if r["heldout_error"] <= limit)
-    if "cophenetic" in rows[0] and len(rows) > 1:
-        drops = [rows[i]["cophenetic"] - rows[i + 1]["cophenetic"] for i in range(len(rows) - 1)]
-        return rows[int(np.argmax(drops))]["rank"]
-    return rows[0]["rank"]
+        picks["heldout_error"] = _one_se(rows)
+    if "error" in rows[0]:
+        picks["error"] = _beats_permuted(rows)
+    return picks
+
+
+def _suggest(rows, picks):
+    """``RULE``: the supported bound, lowered to where a stability criterion drops."""
+    bound = picks.get("heldout_error", picks.get("error", rows[-1]["rank"]))
+    stable = [_drop_pick(rows, key, bound) for key in ("cophenetic", "stability") if key in rows[0]]
+    return min([bound, *stable])

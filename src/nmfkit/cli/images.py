@@ -2,7 +2,8 @@
 
 import time
 
-from ..applications.images import fit_images, normalize_contrast, read_images
+from ..applications.consensus import check_rank
+from ..applications.images import _rows_and_pixels, fit_images, normalize_contrast, read_images
 from ..applications.metrics import hoyer_sparseness
 from ..core.solvers import solver_names
 from ._common import CLIError, add_iterations_and_seed, add_loss, check_paths, loss_of, save_figure
@@ -37,6 +38,8 @@ def run(args):
     check_paths([args.input], [(args.out, "image"), (args.output, "model")])
 
     images = read_images(args.input)
+    shape = _rows_and_pixels(images, args.patch, args.max_patches)
+    check_rank(None, args.n_components, shape, "lower -k")
     if args.normalize:
         images = normalize_contrast(images)
     patch = tuple(args.patch) if args.patch else None

@@ -2,7 +2,7 @@
 
 import time
 
-from ..applications.rank import select_rank
+from ..applications.rank import PICK_RULES, RULE, check_rank, select_rank
 from ._common import (
     CLIError,
     add_input,
@@ -18,7 +18,13 @@ from ._common import (
 
 def add_parser(sub):
     """Register the sub-command and its handler ``run`` on ``sub`` (argparse sub-parsers)."""
-    rk = sub.add_parser("rank", help="criteria for choosing the number of components")
+    rk = sub.add_parser(
+        "rank",
+        help="criteria for choosing the number of components",
+        description="Every rank criterion for every rank of --ranks, each criterion's own "
+        "pick, and the suggested rank. Rule of the suggestion: " + RULE + ". A rank above "
+        "min(samples, features) is refused before any fit.",
+    )
     add_input(rk, "data file: .npy, .npz, .mtx, .h5ad, .csv or .tsv")
     rk.add_argument("--ranks", default="2-10", help="ranks: 2-10, 5-30:5 or 2,3,5 (default: 2-10)")
     rk.add_argument("--runs", type=int, default=30, help="random starts per rank (default: 30)")
@@ -53,7 +59,9 @@ def run(args):
     """``nmfkit rank``: the rank criteria as a table, and optionally a plot."""
     check_paths([args.input], [(args.plot, "plot")])
     beta_loss = loss_of(args)
+    ranks = _ranks(args.ranks)
     X = read_input(args, missing="fill them in first (nmfkit fit leaves unknown entries out)")
+    check_rank(None, ranks, X.shape, "lower --ranks")
     criteria = tuple(args.criteria.split(","))
     if hasattr(X, "nnz") and "heldout" in criteria:
         criteria = tuple(c for c in criteria if c != "heldout")
@@ -61,7 +69,7 @@ def run(args):
     start = time.perf_counter()
     survey = select_rank(
         X,
-        ranks=_ranks(args.ranks),
+        ranks=ranks,
         n_runs=args.runs,
         criteria=criteria,
         random_state=args.seed,
@@ -74,6 +82,9 @@ def run(args):
     print(f"{'rank':>4} " + " ".join(f"{k:>18}" for k in keys))
     for row in survey.rows:
         print(f"{row['rank']:>4} " + " ".join(f"{row[k]:>18.4f}" for k in keys))
+    for key, pick in survey.picks.items():
+        print(f"pick of {key + ':':<15} {pick:>3}   ({PICK_RULES[key]})")
+    print(f"rule: {survey.rule}")
     print(f"suggested rank: {survey.suggested_rank} ({time.perf_counter() - start:.1f} s)")
     if args.plot:
         import matplotlib
