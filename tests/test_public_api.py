@@ -65,7 +65,8 @@ COMMANDS = {
     "rank": ["input", ("--key",), ("--transpose",), ("--ranks",), ("--runs",), ("--criteria",),
              ("--plot",), ("--jobs",), ("--max-iter",), ("--seed",), ("--loss",)],
     "consensus": ["input", ("--key",), ("--transpose",), ("-k", "--n-components"), ("--runs",),
-                  ("-o", "--output"), ("--jobs",), ("--max-iter",), ("--seed",), ("--loss",)],
+                  ("-o", "--output"), ("--labels",), ("--jobs",), ("--max-iter",), ("--seed",),
+                  ("--loss",)],
     "programs": ["input", ("--key",), ("--transpose",), ("-k", "--n-components"), ("--runs",),
                  ("--choose",), ("--out",),
                  ("--layer",),
@@ -149,6 +150,8 @@ ADDED = {
                  "max_iter": 1000, "seed": 0},
     # issue 22: recommend --similar ITEM, --items titles, shrinkage and a support floor
     "recommend": {"similar": None, "items": None, "shrinkage": 5.0, "min_ratings": 1},
+    # issue 22: consensus writes each sample's cluster labels (default: next to the model)
+    "consensus": {"labels": None},
 }  # fmt: skip
 # issue 22: every command that reads a data file takes --key and --transpose; every
 # command that fits a model takes --loss (cli/_common.py add_input, add_loss)
