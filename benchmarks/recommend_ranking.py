@@ -25,7 +25,7 @@ with at least 20 ratings).
 
 Figures are medians over the seeds. Usage::
 
-    python benchmarks/recommend_ranking.py [--seeds 0 1 2] [--json out.json]
+    python benchmarks/recommend_ranking.py [--seeds 0 1 2] [--json out.json] [--plot out.png]
 """
 
 import argparse
@@ -164,6 +164,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--json", default=None, help="write the figures to this file")
+    p.add_argument("--plot", default=None, help="draw P@10 and coverage against shrinkage")
     args = p.parse_args()
     warnings.simplefilter("ignore")
     results = {}
@@ -182,6 +183,34 @@ def main():
         print(f"\nMovieLens-100k skipped: {MOVIELENS} not found")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
+    if args.plot:
+        plot(results, args.plot)
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.6), squeeze=False)
+    for ax, (name, table) in zip(axes[0], results.items()):
+        p10 = [table[f"nmfkit shrinkage={s:g}"]["precision"] for s in SWEEP]
+        cov = [table[f"nmfkit shrinkage={s:g}"]["coverage"] for s in SWEEP]
+        ax.plot(SWEEP, p10, "o-", label="nmfkit P@10")
+        ax.axhline(table["popularity"]["precision"], color="grey", ls="--", label="popularity P@10")
+        ax.set_xlabel("shrinkage s (pseudo-ratings); default 5")
+        ax.set_ylabel("precision@10")
+        ax.set_ylim(0, None)
+        right = ax.twinx()
+        right.plot(SWEEP, cov, "s:", color="C1", label="nmfkit coverage")
+        right.set_ylabel("catalogue coverage")
+        right.set_ylim(0, None)
+        ax.set_title(name)
+        lines = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+        ax.legend(lines, [h.get_label() for h in lines], fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
 
 
 if __name__ == "__main__":
