@@ -270,28 +270,47 @@ def warning_line(command, message):
     return f"nmfkit {command}: warning: {text}"
 
 
+class _OneLine:
+    """A ``warnings.showwarning`` that prints ``warning_line``, each text once."""
+
+    def __init__(self, command):
+        self.command = command
+        self.shown = set()  # a warning repeated by each of many runs prints once
+
+    def __call__(self, message, category, filename, lineno, file=None, line=None):
+        text = warning_line(self.command, message)
+        if text in self.shown:
+            return
+        self.shown.add(text)
+        try:
+            (sys.stderr if file is None else file).write(text + "\n")
+        except (OSError, ValueError, AttributeError):
+            pass  # stderr is gone: as warnings.showwarning does
+
+
+def _one_line_in_worker(command):
+    """The initializer of the joblib worker processes a command starts: their warnings
+    (which reach them under the caller's filters, sklearn.utils.parallel) print as one
+    line too."""
+    import warnings
+
+    warnings.showwarning = _OneLine(command)
+
+
 @contextlib.contextmanager
 def one_line_warnings(command):
     """While the block runs, every warning shown prints as ``warning_line`` on stderr,
-    each text once (the command line's ``main`` installs it; the library never changes
-    how warnings show)."""
+    each text once, in this process and in the joblib worker processes it starts (the
+    command line's ``main`` installs it; the library never changes how warnings show)."""
     import warnings
 
-    shown = set()  # a warning repeated by each of many runs prints once
+    from joblib import parallel_config
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        stream = sys.stderr if file is None else file
-        text = warning_line(command, message)
-        if text in shown:
-            return
-        shown.add(text)
-        try:
-            stream.write(text + "\n")
-        except (OSError, ValueError):
-            pass  # stderr is gone: as warnings.showwarning does
-
-    with warnings.catch_warnings():
-        warnings.showwarning = show
+    with (
+        warnings.catch_warnings(),
+        parallel_config(backend="loky", initializer=_one_line_in_worker, initargs=(command,)),
+    ):
+        warnings.showwarning = _OneLine(command)
         yield
 
 
