@@ -71,10 +71,21 @@ def _quote(text):
     return "".join(p if i % 2 else _NAME.sub(r"``\1``", p) for i, p in enumerate(parts))
 
 
+def _indent(line):
+    return len(line) - len(line.lstrip())
+
+
 def _quote_attribute_names(app, what, name, obj, options, lines):
+    block = None  # indentation of the ".. math::" (any directive) or "::" opening a block
     for i, line in enumerate(lines):
+        if block is not None:
+            if not line.strip() or _indent(line) > block:
+                continue  # math, code or a literal block: left as written
+            block = None
         if line.lstrip().startswith((">>>", "...")):
             continue
+        if line.lstrip().startswith(".. ") or line.rstrip().endswith("::"):
+            block = _indent(line)
         entry = _ENTRY.match(line)
         lines[i] = entry.group(1) + _quote(entry.group(2)) if entry else _quote(line)
 
@@ -127,6 +138,11 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
+}
+# pages without sections of their own get no (empty) left sidebar, and a wider text
+html_sidebars = {
+    page: []
+    for page in ("index", "getting-started", "scikit-learn", "benchmarks", "reliability", "design")
 }
 html_static_path = ["_static"]
 html_favicon = "_static/nmfkit.svg"  # without one, every browser asks for /favicon.ico (404)
