@@ -537,9 +537,9 @@ class Recommender(BaseEstimator, Saveable):
         """Why ``user`` gets ``item``'s predicted rating: the terms of the prediction.
 
         Because the factors are non-negative, the prediction's interaction part is a
-        sum of non-negative contributions w_uf·h_if, one per latent taste f; the
-        largest ones are the reason. For each of them, the items the user rated that
-        load most on that taste are listed as the evidence.
+        sum of non-negative contributions c_i·w_uf·h_if, one per latent taste f (c_i =
+        n_i / (n_i + shrinkage)); the largest ones are the reason. For each of them,
+        the items the user rated that load most on that taste are listed as the evidence.
 
         Parameters
         ----------
