@@ -298,18 +298,24 @@ def _one_line_in_worker(command):
 
 
 @contextlib.contextmanager
-def one_line_warnings(command):
+def one_line_warnings(command, jobs=None):
     """While the block runs, every warning shown prints as ``warning_line`` on stderr,
-    each text once, in this process and in the joblib worker processes it starts (the
-    command line's ``main`` installs it; the library never changes how warnings show)."""
+    each text once, in this process and, for a command run with ``--jobs`` other than 1,
+    in the joblib (loky) worker processes it starts (the command line's ``main``
+    installs it; the library never changes how warnings show)."""
     import warnings
 
-    from joblib import parallel_config
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(warnings.catch_warnings())
+        if jobs is not None and jobs != 1:
+            from joblib import parallel_config
 
-    with (
-        warnings.catch_warnings(),
-        parallel_config(backend="loky", initializer=_one_line_in_worker, initargs=(command,)),
-    ):
+            # the commands' parallel fits run on loky, joblib's default, either way
+            stack.enter_context(
+                parallel_config(
+                    backend="loky", initializer=_one_line_in_worker, initargs=(command,)
+                )
+            )
         warnings.showwarning = _OneLine(command)
         yield
 

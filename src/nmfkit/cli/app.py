@@ -72,7 +72,11 @@ def main(argv=None):
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        with _ending_signals(), one_line_warnings(args.command), announce_compiling(args.command):
+        with (
+            _ending_signals(),
+            one_line_warnings(args.command, getattr(args, "jobs", None)),
+            announce_compiling(args.command),
+        ):
             return args.func(args)
     except Terminated as exc:
         # SIGTERM or SIGHUP outside a fit: unwound, so no temporary file is left
