@@ -57,11 +57,17 @@ _LOSSES = {
 }
 
 
-def _shares(W, H, loss="frobenius"):
+# How a topic's part W_dt H_t of a document is sized, by loss: its Euclidean norm for
+# Frobenius, its mass for Kullback-Leibler ("norm" and "mass" name the rules themselves)
+_RULES = {"frobenius": "norm", "kullback-leibler": "mass", "kl": "mass", "norm": "norm",
+          "mass": "mass"}  # fmt: skip
+
+
+def _shares(W, H, rule="frobenius"):
     """Topic shares of each document, rows summing to 1: W scaled by the size of each
-    topic in the loss's own geometry (‖H_t‖₂ for Frobenius, ‖H_t‖₁ for KL)."""
+    topic in the loss's own geometry (``rule``: a loss, or 'norm' / 'mass')."""
     H = np.asarray(H)
-    size = H.sum(axis=1) if _LOSSES[loss] == "kullback-leibler" else np.linalg.norm(H, axis=1)
+    size = H.sum(axis=1) if _RULES[rule] == "mass" else np.linalg.norm(H, axis=1)
     part = np.asarray(W) * size[None, :]
     total = part.sum(axis=1, keepdims=True)
     return np.divide(part, total, out=np.zeros_like(part), where=total > 0)
@@ -124,6 +130,10 @@ class TopicModel(BaseEstimator, Saveable):
     doc_topic_ : ndarray of shape (n_documents, n_topics)
         Topic shares of the training documents (rows sum to 1, or are 0): W scaled by
         each topic's ‖H_t‖₂ (Frobenius) or ‖H_t‖₁ (Kullback-Leibler), see the module.
+    share_rule_ : {'norm', 'mass'}
+        How the shares size each topic's part (see the module): 'norm' for Frobenius,
+        'mass' for Kullback-Leibler; a model file saved before this attribute keeps
+        'mass', the rule it was saved with.
     topic_labels_ : ndarray of int of shape (n_documents,)
         Dominant topic of each training document (-1 for a document with no topic).
     model_ : NMF
@@ -148,7 +158,11 @@ class TopicModel(BaseEstimator, Saveable):
         "_X_indptr": "int",
         "_X_indices": "int",
     }
-    _saved_attributes = {"_X_shape": [ListOf(COUNT, length=2)]}
+    # share_rule_: files written before issue 22 have none and keep their rule, 'mass'
+    _saved_attributes = {
+        "_X_shape": [ListOf(COUNT, length=2)],
+        "share_rule_": [Options(["norm", "mass"])],
+    }
     _parameter_constraints = {
         "n_topics": [Interval(numbers.Integral, 1, None, "left")],
         "loss": [Options(list(_LOSSES))],
@@ -358,7 +372,8 @@ class TopicModel(BaseEstimator, Saveable):
         # which words each document holds: all that coherence needs of the corpus
         X.sort_indices()
         self._X_indptr, self._X_indices, self._X_shape = X.indptr, X.indices, list(X.shape)
-        self.doc_topic_ = _shares(W, self.components_, self.loss)
+        self.share_rule_ = _RULES[self.loss]
+        self.doc_topic_ = _shares(W, self.components_, self.share_rule_)
         self.topic_labels_ = np.where(
             self.doc_topic_.sum(axis=1) > 0, self.doc_topic_.argmax(axis=1), -1
         )
@@ -405,7 +420,8 @@ class TopicModel(BaseEstimator, Saveable):
         else:
             docs = self._documents(docs, "TopicModel.transform")
             X = self._vectorizer().transform(docs).tocsr()
-        return _shares(self._nmf().transform(X), self.components_, self.loss)
+        rule = getattr(self, "share_rule_", "mass")  # a file from before issue 22: its rule
+        return _shares(self._nmf().transform(X), self.components_, rule)
 
     def _nmf(self):
         """The fitted NMF (rebuilt from ``components_`` after load)."""
