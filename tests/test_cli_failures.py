@@ -45,6 +45,7 @@ def d(tmp_path_factory):
     np.save(d / "X.npy", X)
     (d / "notzip.npz").write_bytes(b"this is not a zip file")
     np.save(d / "negative.npy", X - 0.5)
+    np.save(d / "stack.npy", np.ones((4, 5, 5)))  # 4 images of 5 x 5 pixels
     np.savez(d / "two.npz", a=X, b=X)
     with open(d / "npz.npy", "wb") as f:
         np.savez(f, X=X)  # an .npz under an .npy name
@@ -234,6 +235,15 @@ FAILS = [
     ("rank: --loss nan", "rank {d}/X.npy --loss nan", "is not a loss"),
     ("separate: --loss poisson", "separate {d}/X.npy --loss poisson", "is not a loss"),
     ("demo: --loss poisson", "demo --loss poisson --plot {d}/d.png", "is not a loss"),
+    # issue 22: a k above min(samples, features) is refused before any fit, naming the limit
+    ("rank: k beyond the data", "rank {d}/X.npy --ranks 2-50 --runs 2",
+     "k=50 is more than the data allow (at most min(samples, features) = min(30, 10) = 10); "
+     "lower --ranks"),
+    ("consensus: k beyond the data", "consensus {d}/X.npy -k 50 --runs 2 -o {d}/k50.npz",
+     "k=50 is more than the data allow (at most min(samples, features) = min(30, 10) = 10); "
+     "lower -k"),
+    ("images: k beyond the data", "images {d}/stack.npy -k 5000 --out {d}/k5000.png",
+     "k=5000 is more than the data allow (at most min(samples, features) = min(4, 25) = 4)"),
 ]  # fmt: skip
 WORKS = [
     # issue 22
