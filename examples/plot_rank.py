@@ -16,13 +16,13 @@ from nmfkit.plot import consensus_map
 
 X = make_planted(n_samples=60, n_features=40, k=4, noise=0.5, sparsity=0.5, random_state=0)[0]
 survey = select_rank(X, ranks=range(2, 8), n_runs=8, random_state=0, max_iter=500)
-print(survey.table.round(3).to_string())
+print(survey.table.round(3).T.to_string())  # one column per rank
 print("suggested rank:", survey.suggested_rank)
-survey.plot()
+figure = survey.plot()
 
 # %%
 # The consensus matrix of 20 runs at the suggested rank: how often two samples fall in the
 # same cluster (their dominant component). Clean blocks mean stable clusters.
 model = ConsensusNMF(survey.suggested_rank, n_runs=20, max_iter=1000, random_state=0).fit(X)
 print(f"cophenetic correlation {model.cophenetic_:.3f}")
-consensus_map(model)
+figure = consensus_map(model)

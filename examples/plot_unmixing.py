@@ -28,7 +28,7 @@ spectra = np.array(
 )
 rows, cols = np.mgrid[0:40, 0:40] / 39.0
 centres = [(0.2, 0.2), (0.8, 0.3), (0.4, 0.85)]
-logits = np.array([-((rows - r) ** 2 + (cols - c) ** 2) / 0.05 for r, c in centres])
+logits = np.array([-((rows - r) ** 2 + (cols - c) ** 2) / 0.15 for r, c in centres])
 maps = np.exp(logits) / np.exp(logits).sum(axis=0)  # (3, 40, 40), summing to one
 shading = 0.8 + 0.4 * rng.random((40, 40))
 cube = shading[..., None] * np.einsum("kij,kb->ijb", maps, spectra)
