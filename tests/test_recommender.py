@@ -67,7 +67,8 @@ def test_arbitrary_ids_and_cold_start_fallback():
 
 def test_recommend_excludes_seen_items_and_ranks_by_prediction():
     u, i, r, _ = synthetic(n_users=50, n_items=40, density=0.3)
-    model = Recommender(n_components=4, random_state=0, clip=False).fit((u, i, r))
+    model = Recommender(n_components=4, random_state=0, clip=False, rank_by="rating")
+    model.fit((u, i, r))
     recs = model.recommend(7, n=5)
     seen = set(i[u == 7])
     assert len(recs) == 5 and not seen & {item for item, _ in recs}
@@ -234,9 +235,21 @@ def test_fold_in_places_a_new_user_like_a_fitted_one():
     )
     # the planted ratings of the items user 0 did not rate
     assert np.sqrt(np.mean((pred - full[0, unseen]) ** 2)) < 0.2
-    recs = model.recommend_for(i[mine], r[mine], n=5)
+    recs = model.set_params(rank_by="rating").recommend_for(i[mine], r[mine], n=5)
     assert len(recs) == 5 and not set(i[mine]) & {item for item, _ in recs}
     assert recs[0][0] == unseen[np.argmax(pred)]
+    # the default order: the new user's NNLS row of W_B times the chance of liking
+    from scipy.optimize import nnls
+    from scipy.stats import norm
+
+    B = np.zeros(120)
+    B[i[mine]] = 1
+    relevance = nnls(model.implicit_components_.T, B)[0] @ model.implicit_components_
+    c = model.item_support_ / (model.item_support_ + model.shrinkage)
+    deviation = model.item_bias_ + c * (factor @ model.components_)
+    score = (relevance * norm.cdf(deviation / model.rating_noise_))[unseen]
+    recs = model.set_params(rank_by="relevance").recommend_for(i[mine], r[mine], n=5)
+    assert [item for item, _ in recs] == unseen[np.argsort(-score)[:5]].tolist()
     assert model.fold_in(["no such item"], [3.0])[1].sum() == 0  # unknown items ignored
 
 

@@ -40,6 +40,11 @@ interaction gets the same kind of credibility weight, with ``shrinkage`` = s pse
 in ``predict``, ``recommend`` and ``explain`` alike (the fit itself is unchanged). The
 default s = 5 is the bias's own default pseudo-count λ_b, so an item's whole deviation
 from the user's mean is trusted alike; ``shrinkage=0`` gives the unshrunk predictions.
+
+A predicted rating is not a good top-n order (it ranks below popularity on held-out
+ratings): ``recommend`` ranks by default by the relevance of an NMF of who rated what
+times the chance of liking the item (``rank_by='relevance'``, module ``implicit``);
+``rank_by='rating'`` keeps the order of the predicted ratings.
 """
 
 import numbers
@@ -67,6 +72,7 @@ from ...core.validation import (
     Options,
     validate_params,
 )
+from .implicit import fit_implicit, implicit_factor, like_probability, relevance_order
 from .ratings import check_ratings, lookup_ids, ratings_arrays, ratings_matrix
 from .similarity import co_ratings, factor_similarity
 
@@ -96,6 +102,16 @@ class Recommender(BaseEstimator, Saveable):
         n_i / (n_i + s) of itself in every prediction, so an item rated once or twice
         cannot top a list on its interaction alone (see the module docstring); item
         similarity is shrunk alike (``similar_items``). 0 turns it off.
+    rank_by : {'relevance', 'rating'}, default='relevance'
+        Order of ``recommend``'s lists: 'relevance' ranks by ρ_ui · Φ((r̂_ui − μ − b_u)/σ),
+        the relevance of an NMF of who rated what times the chance that the user rates
+        the item above their typical rating (module ``implicit``); 'rating' by the
+        predicted rating alone (the order before issue 22). ``predict`` is the same.
+    implicit_components : int, default=20
+        Components of the NMF of who rated what (at most min(n_users, n_items)). A
+        fixed modest rank: the implicit matrix is coarser than the ratings (its
+        PureSVD-style models use tens of factors), and it does not grow with
+        ``n_components``, which the weighted penalty keeps small per user.
     max_iter : int, default=100
     tol : float, default=1e-3
         Stop at the first iteration that lowers the loss by less than ``tol`` times its
@@ -126,6 +142,11 @@ class Recommender(BaseEstimator, Saveable):
         [min, max] of the ratings seen in fit.
     item_support_ : ndarray of shape (n_items,)
         Number of ratings of each item in fit (n_i).
+    implicit_user_factors_ : ndarray of shape (n_users, k_B)
+    implicit_components_ : ndarray of shape (k_B, n_items)
+        W_B and H_B, the NMF of who rated what (``rank_by='relevance'``).
+    rating_noise_ : float
+        σ, the root mean square error of the predictions on the ratings seen in fit.
     n_iter_ : int
     loss_curve_ : list of float
     stop_reason_ : {'converged', 'max_iter'}
@@ -157,6 +178,8 @@ class Recommender(BaseEstimator, Saveable):
         "_seen_indptr": "int",
         "_seen_indices": "int",
         "_seen_ratings": "float",
+        "implicit_user_factors_": "float",
+        "implicit_components_": "float",
     }
     _saved_attributes = {
         "n_iter_": [COUNT],
@@ -164,12 +187,15 @@ class Recommender(BaseEstimator, Saveable):
         "stop_reason_": [Options(["converged", "max_iter"])],
         "global_mean_": [Interval(numbers.Real, None, None)],
         "rating_range_": [ListOf(Interval(numbers.Real, None, None), length=2)],
+        "rating_noise_": [NON_NEGATIVE],
     }
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, "left")],
         "reg": [Interval(numbers.Real, 0, None, "left")],
         "reg_bias": [Interval(numbers.Real, 0, None, "left")],
         "shrinkage": [Interval(numbers.Real, 0, None, "left")],
+        "rank_by": [Options(["relevance", "rating"])],
+        "implicit_components": [Interval(numbers.Integral, 1, None, "left")],
         "max_iter": [Interval(numbers.Integral, 1, None, "left")],
         "tol": [Interval(numbers.Real, 0, None, "left")],
         "random_state": [RANDOM_STATE],
@@ -185,6 +211,8 @@ class Recommender(BaseEstimator, Saveable):
         reg=0.06,
         reg_bias=5.0,
         shrinkage=5.0,
+        rank_by="relevance",
+        implicit_components=20,
         max_iter=100,
         tol=1e-3,
         random_state=None,
@@ -196,6 +224,8 @@ class Recommender(BaseEstimator, Saveable):
         self.reg = reg
         self.reg_bias = reg_bias
         self.shrinkage = shrinkage
+        self.rank_by = rank_by
+        self.implicit_components = implicit_components
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -321,6 +351,13 @@ class Recommender(BaseEstimator, Saveable):
         self.rating_range_ = [float(r.min()), float(r.max())]
         self.n_iter_, self.loss_curve_, self.stop_reason_ = it, curve, reason
         self._seen_indptr, self._seen_indices, self._seen_ratings = R.indptr, R.indices, R.data
+        c = n_i / (n_i + self.shrinkage) if self.shrinkage > 0 else np.ones_like(n_i)
+        deviation = bi[cols] + c[cols] * (r - mu - bu[rows] - bi[cols] - res)
+        self.rating_noise_ = float(np.sqrt(np.mean((r - mu - bu[rows] - deviation) ** 2)))
+        k_b = min(self.implicit_components, n_users, n_items)
+        seed = int(rng.integers(2**31 - 1))
+        implicit = fit_implicit(R.indptr, R.indices, R.shape, k_b, seed)
+        self.implicit_user_factors_, self.implicit_components_ = implicit
 
     def _loaded(self):
         """Check that the saved arrays fit together (see ``Saveable``)."""
@@ -335,6 +372,10 @@ class Recommender(BaseEstimator, Saveable):
         expect_shape("user_factors_", self.user_factors_, (n_users, k))
         expect_shape("user_bias_", self.user_bias_, (n_users,))
         expect_shape("item_bias_", self.item_bias_, (n_items,))
+        if getattr(self, "implicit_components_", None) is not None:  # absent before issue 22
+            k_b = len(self.implicit_components_)
+            expect_shape("implicit_components_", self.implicit_components_, (k_b, n_items))
+            expect_shape("implicit_user_factors_", self.implicit_user_factors_, (n_users, k_b))
         seen = sp.csr_matrix(
             (self._seen_ratings, self._seen_indices, self._seen_indptr),
             shape=(n_users, n_items),
@@ -394,8 +435,9 @@ class Recommender(BaseEstimator, Saveable):
     def _clip(self, pred):
         return np.clip(pred, *self.rating_range_) if self.clip else pred
 
-    def _top_items(self, bias, factor, seen, n, min_ratings=1):
-        """The n best items for a user of this bias and factor, ``seen`` left out."""
+    def _top_items(self, bias, factor, seen, n, min_ratings=1, implicit=None):
+        """The n best items for a user of this bias and factor, ``seen`` left out; by
+        ``rank_by`` (``implicit``: the user's row of W_B, None for the rating order)."""
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"Recommender: n must be a positive int, got {n!r}.")
         if isinstance(min_ratings, bool) or not isinstance(min_ratings, numbers.Integral):
@@ -405,12 +447,23 @@ class Recommender(BaseEstimator, Saveable):
         scores = self._clip(self.global_mean_ + bias + raw)
         raw[seen] = -np.inf
         raw[self.item_support_ < min_ratings] = -np.inf
-        top = np.argsort(-raw, kind="stable")[: int(n)]
+        if self.rank_by == "relevance" and implicit is not None:
+            relevance = implicit @ self.implicit_components_
+            score = relevance * like_probability(raw, self.rating_noise_)
+            score[~np.isfinite(raw)] = -np.inf
+            top = relevance_order(score, raw)[: int(n)]
+        else:
+            top = np.argsort(-raw, kind="stable")[: int(n)]
         top = top[np.isfinite(raw[top])]
         return [(self.item_ids_[j].item(), float(scores[j])) for j in top]
 
     def recommend(self, user, n=10, exclude_seen=True, min_ratings=1):
-        """The n items with the highest predicted rating for a user.
+        """The n best items for a user, in the ``rank_by`` order.
+
+        By default (``rank_by='relevance'``) items are ranked by the chance that the
+        user rates them and likes them (see ``implicit``), not by the predicted rating
+        alone: a list sorted by predicted rating ranks below popularity on held-out
+        ratings. The rating shown beside each item is ``predict``'s.
 
         Parameters
         ----------
@@ -424,13 +477,17 @@ class Recommender(BaseEstimator, Saveable):
 
         Returns
         -------
-        list of (item id, predicted rating), best first
+        list of (item id, predicted rating), best first (by ``rank_by``)
         """
         check_is_fitted(self)
         u, _ = lookup_ids(user, self.user_ids_, "user", strict=True)
         seen = self._seen_indices[self._seen_indptr[u] : self._seen_indptr[u + 1]]
         seen = seen if exclude_seen else seen[:0]
-        return self._top_items(self.user_bias_[u], self.user_factors_[u], seen, n, min_ratings)
+        implicit = getattr(self, "implicit_user_factors_", None)  # None: saved before issue 22
+        implicit = None if implicit is None else implicit[u]
+        return self._top_items(
+            self.user_bias_[u], self.user_factors_[u], seen, n, min_ratings, implicit
+        )
 
     def fold_in(self, items, ratings, max_iter=50):
         """Bias and factors of a new user from their ratings, the items held fixed.
@@ -498,9 +555,12 @@ class Recommender(BaseEstimator, Saveable):
         """
         bias, factor = self.fold_in(items, ratings)
         i, _ = lookup_ids(np.asarray(items), self.item_ids_, "item", strict=False)
-        seen = np.atleast_1d(i)
-        seen = seen[seen >= 0] if exclude_seen else seen[:0]
-        return self._top_items(bias, factor, seen, n, min_ratings)
+        rated = np.unique(np.atleast_1d(i))
+        rated = rated[rated >= 0]
+        seen = rated if exclude_seen else rated[:0]
+        H_b = getattr(self, "implicit_components_", None)
+        implicit = None if H_b is None else implicit_factor(H_b, rated)
+        return self._top_items(bias, factor, seen, n, min_ratings, implicit)
 
     def similar_items(self, item, n=10):
         """Items closest to ``item``: factor cosine, shrunk by the evidence behind it.
