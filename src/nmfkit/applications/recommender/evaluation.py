@@ -7,7 +7,7 @@ import numpy as np
 __all__ = ["rating_metrics", "cross_validate_ratings"]
 
 
-def rating_metrics(users, true, pred, k=10, threshold=3.5):
+def rating_metrics(users, true, pred, k=10, threshold=3.5, score=None):
     """RMSE, MAE, precision@k and recall@k of predicted ratings.
 
     Precision and recall follow the usual definition for explicit ratings (as in
@@ -16,7 +16,10 @@ def rating_metrics(users, true, pred, k=10, threshold=3.5):
     ``threshold``, the relevant ones those rated at least ``threshold``.
     ``precision@k = |relevant ∩ recommended| / |recommended|`` (0 when nothing is
     recommended), ``recall@k = |relevant ∩ recommended| / |relevant|`` (0 when nothing
-    is relevant), each averaged over users.
+    is relevant), each averaged over users. With ``score``, the test items are ranked by
+    it instead (ties by predicted rating), as ``Recommender.recommend`` ranks with
+    ``rank_by='relevance'``; what is recommended still needs a prediction of at least
+    ``threshold``.
 
     Parameters
     ----------
@@ -26,6 +29,8 @@ def rating_metrics(users, true, pred, k=10, threshold=3.5):
         True and predicted ratings.
     k : int, default=10
     threshold : float, default=3.5
+    score : array-like of shape (n,), optional
+        The order of each user's test items (higher first); default: ``pred``.
 
     Returns
     -------
@@ -37,7 +42,8 @@ def rating_metrics(users, true, pred, k=10, threshold=3.5):
     _, u = np.unique(np.asarray(users), return_inverse=True)
     u = u.ravel()
     # within each user, highest prediction first (stable: ties keep input order)
-    order = np.lexsort((np.arange(len(u)), -pred, u))
+    score = pred if score is None else np.asarray(score, dtype=np.float64)
+    order = np.lexsort((np.arange(len(u)), -pred, -score, u))
     u_s, t_s, p_s = u[order], true[order], pred[order]
     starts = np.flatnonzero(np.r_[True, u_s[1:] != u_s[:-1]])
     rank = np.arange(len(u_s)) - np.repeat(starts, np.diff(np.r_[starts, len(u_s)]))
@@ -61,7 +67,9 @@ def cross_validate_ratings(ratings, n_splits=5, random_state=0, k=10, threshold=
     """K-fold cross-validation of a ``Recommender`` over the ratings.
 
     The ratings are split with ``KFold(n_splits, shuffle=True, random_state)``; each
-    fold is fitted on the others and scored on its own ratings.
+    fold is fitted on the others and scored on its own ratings; precision and recall
+    rank each user's test items in the model's ``rank_by`` order, the order of
+    ``recommend``.
 
     Parameters
     ----------
@@ -80,6 +88,7 @@ def cross_validate_ratings(ratings, n_splits=5, random_state=0, k=10, threshold=
     """
     from sklearn.model_selection import KFold
 
+    from .implicit import pair_scores
     from .model import Recommender
     from .ratings import check_ratings, ratings_arrays
 
@@ -92,6 +101,7 @@ def cross_validate_ratings(ratings, n_splits=5, random_state=0, k=10, threshold=
         model.fit((users[train], items[train], values[train]))
         fit_time = time.perf_counter() - start
         pred = model.predict(users[test], items[test])
-        scores = rating_metrics(users[test], values[test], pred, k, threshold)
+        order = pair_scores(model, users[test], items[test])
+        scores = rating_metrics(users[test], values[test], pred, k, threshold, order)
         folds.append({**scores, "fit_time": fit_time, "n_iter": model.n_iter_})
     return folds

@@ -38,7 +38,7 @@ from scipy.optimize import nnls
 from scipy.special import ndtr
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["fit_implicit", "implicit_factor", "like_probability", "relevance_order"]
+__all__ = ["fit_implicit", "implicit_factor", "like_probability", "pair_scores", "relevance_order"]
 
 
 def fit_implicit(indptr, indices, shape, n_components, seed):
@@ -89,3 +89,24 @@ def like_probability(deviation, sigma):
 def relevance_order(score, deviation):
     """Positions by score, highest first; ties (e.g. zero relevance) by the deviation."""
     return np.lexsort((-deviation, -score))
+
+
+def pair_scores(model, users, items):
+    """``recommend``'s ranking score of (user, item) pairs, None for ``rank_by='rating'``
+    (the predicted rating is the order). A user or item not seen in fit scores 0."""
+    if model.rank_by == "rating" or getattr(model, "implicit_components_", None) is None:
+        return None
+    from .ratings import lookup_ids
+
+    u, _ = lookup_ids(users, model.user_ids_, "user", strict=False)
+    i, _ = lookup_ids(items, model.item_ids_, "item", strict=False)
+    u, i = np.atleast_1d(u), np.atleast_1d(i)
+    known = (u >= 0) & (i >= 0)
+    uk, ik = u[known], i[known]
+    n = model.item_support_[ik].astype(np.float64)
+    c = n / (n + model.shrinkage) if model.shrinkage > 0 else np.ones_like(n)
+    inner = np.einsum("ij,ji->i", model.user_factors_[uk], model.components_[:, ik])
+    rho = np.einsum("ij,ji->i", model.implicit_user_factors_[uk], model.implicit_components_[:, ik])
+    score = np.zeros(u.shape)
+    score[known] = rho * like_probability(model.item_bias_[ik] + c * inner, model.rating_noise_)
+    return score

@@ -72,6 +72,7 @@ from ...core.validation import (
     Options,
     validate_params,
 )
+from .explain import explain_terms
 from .implicit import fit_implicit, implicit_factor, like_probability, relevance_order
 from .ratings import check_ratings, lookup_ids, ratings_arrays, ratings_matrix
 from .similarity import co_ratings, factor_similarity
@@ -618,33 +619,4 @@ class Recommender(BaseEstimator, Saveable):
         check_is_fitted(self)
         u, _ = lookup_ids(user, self.user_ids_, "user", strict=True)
         i, _ = lookup_ids(item, self.item_ids_, "item", strict=True)
-        contrib = self._credibility()[i] * self.user_factors_[u] * self.components_[:, i]
-        total = float(contrib.sum())
-        seen = self._seen_indices[self._seen_indptr[u] : self._seen_indptr[u + 1]]
-        rated = self._seen_ratings[self._seen_indptr[u] : self._seen_indptr[u + 1]]
-        factors = []
-        for f in np.argsort(-contrib, kind="stable")[: int(n_factors)]:
-            if contrib[f] <= 0:
-                break
-            load = self.components_[f, seen] * rated
-            best = np.argsort(-load, kind="stable")[: int(n_items)]
-            factors.append(
-                {
-                    "factor": int(f),
-                    "contribution": float(contrib[f]),
-                    "share": float(contrib[f] / total) if total > 0 else 0.0,
-                    "because": [
-                        (self.item_ids_[seen[j]].item(), float(rated[j]))
-                        for j in best
-                        if load[j] > 0
-                    ],
-                }
-            )
-        return {
-            "prediction": float(self.predict([self.user_ids_[u]], [self.item_ids_[i]])[0]),
-            "global_mean": self.global_mean_,
-            "user_bias": float(self.user_bias_[u]),
-            "item_bias": float(self.item_bias_[i]),
-            "interaction": total,
-            "factors": factors,
-        }
+        return explain_terms(self, u, i, n_factors, n_items)
