@@ -12,8 +12,11 @@ catalogue coverage, novelty (mean −log2 of the share of users who rated a list
 and the share of listed items with at most 2 training ratings. RMSE on all held-out
 ratings. Models: popularity (number of training ratings), scikit-learn's NMF on the
 zero-filled users × items matrix (k = 20, its defaults otherwise), nmfkit
-``Recommender()`` before (shrinkage=0: the predictions of 65dd855, same fit) and after
-(the default shrinkage=5), and the shrinkage swept over 0..20 pseudo-ratings.
+``Recommender(rank_by='rating')`` before (shrinkage=0: the predictions of 65dd855, same
+fit) and after (the default shrinkage=5), the shrinkage swept over 0..20 pseudo-ratings
+(all ranked by predicted rating), and the default ranking ``rank_by='relevance'``
+(relevance of an NMF of who rated what × Φ((r̂ − μ − b_u)/σ)), with its two parts alone
+(relevance ρ only; Φ only) and ``implicit_components`` 10, 20 (default) and 50.
 
 Similarity (``similarity_hit_rate``): for each held-out liked pair (u, i) and each item
 l that u liked in training, is i among the 10 items most similar to l? Mean per user,
@@ -37,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nmfkit import Recommender, read_ratings
+from nmfkit.applications.recommender.implicit import like_probability
 from nmfkit.applications.recommender.ranking import ranking_metrics, similarity_hit_rate
 from nmfkit.applications.recommender.similarity import item_cosine
 from nmfkit.applications.recommender.simulate import make_ratings
@@ -104,6 +108,23 @@ def one_seed(users, items, ratings, seed, groups=None):
     rank("scikit-learn NMF (zeros)", lambda rows: W[rows] @ sk.components_, _rmse(pred, test[2]))
 
     model = Recommender(random_state=seed).fit(train)
+    rmse = _rmse(model.predict(test[0], test[1]), test[2])
+    rank("nmfkit relevance (default)", lambda rows: relevance_scores(model, rows), rmse)
+    rank(  # the other factor alone, Φ, is the predicted-rating order ("nmfkit after")
+        "nmfkit relevance only (rho)",
+        lambda rows: relevance_scores(model, rows, like=False),
+        rmse,
+    )
+    users_ = np.unique(train[0])[:20]  # the same lists as recommend's
+    lists = np.argsort(-relevance_scores(model, users_, seen=train), axis=1, kind="stable")
+    assert all(
+        [j for j, _ in model.recommend(u, n=10)] == lists[r, :10].tolist()
+        for r, u in enumerate(users_)
+    )
+    for k_b in (10, 50):
+        other = Recommender(random_state=seed, implicit_components=k_b).fit(train)
+        rank(f"nmfkit relevance k_B={k_b}", lambda rows, m=other: relevance_scores(m, rows))
+    out["nmfkit relevance k_B=20"] = out["nmfkit relevance (default)"]
     for s in SWEEP:
         model.set_params(shrinkage=s)
         rmse = _rmse(model.predict(test[0], test[1]), test[2])
@@ -131,6 +152,23 @@ def one_seed(users, items, ratings, seed, groups=None):
     return out
 
 
+def relevance_scores(model, rows, like=True, seen=None):
+    """``recommend``'s default order for these users: ρ · Φ((r̂ − μ − b_u)/σ) (ρ alone
+    without ``like``; Φ alone is the predicted-rating order); ``seen`` (train) put last."""
+    c = model.item_support_ / (model.item_support_ + model.shrinkage)
+    deviation = model.item_bias_ + c * (model.user_factors_[rows] @ model.components_)
+    score = model.implicit_user_factors_[rows] @ model.implicit_components_
+    if like:
+        score *= like_probability(deviation, model.rating_noise_)
+    if seen is not None:
+        B = sp.csr_matrix(
+            (np.ones(len(seen[0])), (seen[0], seen[1])),
+            shape=(len(model.user_ids_), len(model.item_ids_)),
+        )
+        score[B[rows].toarray() > 0] = -np.inf
+    return score
+
+
 def _rmse(pred, true):
     return float(np.sqrt(np.mean((np.clip(pred, 1, 5) - true) ** 2)))
 
@@ -145,12 +183,12 @@ def medians(runs):
 def show(title, table):
     print(f"\n{title}")
     head = f"{'P@10':>7} {'R@10':>7} {'cover':>6} {'novel':>6} {'rare':>6} {'RMSE':>7}"
-    print(f"{'model':<28} {head}")
+    print(f"{'model':<30} {head}")
     for name, m in table.items():
         if "precision" in m:
             rmse = f"{m['rmse']:>7.4f}" if "rmse" in m else f"{'':>7}"
             print(
-                f"{name:<28} {m['precision']:>7.4f} {m['recall']:>7.4f} {m['coverage']:>6.3f} "
+                f"{name:<30} {m['precision']:>7.4f} {m['recall']:>7.4f} {m['coverage']:>6.3f} "
                 f"{m['novelty']:>6.2f} {m['rare']:>6.3f} {rmse}"
             )
     print(f"{'similarity':<40} {'HR@10':>7} {'same group':>10}")

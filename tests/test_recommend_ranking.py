@@ -112,3 +112,40 @@ def test_make_ratings_plants_groups_skew_and_a_rare_tail():
     same = groups[:, None] == groups[None, :]
     off = ~np.eye(200, dtype=bool)
     assert corr[same & off].mean() > 0.9 and corr[~same].mean() < 0.3
+
+
+# -- issue 22: recommend's default order ranks better than popularity -------------------
+def _held_out(seed):
+    users, items, ratings, _, _ = make_ratings(
+        n_users=400, n_items=300, n_groups=5, n_rare=40, random_state=seed
+    )
+    test = np.random.default_rng(seed).random(len(ratings)) < 0.2
+    test &= np.isin(users, users[~test]) & np.isin(items, items[~test])
+    return (users[~test], items[~test], ratings[~test]), (users[test], items[test], ratings[test])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_default_top10_beats_popularity_on_planted_ratings(seed):
+    """Simulated ratings with planted groups: the top-10 lists of ``recommend`` (default
+    parameters) find more held-out liked items than the most popular unrated items. A
+    list sorted by predicted rating does not (the order of 65dd855 and of rank_by='rating')."""
+    from nmfkit import Recommender
+
+    train, test = _held_out(seed)
+    n_items = int(max(train[1].max(), test[1].max())) + 1
+    model = Recommender(random_state=seed).fit(train)
+    assert model.item_ids_.tolist() == list(range(n_items))  # positions are the ids
+
+    def lists(rows):
+        s = np.zeros((len(rows), n_items))
+        for r, user in enumerate(rows):
+            top = [item for item, _ in model.recommend(int(user), n=10)]
+            s[r, top] = np.arange(10, 0, -1)[: len(top)]
+        return s
+
+    support = np.bincount(train[1], minlength=n_items).astype(float)
+    popular = ranking_metrics(lambda rows: np.tile(support, (len(rows), 1)), train, test)
+    ours = ranking_metrics(lists, train, test)
+    assert ours["precision"] > 1.05 * popular["precision"]
+    assert ours["recall"] > popular["recall"]
+    assert ours["rare"] == 0  # items rated once or twice still stay off the lists

@@ -335,3 +335,23 @@ def test_cli_similar_and_k_errors_are_one_line(tmp_path, capsys, args, message, 
     assert main(["recommend", str(path), "--items", str(titles), "-k", "3", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_rating_metrics_rank_by_score_and_cross_validation_uses_recommends_order():
+    users = np.array([0, 0, 0, 1, 1, 1])
+    true = np.array([5.0, 4.0, 1.0, 2.0, 5.0, 4.0])
+    pred = np.array([3.8, 4.0, 4.5, 4.0, 4.0, 4.0])
+    # by prediction, user 0's top 1 is the item rated 1; by score, the item rated 5
+    assert rating_metrics(users, true, pred, k=1)["precision_at_k"] == 0.0
+    score = np.array([0.9, 0.1, 0.2, 0.1, 0.3, 0.2])
+    assert rating_metrics(users, true, pred, k=1, score=score)["precision_at_k"] == 1.0
+    u, i, r, _ = synthetic(n_users=60, n_items=40, density=0.3, noise=0.3)
+    by = {
+        rank: cross_validate_ratings((u, i, r), n_splits=3, k=1, n_components=4, rank_by=rank)
+        for rank in ("relevance", "rating")
+    }
+    for a, b in zip(by["relevance"], by["rating"]):
+        assert a["rmse"] == b["rmse"]  # the same predictions, another order
+    assert [f["precision_at_k"] for f in by["relevance"]] != [
+        f["precision_at_k"] for f in by["rating"]
+    ]
