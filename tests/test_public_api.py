@@ -44,7 +44,8 @@ COMMANDS = {
                   ("--loss",)],
     "recommend": ["ratings", ("--user",), ("--similar",), ("--items",), ("-n",), ("--evaluate",),
                   ("--folds",), ("--include-seen",), ("-k", "--n-components"), ("--reg",),
-                  ("--reg-bias",), ("--shrinkage",), ("--min-ratings",), ("--max-iter",),
+                  ("--reg-bias",), ("--shrinkage",), ("--rank-by",), ("--implicit-components",),
+                  ("--min-ratings",), ("--max-iter",),
                   ("--seed",), ("--sep",), ("--loss",)],
     "topics": ["corpus", ("-k", "--n-topics"), ("--loss",), ("--n-words",), ("--report",),
                ("--similar",), ("--text-field",), ("--encoding",), ("--min-df",),
@@ -149,7 +150,9 @@ ADDED = {
                  "layer": None, "genes": 2000, "density_threshold": 0.5, "jobs": None,
                  "max_iter": 1000, "seed": 0},
     # issue 22: recommend --similar ITEM, --items titles, shrinkage and a support floor
-    "recommend": {"similar": None, "items": None, "shrinkage": 5.0, "min_ratings": 1},
+    "recommend": {"similar": None, "items": None, "shrinkage": 5.0, "min_ratings": 1,
+                  # issue 22: lists ranked by the chance of rating and liking an item
+                  "rank_by": "relevance", "implicit_components": 20},
     # issue 22: consensus writes each sample's cluster labels (default: next to the model)
     "consensus": {"labels": None},
 }  # fmt: skip

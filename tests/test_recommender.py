@@ -201,7 +201,20 @@ def test_cli_recommends_for_a_user_and_evaluates(tmp_path, capsys):
     path = _ratings_file(tmp_path)
     assert main(["recommend", str(path), "--user", "5", "-n", "4", "-k", "4"]) == 0
     out = capsys.readouterr().out
-    assert "top 4 for user 5:" in out and len(out.strip().splitlines()) == 7
+    assert "top 4 for user 5 (by the chance of rating and liking each one):" in out
+    assert len(out.strip().splitlines()) == 7
+    u, i, r = read_ratings(path)
+    model = Recommender(4, random_state=0).fit((u, i, r))
+    listed = [int(line.split()[-1]) for line in out.strip().splitlines()[-4:]]
+    assert listed == [item for item, _ in model.recommend(5, n=4)]  # the same order
+    assert (
+        main(["recommend", str(path), "--user", "5", "-n", "4", "-k", "4", "--rank-by", "rating"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "top 4 for user 5 (by predicted rating):" in out
+    predicted = [float(line.split()[1]) for line in out.strip().splitlines()[-4:]]
+    assert predicted == sorted(predicted, reverse=True)
     assert main(["recommend", str(path), "--evaluate", "--folds", "3", "-k", "4"]) == 0
     out = capsys.readouterr().out
     assert "RMSE" in out and "P@10" in out and out.count("\n") == 6
@@ -213,6 +226,7 @@ def test_cli_recommends_for_a_user_and_evaluates(tmp_path, capsys):
         (["--user", "999"], "user 999 was not in the ratings given to fit"),
         (["--user", "alice"], "user 'alice' is not in"),
         ([], "give --user ID to recommend for, --similar ITEM, or --evaluate"),
+        (["--user", "5", "--implicit-components", "0"], "--implicit-components must be at least 1"),
     ],
 )
 def test_cli_recommend_errors_are_one_line(tmp_path, capsys, args, message):
@@ -305,7 +319,7 @@ def test_cli_lists_titles_rating_counts_and_similar_items(tmp_path, capsys):
     argv = ["recommend", str(path), "--items", str(titles), "-k", "10", "-n", "3"]
     assert main([*argv, "--user", "7", "--similar", "Film number 12 (1912)"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[1] == "top 3 for user 7:" and "ratings" in out[2]
+    assert out[1].startswith("top 3 for user 7 (by ") and "ratings" in out[2]
     for line in out[3:6]:
         count, rest = line.split()[2], line.split(None, 3)[3]
         item = int(rest.rsplit("[", 1)[1].rstrip("]"))

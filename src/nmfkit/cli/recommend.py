@@ -57,6 +57,20 @@ def add_parser(sub):
         "scores and similarities (default: 5; 0: off)",
     )
     r.add_argument(
+        "--rank-by",
+        choices=["relevance", "rating"],
+        default="relevance",
+        help="order of the list: 'relevance' (default), the chance the user rates the item "
+        "and likes it (an NMF of who rated what times the chance of a rating above the "
+        "user's own mean); 'rating', the predicted rating alone",
+    )
+    r.add_argument(
+        "--implicit-components",
+        type=int,
+        default=20,
+        help="factors of the NMF of who rated what, for --rank-by relevance (default: 20)",
+    )
+    r.add_argument(
         "--min-ratings",
         type=int,
         default=1,
@@ -91,6 +105,8 @@ def run(args):
         raise CLIError(f"-n must be at least 1, got {args.n}")
     if args.n_components < 1:
         raise CLIError(f"-k must be at least 1, got {args.n_components}")
+    if args.implicit_components < 1:
+        raise CLIError(f"--implicit-components must be at least 1, got {args.implicit_components}")
     if args.shrinkage < 0:
         raise CLIError(f"--shrinkage must be at least 0, got {args.shrinkage}")
     users, items, values = read_ratings(args.ratings, sep=args.sep)
@@ -107,6 +123,8 @@ def run(args):
         reg=args.reg,
         reg_bias=args.reg_bias,
         shrinkage=args.shrinkage,
+        rank_by=args.rank_by,
+        implicit_components=args.implicit_components,
         max_iter=args.max_iter,
     )
     print(f"ratings     {len(values)} by {n_users} users on {n_items} items")
@@ -130,7 +148,11 @@ def run(args):
             )
         except KeyError as exc:
             raise CLIError(f"{exc.args[0]} ({args.ratings})") from None
-        print(f"top {len(recs)} for user {user}:")
+        why = {
+            "relevance": "by the chance of rating and liking each one",
+            "rating": "by predicted rating",
+        }[args.rank_by]
+        print(f"top {len(recs)} for user {user} ({why}):")
         print(f"{'rank':>4}  {'predicted':>9} {'ratings':>7}  item")
         for rank, (item, score) in enumerate(recs, 1):
             print(f"{rank:>4}  {score:>9.3f} {support[item]:>7}  {label(item)}")
