@@ -202,7 +202,12 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--json", default=None, help="write the figures to this file")
-    p.add_argument("--plot", default=None, help="draw P@10 and coverage against shrinkage")
+    p.add_argument(
+        "--plot",
+        default=None,
+        help="draw P@10 and coverage of the rating order against shrinkage, beside the "
+        "default order's and popularity's P@10",
+    )
     args = p.parse_args()
     warnings.simplefilter("ignore")
     results = {}
@@ -237,7 +242,13 @@ def plot(results, path):
         cov = [table[f"nmfkit shrinkage={s:g}"]["coverage"] for s in SWEEP]
         ax.plot(SWEEP, p10, "o-", label="nmfkit P@10")
         ax.axhline(table["popularity"]["precision"], color="grey", ls="--", label="popularity P@10")
-        ax.set_xlabel("shrinkage s (pseudo-ratings); default 5")
+        ax.axhline(
+            table["nmfkit relevance (default)"]["precision"],
+            color="C2",
+            ls="-.",
+            label="default order (rank_by='relevance') P@10",
+        )
+        ax.set_xlabel("shrinkage s (pseudo-ratings; default 5), rank_by='rating'")
         ax.set_ylabel("precision@10")
         ax.set_ylim(0, None)
         right = ax.twinx()
