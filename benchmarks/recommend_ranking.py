@@ -240,7 +240,7 @@ def plot(results, path):
     for ax, (name, table) in zip(axes[0], results.items()):
         p10 = [table[f"nmfkit shrinkage={s:g}"]["precision"] for s in SWEEP]
         cov = [table[f"nmfkit shrinkage={s:g}"]["coverage"] for s in SWEEP]
-        ax.plot(SWEEP, p10, "o-", label="nmfkit P@10")
+        ax.plot(SWEEP, p10, "o-", label="rating order P@10")
         ax.axhline(table["popularity"]["precision"], color="grey", ls="--", label="popularity P@10")
         ax.axhline(
             table["nmfkit relevance (default)"]["precision"],
@@ -252,7 +252,7 @@ def plot(results, path):
         ax.set_ylabel("precision@10")
         ax.set_ylim(0, None)
         right = ax.twinx()
-        right.plot(SWEEP, cov, "s:", color="C1", label="nmfkit coverage")
+        right.plot(SWEEP, cov, "s:", color="C1", label="rating order coverage")
         right.set_ylabel("catalogue coverage")
         right.set_ylim(0, None)
         ax.set_title(name)
