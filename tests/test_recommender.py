@@ -321,7 +321,8 @@ def test_cli_lists_titles_rating_counts_and_similar_items(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[1].startswith("top 3 for user 7 (by ") and "ratings" in out[2]
     for line in out[3:6]:
-        count, rest = line.split()[2], line.split(None, 3)[3]
+        like, count, rest = line.split()[2], line.split()[3], line.split(None, 4)[4]
+        assert 0 <= float(like) <= 1  # P(like): a rating above the user's own mean
         item = int(rest.rsplit("[", 1)[1].rstrip("]"))
         assert rest.startswith(f"Film number {item} (") and int(count) == support[item]
     assert out[6].startswith("3 most similar to Film number 12 (1912) [12]")

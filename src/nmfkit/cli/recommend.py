@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from ..applications.recommender.evaluation import cross_validate_ratings
+from ..applications.recommender.implicit import pair_scores
 from ..applications.recommender.model import Recommender
 from ..applications.recommender.ratings import read_ratings, read_titles
 from ._common import CLIError, add_loss, loss_of
@@ -153,9 +154,11 @@ def run(args):
             "rating": "by predicted rating",
         }[args.rank_by]
         print(f"top {len(recs)} for user {user} ({why}):")
-        print(f"{'rank':>4}  {'predicted':>9} {'ratings':>7}  item")
-        for rank, (item, score) in enumerate(recs, 1):
-            print(f"{rank:>4}  {score:>9.3f} {support[item]:>7}  {label(item)}")
+        # the chance of a rating above the user's own mean (the second factor of the order)
+        like = pair_scores(model, [user] * len(recs), [i for i, _ in recs], like_only=True)
+        print(f"{'rank':>4}  {'predicted':>9} {'P(like)':>7} {'ratings':>7}  item")
+        for rank, ((item, score), p) in enumerate(zip(recs, like), 1):
+            print(f"{rank:>4}  {score:>9.3f} {p:>7.2f} {support[item]:>7}  {label(item)}")
     if similar is not None:
         sims = model.similar_items(similar, n=args.n)
         print(f"{len(sims)} most similar to {label(similar)} ({support[similar]} ratings):")

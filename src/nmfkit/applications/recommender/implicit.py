@@ -91,10 +91,12 @@ def relevance_order(score, deviation):
     return np.lexsort((-deviation, -score))
 
 
-def pair_scores(model, users, items):
+def pair_scores(model, users, items, like_only=False):
     """``recommend``'s ranking score of (user, item) pairs, None for ``rank_by='rating'``
-    (the predicted rating is the order). A user or item not seen in fit scores 0."""
-    if model.rank_by == "rating" or getattr(model, "implicit_components_", None) is None:
+    (the predicted rating is the order); a user or item not seen in fit scores 0. With
+    ``like_only``, the factor Φ((r̂ − μ − b_u)/σ) alone, whatever ``rank_by``."""
+    has_implicit = getattr(model, "implicit_components_", None) is not None
+    if not like_only and (model.rank_by == "rating" or not has_implicit):
         return None
     from .ratings import lookup_ids
 
@@ -106,7 +108,11 @@ def pair_scores(model, users, items):
     n = model.item_support_[ik].astype(np.float64)
     c = n / (n + model.shrinkage) if model.shrinkage > 0 else np.ones_like(n)
     inner = np.einsum("ij,ji->i", model.user_factors_[uk], model.components_[:, ik])
-    rho = np.einsum("ij,ji->i", model.implicit_user_factors_[uk], model.implicit_components_[:, ik])
+    noise = getattr(model, "rating_noise_", 0.0)
     score = np.zeros(u.shape)
-    score[known] = rho * like_probability(model.item_bias_[ik] + c * inner, model.rating_noise_)
+    score[known] = like_probability(model.item_bias_[ik] + c * inner, noise)
+    if not like_only:
+        score[known] *= np.einsum(
+            "ij,ji->i", model.implicit_user_factors_[uk], model.implicit_components_[:, ik]
+        )
     return score
