@@ -370,3 +370,17 @@ def test_rating_metrics_rank_by_score_and_cross_validation_uses_recommends_order
     assert [f["precision_at_k"] for f in by["relevance"]] != [
         f["precision_at_k"] for f in by["rating"]
     ]
+
+
+def test_rank_by_is_checked_and_models_saved_before_keep_the_rating_order(tmp_path):
+    u, i, r, _ = synthetic(n_users=30, n_items=20, density=0.5)
+    with pytest.raises(ValueError, match="rank_by"):
+        Recommender(3, rank_by="popularity").fit((u, i, r))
+    model = Recommender(n_components=3, random_state=0).fit((u, i, r))
+    by_rating = model.set_params(rank_by="rating").recommend(4, n=5)
+    model.set_params(rank_by="relevance")
+    # a file written before issue 22: no W_B, H_B nor σ
+    del model.implicit_user_factors_, model.implicit_components_, model.rating_noise_
+    model.save(tmp_path / "old.npz")
+    back = load(tmp_path / "old.npz")
+    assert back.rank_by == "relevance" and back.recommend(4, n=5) == by_rating
