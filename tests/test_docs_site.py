@@ -174,9 +174,13 @@ def _topic_report(folder):
         "guitar melody chord drummer concert album singer rhythm",
     ]
     rng = np.random.default_rng(0)
-    docs = [" ".join(rng.choice(t.split(), 8)) for t in themes for _ in range(30)]
-    corpus = folder / "corpus.txt"
-    corpus.write_text("\n".join(docs) + "\n")
+    rows = [
+        f"{t.split()[0]} note {i}\t{' '.join(rng.choice(t.split(), 8))}"
+        for t in themes
+        for i in range(30)
+    ]
+    corpus = folder / "corpus.tsv"  # a title column: the report names documents by it
+    corpus.write_text("title\ttext\n" + "\n".join(rows) + "\n")
     report = folder / "report.html"
     argv = ["topics", str(corpus), "-k", "3", "--min-df", "1", "--report", str(report)]
     assert main(argv) == 0
