@@ -369,11 +369,47 @@ def test_cli_topics_similar_from_a_saved_model_with_titles_and_n(tmp_path, capsy
     code = main(["topics", str(path), "-m", str(model), "--similar", "doc-4", "-n", "3"])
     out = capsys.readouterr().out
     assert code == 0 and "(no fit)" in out and "iterations" not in out
-    listed = out.split("documents most similar to doc-4")[1].strip().splitlines()[1:]
-    assert len(listed) == 3 and all(line.startswith("doc-") for line in listed)
+    listed = out.split("documents most similar to 4 doc-4")[1].strip().splitlines()[2:]
+    assert len(listed) == 3 and all(line.split()[2].startswith("doc-") for line in listed)
+    assert "topic   docs" not in out  # a saved model's topics are not printed again
     # a model of another corpus is refused in one line
     other = tmp_path / "other.txt"
     other.write_text("\n".join(docs[:10]) + "\n")
     assert main(["topics", str(other), "-m", str(model), "--similar", "0"]) == 2
     err = capsys.readouterr().err
     assert "was fitted on 90 documents but the corpus has 10" in err
+
+
+def test_cli_topics_saved_model_refuses_another_corpus_fit_options_and_vague_titles(
+    tmp_path, capsys
+):
+    """-m checks the documents themselves (a shuffled corpus of the same size is refused),
+    refuses fit options it would ignore, and a title that several documents share."""
+    path, docs = _titled_corpus(tmp_path)
+    model = tmp_path / "m.npz"
+    assert main(["topics", str(path), "-k", "3", "--min-df", "1", "-o", str(model)]) == 0
+    shuffled = tmp_path / "shuffled.jsonl"
+    lines = path.read_text().splitlines()
+    shuffled.write_text("\n".join(lines[1:] + lines[:1]) + "\n")
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text("\n".join(lines[:-1] + [lines[-1].replace("doc-89", "doc-3")]) + "\n")
+    capsys.readouterr()
+    cases = [
+        ([str(shuffled), "-m", str(model)], "was fitted on other documents"),
+        ([str(path), "-m", str(model), "-k", "5", "--seed", "3"], "so -k, --seed would do nothing"),
+        ([str(twice), "--similar", "doc-3", "-k", "3", "--min-df", "1"], "rows 3, 89"),
+    ]
+    for args, message in cases:
+        assert main(["topics", *args]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
+
+
+def test_report_examples_skip_templated_documents():
+    """Documents that share most of their words (a template) are one example, not three."""
+    template = "private tables used by the visual truetype tool store hinting source data"
+    docs = [f"{template} table{i} holds glyph program text" for i in range(3)]
+    docs += ["cats purr meow kitten whiskers"] * 1 + ["dogs bark fetch puppy leash"] * 1
+    model = TopicModel(2, min_df=1, random_state=0).fit(docs)
+    page = topic_report(model, docs, n_examples=3)
+    assert page.count(template) == 1

@@ -72,8 +72,15 @@ def add_parser(sub):
         help="JSON field or CSV/TSV column naming each document in the report and the "
         "similar documents (default: auto, the first of title, name or subject the file has)",
     )
-    tp.set_defaults(func=run)
+    # what -m cannot take: the saved model's own settings stand
+    tp.set_defaults(func=run, fit_options={d: tp.get_default(d) for d in _FIT_OPTIONS})
     return tp
+
+
+# the fit's options, by argparse dest, and how the user names them
+_FIT_OPTIONS = {"n_topics": "-k", "loss": "--loss", "min_df": "--min-df", "max_df": "--max-df",
+                "no_stop_words": "--no-stop-words", "max_iter": "--max-iter",
+                "seed": "--seed"}  # fmt: skip
 
 
 def run(args):
@@ -90,7 +97,13 @@ def run(args):
     )
     similar = _document(args.similar, docs, titles) if args.similar is not None else None
     if args.model:
-        model = _load(args.model, len(docs))
+        given = [f for d, f in _FIT_OPTIONS.items() if getattr(args, d) != args.fit_options[d]]
+        if given:
+            raise CLIError(
+                f"-m uses the saved model as it was fitted, so {', '.join(given)} would do "
+                "nothing; leave them out, or fit anew without -m"
+            )
+        model = _load(args.model, docs)
         print(
             f"{len(docs)} documents, {len(model.vocabulary_)} words, {model.n_topics} topics; "
             f"model {args.model} (no fit)"
@@ -114,19 +127,15 @@ def run(args):
             f"{len(docs)} documents, {len(model.vocabulary_)} words, {args.n_topics} topics; "
             f"{fit.n_iter_} iterations in {time.perf_counter() - start:.2f} s ({fit.stop_reason_})"
         )
-    name = str if titles is None else titles.__getitem__
-    npmi = model.coherence("npmi", args.n_words)
-    k = model.n_topics
-    sizes = np.bincount(model.topic_labels_[model.topic_labels_ >= 0], minlength=k)
-    print(f"{'topic':>5} {'docs':>6} {'NPMI':>6}  top words")
-    for t, words in enumerate(model.topics(args.n_words)):
-        print(f"{t:>5} {sizes[t]:>6} {npmi.per_topic[t]:>6.3f}  {' '.join(w for w, _ in words)}")
-    print(f"mean NPMI {npmi.mean:.3f}")
+    if not (args.model and similar is not None):  # a saved model's topics: shown before
+        _print_topics(model, args.n_words)
     if similar is not None:
-        print(f"\ndocuments most similar to {name(similar)}: {_snippet(docs[similar])}")
+        named = (lambda i: f"{i}") if titles is None else (lambda i: f"{i} {titles[i]}")
+        print(f"\ndocuments most similar to {named(similar)}: {_snippet(docs[similar])}")
+        print(f"{'row':>7} {'affinity':>8}  {'document' if titles is None else 'title: document'}")
         for i, sim in model.similar_documents(similar, n=args.n):
-            label = f"{i:>7}" if titles is None else f"{_snippet(titles[i], 30):<30}"
-            print(f"{label} {sim:.3f}  {_snippet(docs[i])}")
+            text = _snippet(docs[i]) if titles is None else f"{titles[i]}: {_snippet(docs[i], 50)}"
+            print(f"{i:>7} {sim:>8.3f}  {text}")
     if args.report:
         page = topic_report(
             model,
@@ -142,6 +151,17 @@ def run(args):
         model.save(args.output)
         print(f"saved       {args.output}")
     return 0
+
+
+def _print_topics(model, n_words):
+    """The table of topics: size (documents where dominant), NPMI, top words."""
+    npmi = model.coherence("npmi", n_words)
+    labels = model.topic_labels_
+    sizes = np.bincount(labels[labels >= 0], minlength=model.n_topics)
+    print(f"{'topic':>5} {'docs':>6} {'NPMI':>6}  top words")
+    for t, words in enumerate(model.topics(n_words)):
+        print(f"{t:>5} {sizes[t]:>6} {npmi.per_topic[t]:>6.3f}  {' '.join(w for w, _ in words)}")
+    print(f"mean NPMI {npmi.mean:.3f}")
 
 
 def _document(doc, docs, titles):
@@ -161,11 +181,17 @@ def _document(doc, docs, titles):
     matches = [i for i, t in enumerate(titles) if t.strip().lower() == doc.strip().lower()]
     if not matches:
         raise CLIError(f"--similar {doc!r}: no document has this title")
+    if len(matches) > 1:
+        rows = ", ".join(str(i) for i in matches[:5]) + (", ..." if len(matches) > 5 else "")
+        raise CLIError(
+            f"--similar {doc!r}: {len(matches)} documents have this title (rows {rows}); give "
+            "the row number of the one you mean"
+        )
     return matches[0]
 
 
-def _load(path, n_docs):
-    """A saved TopicModel fitted on a corpus of ``n_docs`` documents."""
+def _load(path, docs):
+    """A saved TopicModel fitted on exactly these documents (their words, row by row)."""
     model = load(path)
     if not isinstance(model, TopicModel):
         raise CLIError(
@@ -173,10 +199,25 @@ def _load(path, n_docs):
             "by 'nmfkit topics -o'"
         )
     fitted_on = model.doc_topic_.shape[0]
-    if fitted_on != n_docs:
+    if fitted_on != len(docs):
         raise CLIError(
-            f"{path} was fitted on {fitted_on} documents but the corpus has {n_docs}; give "
+            f"{path} was fitted on {fitted_on} documents but the corpus has {len(docs)}; give "
             "the corpus the model was fitted on (or fit anew without -m)"
+        )
+    # the words of each document, as the model's vectorizer reads them, against the
+    # document-term structure the model kept of its training corpus
+    X = model._vectorizer().transform(docs).tocsr()
+    X.sort_indices()
+    kept = model._presence()
+    rows = np.flatnonzero(np.diff(X.indptr) != np.diff(kept.indptr))
+    if not len(rows):  # the same number of words in every row: compare the words
+        where = np.flatnonzero(X.indices != kept.indices)
+        rows = np.unique(np.searchsorted(X.indptr, where, side="right") - 1)
+    if len(rows):
+        raise CLIError(
+            f"{path} was fitted on other documents: {len(rows)} of the corpus's {len(docs)} "
+            f"differ from its training corpus (first: row {rows[0]}); give the corpus the "
+            "model was fitted on, in the same order (or fit anew without -m)"
         )
     return model
 

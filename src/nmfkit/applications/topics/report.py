@@ -39,7 +39,7 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics", tit
     Notes
     -----
     A topic's examples are the documents with its largest shares, skipping near
-    duplicates: a document whose words overlap an example already shown by 80 % or more
+    duplicates: a document whose words overlap an example already shown by half or more
     (Jaccard index of their word sets) is passed over, so that reposted or templated
     documents do not fill a topic's examples.
 
@@ -55,7 +55,7 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics", tit
     labels = model.topic_labels_
     sizes = np.bincount(labels[labels >= 0], minlength=len(topics))
     n_docs = len(labels)
-    weight = model.doc_topic_.sum(axis=0) / max(n_docs, 1)  # each topic's share of all text
+    corpus_share = model.doc_topic_.sum(axis=0) / max(n_docs, 1)  # of all the shares
     esc = html.escape
     out = [
         "<!DOCTYPE html>",
@@ -78,13 +78,14 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics", tit
         out.append(
             f"<tr><td>topic {t}</td><td>{head}</td>"
             f'<td><span class="sizebar" style="width:{width:.0f}px"></span> {sizes[t]}</td>'
-            f"<td>{100 * weight[t]:.1f} %</td></tr>"
+            f"<td>{100 * corpus_share[t]:.1f} %</td></tr>"
         )
     out.append("</table>")
     for t, words in enumerate(topics):
         out.append(
-            f'<h2 id="topic-{t}">Topic {t}</h2><p class="meta">{sizes[t]} documents '
-            f"({100 * sizes[t] / max(n_docs, 1):.1f} %) · NPMI {npmi.per_topic[t]:.3f} · "
+            f'<h2 id="topic-{t}">Topic {t}</h2><p class="meta">dominant in {sizes[t]} '
+            f"documents ({100 * sizes[t] / max(n_docs, 1):.1f} %) · share of the corpus "
+            f"{100 * corpus_share[t]:.1f} % · NPMI {npmi.per_topic[t]:.3f} · "
             f"UMass {umass.per_topic[t]:.3f}</p>"
         )
         out.append('<table class="words">')
@@ -97,7 +98,7 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics", tit
             )
         out.append("</table>")
         if docs is not None and n_examples:
-            for i in _examples(model, t, n_examples):
+            for i in _examples(model, t, n_examples, docs):
                 text = " ".join(str(docs[i]).split())
                 snippet = text[:300] + ("…" if len(text) > 300 else "")
                 name = f"#{i}" if titles is None else esc(str(titles[i]))
@@ -109,19 +110,23 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics", tit
     return "\n".join(out)
 
 
-def _examples(model, topic, n, overlap=0.8, candidates=100):
-    """Up to ``n`` documents with the largest shares of ``topic``, no two of whose word
-    sets overlap by ``overlap`` or more (Jaccard index), among the top ``candidates``."""
+def _examples(model, topic, n, docs, overlap=0.5, candidates=100):
+    """Up to ``n`` documents with the largest shares of ``topic``, no two with the same
+    text (spaces aside) or with word sets that overlap by ``overlap`` or more (Jaccard
+    index), among the top ``candidates``."""
     shares = model.doc_topic_[:, topic]
     order = np.argsort(-shares, kind="stable")[:candidates]
     words = model._presence()
-    chosen, sets = [], []
+    chosen, sets, texts = [], [], set()
     for i in order:
         if shares[i] <= 0 or len(chosen) == n:
             break
+        text = " ".join(str(docs[i]).split())
         mine = set(words.indices[words.indptr[i] : words.indptr[i + 1]].tolist())
-        if any(len(mine & s) >= overlap * len(mine | s) for s in sets if mine | s):
+        near = any(len(mine & s) >= overlap * len(mine | s) for s in sets if mine | s)
+        if near or text in texts:
             continue
         chosen.append(int(i))
         sets.append(mine)
+        texts.add(text)
     return chosen
