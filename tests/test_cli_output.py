@@ -74,7 +74,7 @@ def test_a_warning_is_one_line_without_a_source_path(data, jobs):
     assert p.returncode == 0, p.stderr
     lines = p.stderr.strip().splitlines()
     assert lines and all(line.startswith("nmfkit consensus: warning: ") for line in lines), lines
-    assert "Maximum number of iterations 2 reached" in lines[0]
+    assert "stopped after 2 iterations, before the fit converged" in lines[0]
     if jobs == "1":
         assert len(lines) == len(set(lines))  # three runs, one line (per process)
     assert ".py:" not in p.stderr and "ConvergenceWarning" not in p.stderr
@@ -160,3 +160,24 @@ def test_topics_writes_nothing_to_a_log_around_its_fit(tmp_path, capsys):
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert "\r" not in err and "\n\n" not in "\n" + err, repr(err)  # no bar, no blank line
+
+
+def test_the_iteration_limit_warning_names_the_commands_options(tmp_path):
+    """A fit stopped by its iteration limit is told in the command's terms: --max-iter
+    (and --tol where the command has it), not the Python parameters max_iter and tol."""
+    X = tmp_path / "X.npy"
+    np.save(X, np.random.default_rng(0).random((40, 20)))
+    out = tmp_path / "m.npz"
+
+    def _cli(argv):
+        return subprocess.run(
+            [sys.executable, "-m", "nmfkit", *argv], capture_output=True, text=True, timeout=300
+        )
+
+    fit = _cli(["fit", str(X), "-k", "4", "--max-iter", "3", "-o", str(out)])
+    cons = _cli(["consensus", str(X), "-k", "3", "--runs", "3", "--max-iter", "3",
+                 "-o", str(tmp_path / "c.npz")])  # fmt: skip
+    assert "raise --max-iter (now 3), or raise --tol (now 0.0001)" in fit.stderr
+    assert "raise --max-iter (now 3)" in cons.stderr and "--tol" not in cons.stderr
+    for run in (fit, cons):
+        assert "max_iter=" not in run.stderr and run.stderr.count("\n") >= 1

@@ -5,6 +5,7 @@ output checks and atomic writes, one-line warnings, progress bars (on a terminal
 import contextlib
 import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -264,21 +265,37 @@ def _count_finite(values):
     return int(np.count_nonzero(np.isfinite(values)))
 
 
-def warning_line(command, message):
-    """A warning as the command line prints it: one line, no source path."""
+# the library's ConvergenceWarning (core.loop.max_iter_message), said in the command's terms
+_MAX_ITER = re.compile(
+    r"Maximum number of iterations (\d+) reached\. Increase it to improve convergence "
+    r"\(max_iter=\d+, tol=([^;]+); a larger tol also stops sooner\)\."
+)
+
+
+def warning_line(command, message, options=()):
+    """A warning as the command line prints it: one line, no source path. The iteration
+    limit's warning names the command's own options (``options``: its option strings),
+    not the Python parameters."""
     text = " ".join(str(message).split())
+    found = _MAX_ITER.search(text)
+    if found:
+        n, tol = found.groups()
+        fix = [f"raise --max-iter (now {n})"] if "--max-iter" in options else []
+        fix += [f"raise --tol (now {tol}) to stop sooner"] if "--tol" in options else []
+        said = f"stopped after {n} iterations, before the fit converged"
+        text = text[: found.start()] + said + (f"; {', or '.join(fix)}" if fix else "")
     return f"nmfkit {command}: warning: {text}"
 
 
 class _OneLine:
     """A ``warnings.showwarning`` that prints ``warning_line``, each text once."""
 
-    def __init__(self, command):
-        self.command = command
+    def __init__(self, command, options=()):
+        self.command, self.options = command, options
         self.shown = set()  # a warning repeated by each of many runs prints once
 
     def __call__(self, message, category, filename, lineno, file=None, line=None):
-        text = warning_line(self.command, message)
+        text = warning_line(self.command, message, self.options)
         if text in self.shown:
             return
         self.shown.add(text)
@@ -288,7 +305,7 @@ class _OneLine:
             pass  # stderr is gone: as warnings.showwarning does
 
 
-def _one_line_in_worker(command):
+def _one_line_in_worker(command, options=()):
     """The initializer of the joblib worker processes a command starts: their warnings
     (which reach them under the caller's filters, sklearn.utils.parallel) print as one
     line too."""
@@ -298,7 +315,7 @@ def _one_line_in_worker(command):
 
 
 @contextlib.contextmanager
-def one_line_warnings(command, jobs=None):
+def one_line_warnings(command, jobs=None, options=()):
     """While the block runs, every warning shown prints as ``warning_line`` on stderr,
     each text once, in this process and, for a command run with ``--jobs`` other than 1,
     in the joblib (loky) worker processes it starts (the command line's ``main``
@@ -313,10 +330,10 @@ def one_line_warnings(command, jobs=None):
             # the commands' parallel fits run on loky, joblib's default, either way
             stack.enter_context(
                 parallel_config(
-                    backend="loky", initializer=_one_line_in_worker, initargs=(command,)
+                    backend="loky", initializer=_one_line_in_worker, initargs=(command, options)
                 )
             )
-        warnings.showwarning = _OneLine(command)
+        warnings.showwarning = _OneLine(command, options)
         yield
 
 

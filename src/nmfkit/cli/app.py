@@ -70,11 +70,12 @@ _USER_ERRORS = (
 
 def main(argv=None):
     """Run the command line; return the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         with (
             _ending_signals(),
-            one_line_warnings(args.command, getattr(args, "jobs", None)),
+            one_line_warnings(args.command, getattr(args, "jobs", None), _options(parser, args)),
             announce_compiling(args.command),
         ):
             return args.func(args)
@@ -97,6 +98,12 @@ def main(argv=None):
             raise
         print(f"nmfkit {args.command}: error: {_describe(exc)}", file=sys.stderr)
         return 2
+
+
+def _options(parser, args):
+    """The option strings of the sub-command that ``args`` runs."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return frozenset(o for a in sub.choices[args.command]._actions for o in a.option_strings)
 
 
 def _ending_signals():

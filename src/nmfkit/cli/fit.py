@@ -212,7 +212,7 @@ def run(args):
     elif args.resume:
         print(f"resumed     nothing: no checkpoint in {args.checkpoint}, started afresh")
     for w in caught:
-        print(warning_line("fit", w.message), file=sys.stderr)
+        print(warning_line("fit", w.message, ("--max-iter", "--tol")), file=sys.stderr)
     if received and getattr(model, "stop_reason_", None) != "interrupted":
         name = signal.Signals(received[0]).name
         print(warning_line("fit", f"{name} while saving: {args.output} was written whole, "
