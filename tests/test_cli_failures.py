@@ -43,6 +43,7 @@ def _resign(path, change):
 def d(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli")
     np.save(d / "X.npy", X)
+    np.save(d / "XT.npy", X.T)  # samples as columns
     (d / "notzip.npz").write_bytes(b"this is not a zip file")
     np.save(d / "negative.npy", X - 0.5)
     np.save(d / "stack.npy", np.ones((4, 5, 5)))  # 4 images of 5 x 5 pixels
@@ -229,6 +230,8 @@ FAILS = [
      "--loss is: the Recommender fits the squared error"),
     ("topics: --loss is", "topics {d}/docs.txt -k 2 --loss is", "use --loss frobenius or "
      "kullback-leibler"),
+    ("transform: data transposed", "transform {d}/model.npz {d}/XT.npy -o {d}/wt.npy",
+     "has 30 features but the model"),
     ("transform: --loss not the model's", "transform {d}/model.npz {d}/X.npy --loss kl",
      "fitted with frobenius"),
     ("consensus: --loss poisson", "consensus {d}/X.npy -k 2 --loss poisson", "is not a loss"),
@@ -251,6 +254,7 @@ WORKS = [
     ("fit: empty CSV cells are unknown entries", "fit {d}/holes.csv -k 2 -o {d}/holes.npz"),
     ("consensus: empty CSV cells, --loss kl", "consensus {d}/holes.csv -k 2 --runs 3 --loss kl "
      "-o {d}/ckl.npz"),
+    ("transform: --transpose", "transform {d}/model.npz {d}/XT.npy --transpose -o {d}/w3.npy"),
     ("transform: --loss of the model", "transform {d}/model.npz {d}/X.npy --loss 2 -o {d}/w2.npy"),
     ("fit: dense Matrix Market", "fit {d}/dense.mtx -k 2 -o {d}/dense.npz"),
     ("recommend: ids beyond int64", "recommend {d}/bigids.csv --user 100000000000000000001 -k 2"),

@@ -36,6 +36,14 @@ def run(args):
         )
     _check_loss(args, model)
     X = read_input(args)
+    features = getattr(model, "n_features_in_", None)
+    if features is not None and len(X.shape) == 2 and X.shape[1] != features:
+        hint = ("its rows are the model's features: add --transpose" if X.shape[0] == features
+                else "give data with one column per feature of the model")  # fmt: skip
+        raise CLIError(
+            f"{args.input} has {X.shape[1]} features but the model {args.model} has "
+            f"{features}; {hint}"
+        )
     W = model.transform(X)
     W = to_host(W)  # a model fitted on Dask transforms to a Dask array
     save_array(args.output, W)
