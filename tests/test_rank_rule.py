@@ -179,3 +179,16 @@ def test_cli_rank_prints_rule_and_picks_and_consensus_writes_labels(tmp_path, ca
                  "-o", str(model), "--labels", "-"]) == 0  # fmt: skip
     lines = capsys.readouterr().out.splitlines()
     assert "sample\tlabel\tconsensus_label" in lines
+
+
+def test_the_rule_is_in_the_help_and_labels_follow_the_axis(capsys):
+    from nmfkit.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["rank", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "stable and supported" in help_text and "one-standard-error" in help_text
+    X, _, _ = make_planted(30, 12, 3, noise=0.05, random_state=0)
+    model = ConsensusNMF(3, n_runs=3, random_state=0, axis="features").fit(X)
+    assert model.labels_.shape == (12,) and model.consensus_labels_.shape == (12,)
+    assert set(model.consensus_labels_) <= {0, 1, 2}
