@@ -94,10 +94,26 @@ def main():
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--json", default=None)
     p.add_argument("--table", metavar="JSON", help="print the table of a saved run, no fits")
+    p.add_argument(
+        "--rescore",
+        action="store_true",
+        help="with --table: suggest again from the saved criteria by the current rule (the "
+        "suggestion is a function of the survey's rows alone), and save it back",
+    )
     args = p.parse_args()
     if args.table:
         with open(args.table) as f:
-            print(table(json.load(f)["results"]))
+            saved = json.load(f)
+        if args.rescore:
+            from nmfkit.applications.rank import _picks, _suggest
+
+            for row in saved["results"]:
+                for s in row["seeds"]:
+                    s["picks"] = _picks(s["rows"])
+                    s["new"] = _suggest(s["rows"], s["picks"])
+            with open(args.table, "w") as f:
+                json.dump(saved, f, indent=1)
+        print(table(saved["results"]))
         return
     warnings.simplefilter("ignore")
     results = []
