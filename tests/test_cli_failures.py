@@ -239,6 +239,7 @@ FAILS = [
     ("separate: --loss poisson", "separate {d}/X.npy --loss poisson", "is not a loss"),
     ("demo: --loss poisson", "demo --loss poisson --plot {d}/d.png", "is not a loss"),
     # issue 22: a k above min(samples, features) is refused before any fit, naming the limit
+    ("rank: --ranks backwards", "rank {d}/X.npy --ranks 5-2", "holds no rank"),
     ("rank: k beyond the data", "rank {d}/X.npy --ranks 2-50 --runs 2",
      "k=50 is more than the data allow (at most min(samples, features) = min(30, 10) = 10); "
      "lower --ranks"),

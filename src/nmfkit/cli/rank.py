@@ -47,8 +47,12 @@ def _ranks(text, flag="--ranks"):
         if "-" in text:
             span, _, step = text.partition(":")
             lo, hi = (int(v) for v in span.split("-"))
-            return list(range(lo, hi + 1, int(step) if step else 1))
-        return [int(v) for v in text.split(",")]
+            ranks = list(range(lo, hi + 1, int(step) if step else 1))
+        else:
+            ranks = [int(v) for v in text.split(",")]
+        if ranks:
+            return ranks
+        raise CLIError(f"{flag} {text!r} holds no rank: write the smaller rank first, e.g. 2-10")
     except ValueError:
         raise CLIError(
             f"{flag} {text!r}: write a range like 2-10 (or 5-30:5) or a list 2,3,5"
