@@ -409,7 +409,13 @@ def test_report_examples_skip_templated_documents():
     """Documents that share most of their words (a template) are one example, not three."""
     template = "private tables used by the visual truetype tool store hinting source data"
     docs = [f"{template} table{i} holds glyph program text" for i in range(3)]
-    docs += ["cats purr meow kitten whiskers"] * 1 + ["dogs bark fetch puppy leash"] * 1
+    docs += ["truetype glyph outlines hinting", "visual font editor for glyph outlines",
+             "hinting tables of a truetype font"]  # fmt: skip
+    docs += ["cats purr meow kitten whiskers", "dogs bark fetch puppy leash"] * 2
     model = TopicModel(2, min_df=1, random_state=0).fit(docs)
     page = topic_report(model, docs, n_examples=3)
     assert page.count(template) == 1
+    # with no other documents to show, near duplicates fill the examples (never a text twice)
+    model = TopicModel(1, min_df=1, random_state=0).fit(docs[:3] * 2)
+    page = topic_report(model, docs[:3] * 2, n_examples=3)
+    assert page.count(template) == 3

@@ -41,7 +41,8 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics", tit
     A topic's examples are the documents with its largest shares, skipping near
     duplicates: a document whose words overlap an example already shown by half or more
     (Jaccard index of their word sets) is passed over, so that reposted or templated
-    documents do not fill a topic's examples.
+    documents do not fill a topic's examples (they fill the places left when the topic
+    has no other documents; an identical text is never shown twice).
 
     Returns
     -------
@@ -111,22 +112,23 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics", tit
 
 
 def _examples(model, topic, n, docs, overlap=0.5, candidates=100):
-    """Up to ``n`` documents with the largest shares of ``topic``, no two with the same
-    text (spaces aside) or with word sets that overlap by ``overlap`` or more (Jaccard
-    index), among the top ``candidates``."""
+    """Up to ``n`` documents with the largest shares of ``topic`` among the top
+    ``candidates``: first those whose word sets overlap no example before them by
+    ``overlap`` or more (Jaccard index), then, if the topic has too few of those, the
+    near duplicates passed over, but never a text (spaces aside) shown already."""
     shares = model.doc_topic_[:, topic]
-    order = np.argsort(-shares, kind="stable")[:candidates]
+    order = [i for i in np.argsort(-shares, kind="stable")[:candidates] if shares[i] > 0]
     words = model._presence()
-    chosen, sets, texts = [], [], set()
+    chosen, sets, texts, near = [], [], set(), []
     for i in order:
-        if shares[i] <= 0 or len(chosen) == n:
-            break
         text = " ".join(str(docs[i]).split())
-        mine = set(words.indices[words.indptr[i] : words.indptr[i + 1]].tolist())
-        near = any(len(mine & s) >= overlap * len(mine | s) for s in sets if mine | s)
-        if near or text in texts:
+        if text in texts:
             continue
-        chosen.append(int(i))
+        mine = set(words.indices[words.indptr[i] : words.indptr[i + 1]].tolist())
+        if any(len(mine & s) >= overlap * len(mine | s) for s in sets if mine | s):
+            near.append(int(i))
+        elif len(chosen) < n:
+            chosen.append(int(i))
         sets.append(mine)
         texts.add(text)
-    return chosen
+    return chosen + near[: n - len(chosen)]
