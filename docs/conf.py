@@ -36,9 +36,7 @@ templates_path = ["_templates"]
 # --- Markdown (myst-parser): the existing pages, read as they are on GitHub
 myst_enable_extensions = ["dollarmath", "colon_fence"]
 myst_heading_anchors = 3  # "#choosing-k"-style links between and within pages
-# BENCHMARKS.md goes from a "##" section to "####" headings in places, which GitHub renders
-# as meant; MyST's check of heading levels is the only one left out.
-suppress_warnings = ["myst.header"]
+
 
 # --- API reference: autosummary stubs from the numpydoc docstrings
 autosummary_generate = True
