@@ -152,7 +152,9 @@ ADDED = {
     # issue 22: recommend --similar ITEM, --items titles, shrinkage and a support floor
     "recommend": {"similar": None, "items": None, "shrinkage": 5.0, "min_ratings": 1,
                   # issue 22: lists ranked by the chance of rating and liking an item
-                  "rank_by": "relevance", "implicit_components": 20},
+                  "rank_by": "relevance", "implicit_components": 20,
+                  # issue 22: the default k is 200, or min(users, items) on smaller data
+                  "n_components": None},
     # issue 22: consensus writes each sample's cluster labels (default: next to the model)
     "consensus": {"labels": None},
 }  # fmt: skip

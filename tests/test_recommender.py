@@ -377,10 +377,33 @@ def test_rank_by_is_checked_and_models_saved_before_keep_the_rating_order(tmp_pa
     with pytest.raises(ValueError, match="rank_by"):
         Recommender(3, rank_by="popularity").fit((u, i, r))
     model = Recommender(n_components=3, random_state=0).fit((u, i, r))
-    by_rating = model.set_params(rank_by="rating").recommend(4, n=5)
-    model.set_params(rank_by="relevance")
+    by_rating = model.set_params(rank_by="rating", shrinkage=0.0).recommend(4, n=5)
+    model.set_params(rank_by="relevance", shrinkage=5.0)
     # a file written before issue 22: no W_B, H_B nor σ
     del model.implicit_user_factors_, model.implicit_components_, model.rating_noise_
     model.save(tmp_path / "old.npz")
     back = load(tmp_path / "old.npz")
+    # it keeps the order and the unshrunk answers it was saved with
     assert back.rank_by == "relevance" and back.recommend(4, n=5) == by_rating
+
+
+def test_a_file_from_before_issue_22_keeps_its_answers():
+    """tests/data/models-v1 was written before shrinkage and the relevance order: it loads
+    with shrinkage 0 and lists in predicted-rating order, as it was saved."""
+    from pathlib import Path
+
+    old = load(Path(__file__).parent / "data" / "models-v1" / "Recommender.npz")
+    assert old.shrinkage == 0.0
+    items = [item for item, _ in old.recommend(1, n=3)]
+    scores = old.predict([1] * len(items), items)
+    assert list(scores) == sorted(scores, reverse=True)
+
+
+def test_the_default_rank_fits_data_with_fewer_than_200_users_or_items():
+    """n_components=None: 200 tastes, or min(users, items) on smaller data (an explicit
+    k above that is refused)."""
+    u, i, r, _ = synthetic(n_users=60, n_items=40, density=0.3)
+    model = Recommender(random_state=0).fit((u, i, r))
+    assert model.components_.shape[0] == 40 and model.n_components is None
+    with pytest.raises(ValueError, match="at most 40"):
+        Recommender(41).fit((u, i, r))

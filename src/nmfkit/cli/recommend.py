@@ -44,7 +44,11 @@ def add_parser(sub):
         "--include-seen", action="store_true", help="also list items the user already rated"
     )
     r.add_argument(
-        "-k", "--n-components", type=int, default=200, help="latent factors (default: 200)"
+        "-k",
+        "--n-components",
+        type=int,
+        default=None,
+        help="latent factors (default: 200, or min(users, items) when the data have fewer)",
     )
     r.add_argument(
         "--reg", type=float, default=0.06, help="factor L2 weight per rating (default: 0.06)"
@@ -104,7 +108,7 @@ def run(args):
         raise CLIError(f"--items file not found: {args.items}")
     if args.n < 1:
         raise CLIError(f"-n must be at least 1, got {args.n}")
-    if args.n_components < 1:
+    if args.n_components is not None and args.n_components < 1:
         raise CLIError(f"-k must be at least 1, got {args.n_components}")
     if args.implicit_components < 1:
         raise CLIError(f"--implicit-components must be at least 1, got {args.implicit_components}")
@@ -114,7 +118,7 @@ def run(args):
     titles = read_titles(args.items) if args.items is not None else None
     n_users, n_items = len(np.unique(users)), len(np.unique(items))
     limit = min(n_users, n_items)
-    if args.n_components > limit:  # before any fit: a rank the data cannot support
+    if args.n_components is not None and args.n_components > limit:  # before any fit
         raise CLIError(
             f"-k {args.n_components} is more than the data allow: {n_users} users and "
             f"{n_items} items support at most {limit} factors; use -k {limit} or less"

@@ -66,6 +66,7 @@ from ...core.validation import (
     BOOLEAN,
     COUNT,
     NON_NEGATIVE,
+    NONE,
     RANDOM_STATE,
     Interval,
     ListOf,
@@ -82,6 +83,8 @@ __all__ = ["Recommender"]
 
 # Ratings beyond this cannot be squared and summed over millions of ratings in float64
 _LARGEST_RATING = 1e100
+# n_components=None: this many tastes, or min(users, items) on smaller data
+_TASTES = 200
 
 
 class Recommender(BaseEstimator, Saveable):
@@ -91,9 +94,10 @@ class Recommender(BaseEstimator, Saveable):
 
     Parameters
     ----------
-    n_components : int, default=200
-        Number of latent tastes (k). Most of them end up small for most users: the
-        weighted regularisation shrinks what the data do not support.
+    n_components : int or None, default=None
+        Number of latent tastes (k); None: 200, or min(users, items) when the data have
+        fewer. Most of them end up small for most users: the weighted regularisation
+        shrinks what the data do not support. A k above min(users, items) is refused.
     reg : float, default=0.06
         λ: L2 weight on the factors, per rating of the user or item.
     reg_bias : float, default=5.0
@@ -191,7 +195,7 @@ class Recommender(BaseEstimator, Saveable):
         "rating_noise_": [NON_NEGATIVE],
     }
     _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None, "left")],
+        "n_components": [Interval(numbers.Integral, 1, None, "left"), NONE],
         "reg": [Interval(numbers.Real, 0, None, "left")],
         "reg_bias": [Interval(numbers.Real, 0, None, "left")],
         "shrinkage": [Interval(numbers.Real, 0, None, "left")],
@@ -207,7 +211,7 @@ class Recommender(BaseEstimator, Saveable):
 
     def __init__(
         self,
-        n_components=200,
+        n_components=None,
         *,
         reg=0.06,
         reg_bias=5.0,
@@ -268,7 +272,7 @@ class Recommender(BaseEstimator, Saveable):
         user_ids, u = np.unique(users, return_inverse=True)
         item_ids, i = np.unique(items, return_inverse=True)
         limit = min(len(user_ids), len(item_ids))
-        if self.n_components > limit:
+        if self.n_components is not None and self.n_components > limit:
             raise ValueError(
                 f"{caller}: n_components={self.n_components} is more than the data allow: "
                 f"{len(user_ids)} users and {len(item_ids)} items support at most {limit} "
@@ -283,7 +287,7 @@ class Recommender(BaseEstimator, Saveable):
 
     def _fit_matrix(self, R, caller):
         n_users, n_items = R.shape
-        k = self.n_components
+        k = min(_TASTES, n_users, n_items) if self.n_components is None else self.n_components
         rows, cols, r = np.repeat(np.arange(n_users), np.diff(R.indptr)), R.indices, R.data
         carrier = sp.csr_matrix((np.arange(R.nnz), cols, R.indptr), shape=R.shape).T.tocsr()
         n_u, n_i = np.diff(R.indptr).astype(np.float64), np.diff(carrier.indptr).astype(np.float64)
@@ -362,7 +366,9 @@ class Recommender(BaseEstimator, Saveable):
 
     def _loaded(self):
         """Check that the saved arrays fit together (see ``Saveable``)."""
-        k = self.n_components
+        k = self.components_.shape[0]
+        if self.n_components is not None and self.n_components != k:
+            raise ValueError(f"components_ has {k} rows, not n_components={self.n_components}")
         n_users, n_items = len(self.user_ids_), len(self.item_ids_)
         for name in ("user_ids_", "item_ids_"):
             ids = getattr(self, name)
@@ -373,6 +379,10 @@ class Recommender(BaseEstimator, Saveable):
         expect_shape("user_factors_", self.user_factors_, (n_users, k))
         expect_shape("user_bias_", self.user_bias_, (n_users,))
         expect_shape("item_bias_", self.item_bias_, (n_items,))
+        if getattr(self, "rating_noise_", None) is None:
+            # a file written before issue 22 has no shrinkage parameter (it would load with
+            # today's default): it keeps the unshrunk answers it was saved with
+            self.shrinkage = 0.0
         if getattr(self, "implicit_components_", None) is not None:  # absent before issue 22
             k_b = len(self.implicit_components_)
             expect_shape("implicit_components_", self.implicit_components_, (k_b, n_items))
@@ -520,7 +530,7 @@ class Recommender(BaseEstimator, Saveable):
         i, r = i[known], ratings[known]
         order = np.argsort(i, kind="stable")
         i, r = i[order], r[order]
-        factor = np.zeros((1, self.n_components))
+        factor = np.zeros((1, self.components_.shape[0]))
         bias = 0.0
         if len(i) == 0:
             return bias, factor[0]
