@@ -198,7 +198,7 @@ FAILS = [
     ("programs: k beyond the data", "programs {d}/cells.h5ad -k 500 --runs 2 --out {d}/p4",
      "more than the data allow"),
     ("programs: bad -k", "programs {d}/cells.h5ad -k 3-x --out {d}/p5", "-k '3-x'"),
-    ("programs: a reversed range", "programs {d}/zerogene.npz -k 10-4 --out {d}/p7", "no k in it"),
+    ("programs: a reversed range", "programs {d}/zerogene.npz -k 10-4 --out {d}/p7", "no rank"),
     ("programs: no such file", "programs {d}/none.h5ad -k 2 --out {d}/p8", "input file not found"),
     ("programs: --choose outside -k", "programs {d}/zerogene.npz -k 2-3 --choose 5 --out {d}/p9",
      "chosen_k=5 is not one of the ks [2, 3]"),

@@ -79,9 +79,7 @@ def _tsv(path, matrix, rows, cols, corner):
 
 def run(args):
     """``nmfkit programs``: fit, then write the programs, usages and k-selection files."""
-    ks = _ranks(args.n_components, flag="-k")
-    if not ks:
-        raise CLIError(f"-k {args.n_components}: no k in it; write a range like 7-12")
+    ks = _ranks(args.n_components, flag="-k")  # an empty range is refused there
     if not os.path.isfile(args.input):
         raise CLIError(f"input file not found: {args.input}")
     h5ad = args.input.lower().endswith(".h5ad")
