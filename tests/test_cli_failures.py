@@ -238,6 +238,7 @@ FAILS = [
     ("rank: --loss nan", "rank {d}/X.npy --loss nan", "is not a loss"),
     ("separate: --loss poisson", "separate {d}/X.npy --loss poisson", "is not a loss"),
     ("demo: --loss poisson", "demo --loss poisson --plot {d}/d.png", "is not a loss"),
+    ("demo: --loss is", "demo --loss is --plot {d}/d.png", "the Swimmer images hold zeros"),
     # issue 22: a k above min(samples, features) is refused before any fit, naming the limit
     ("rank: --ranks backwards", "rank {d}/X.npy --ranks 5-2", "holds no rank"),
     ("rank: k beyond the data", "rank {d}/X.npy --ranks 2-50 --runs 2",

@@ -192,3 +192,16 @@ def test_the_rule_is_in_the_help_and_labels_follow_the_axis(capsys):
     model = ConsensusNMF(3, n_runs=3, random_state=0, axis="features").fit(X)
     assert model.labels_.shape == (12,) and model.consensus_labels_.shape == (12,)
     assert set(model.consensus_labels_) <= {0, 1, 2}
+
+
+def test_ranks_are_surveyed_in_order_once():
+    """Ranks given backwards or repeated are the same survey: the criteria read "the next
+    rank" in order, and a repeated rank would pool two batches of runs."""
+    from nmfkit.datasets import make_planted
+
+    X, _, _ = make_planted(40, 30, 3, noise=0.05, random_state=0)
+    kw = dict(n_runs=3, random_state=0, max_iter=100, criteria=("consensus",))
+    ahead = select_rank(X, ranks=[2, 3, 4], **kw)
+    messy = select_rank(X, ranks=[4, 3, 2, 3], **kw)
+    assert [r["rank"] for r in messy.rows] == [2, 3, 4]
+    assert messy.picks == ahead.picks and messy.suggested_rank == ahead.suggested_rank

@@ -272,7 +272,7 @@ def select_rank(
     from sklearn.utils.parallel import Parallel, delayed
 
     X = from_anndata(X, layer, "select_rank")
-    ranks = [int(r) for r in ranks]
+    ranks = sorted({int(r) for r in ranks})  # the criteria read "the next rank" in order
     criteria = tuple(criteria)
     unknown = set(criteria) - set(CRITERIA)
     if unknown:
@@ -403,7 +403,8 @@ def _one_se(rows):
 
 def _beats_permuted(rows):
     """The last rank before the first whose added component lowers the squared
-    relative error less than it does on column-shuffled X (Frigyesi & Hoglund 2008)."""
+    relative error less than it does on column-shuffled X (Frigyesi & Hoglund 2008:
+    the fall of the residual sum of squares, both over the same ‖X‖²)."""
     for a, b in zip(rows, rows[1:]):
         gain = a["error"] ** 2 - b["error"] ** 2
         if gain < a["error_permuted"] ** 2 - b["error_permuted"] ** 2:

@@ -311,7 +311,7 @@ def _one_line_in_worker(command, options=()):
     line too."""
     import warnings
 
-    warnings.showwarning = _OneLine(command)
+    warnings.showwarning = _OneLine(command, options)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,11 @@ def add_parser(sub):
         metavar="PNG",
         help="image of the parts (needs matplotlib; '' for none; default: swimmer_parts.png)",
     )
-    add_loss(d)
+    add_loss(
+        d,
+        only=(2.0, 1.0),
+        why="the Swimmer images hold zeros, which Itakura-Saito and beta < 1 cannot fit",
+    )
     d.set_defaults(func=run)
     return d
 
