@@ -354,6 +354,14 @@ def test_read_corpus_titles(tmp_path):
     assert read_corpus(path, title_field="name")[1][5] == "doc-5"
     with pytest.raises(ValueError, match="no 'title' field"):
         read_corpus(path, title_field="title")
+    # auto: a record without the field found in the first one gets "" (no error);
+    # a named field must be in every record
+    mixed = tmp_path / "mixed.jsonl"
+    rows = [{"name": "a", "text": "x y"}, {"text": "y z"}, {"name": "c", "text": "z x"}]
+    mixed.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert read_corpus(mixed, title_field="auto")[1] == ["a", "", "c"]
+    with pytest.raises(ValueError, match="--title-field none"):
+        read_corpus(mixed, title_field="name")
     txt = tmp_path / "c.txt"
     txt.write_text("a b\n")
     assert read_corpus(txt, title_field="auto") == (["a b"], None)

@@ -134,7 +134,8 @@ def run(args):
         print(f"\ndocuments most similar to {named(similar)}: {_snippet(docs[similar])}")
         print(f"{'row':>7} {'affinity':>8}  {'document' if titles is None else 'title: document'}")
         for i, sim in model.similar_documents(similar, n=args.n):
-            text = _snippet(docs[i]) if titles is None else f"{titles[i]}: {_snippet(docs[i], 50)}"
+            titled = titles is not None and titles[i]
+            text = f"{titles[i]}: {_snippet(docs[i], 50)}" if titled else _snippet(docs[i])
             print(f"{i:>7} {sim:>8.3f}  {text}")
     if args.report:
         page = topic_report(

@@ -54,7 +54,8 @@ def read_corpus(path, text_field="text", encoding="utf-8", title_field=None):
     encoding : str, default='utf-8'
     title_field : str, 'auto' or None, default=None
         Also read a title for each document from this JSON field or CSV/TSV column
-        (``'auto'``: the first of ``title``, ``name`` and ``subject`` that the file has).
+        (``'auto'``: the first of ``title``, ``name`` and ``subject`` that the file's first
+        record or header has; a record without it gets the title "").
 
     Returns
     -------
@@ -110,14 +111,14 @@ def _read(path, text_field, encoding, title_field):
                 )
             docs.append(str(record[text_field]))
             if len(docs) == 1:
-                title_field = _title_field(title_field, record)
+                auto, title_field = title_field == "auto", _title_field(title_field, record)
             if title_field is not None:
-                if title_field not in record:
+                if title_field not in record and not auto:
                     raise ValueError(
                         f"{path}:{n}: no {title_field!r} field; name the title field with "
-                        "--title-field, or leave it out."
+                        "--title-field, or pass --title-field none."
                     )
-                titles.append(str(record[title_field]))
+                titles.append(str(record.get(title_field, "")))  # auto: a missing one is ""
         return docs, (titles if title_field is not None else None)
     if ext in (".tsv", ".csv"):
         text = "".join(line for _, line in _lines(path, encoding))
@@ -147,7 +148,7 @@ def _read(path, text_field, encoding, title_field):
         if title_field not in header:
             raise ValueError(
                 f"{path}: no column named {title_field!r} (columns: {', '.join(header)}); "
-                "name the title column with --title-field, or leave it out."
+                "name the title column with --title-field, or pass --title-field none."
             )
         col = header.index(title_field)
         return docs, [row[col] if col < len(row) else "" for row in reader]

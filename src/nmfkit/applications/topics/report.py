@@ -102,7 +102,7 @@ def topic_report(model, docs=None, n_words=10, n_examples=3, title="Topics", tit
             for i in _examples(model, t, n_examples, docs):
                 text = " ".join(str(docs[i]).split())
                 snippet = text[:300] + ("…" if len(text) > 300 else "")
-                name = f"#{i}" if titles is None else esc(str(titles[i]))
+                name = esc(str(titles[i])) if titles is not None and titles[i] else f"#{i}"
                 out.append(
                     f'<div class="doc"><b>{name}</b> ({100 * model.doc_topic_[i, t]:.0f} % '
                     f"this topic): {esc(snippet)}</div>"
