@@ -205,3 +205,10 @@ def test_ranks_are_surveyed_in_order_once():
     messy = select_rank(X, ranks=[4, 3, 2, 3], **kw)
     assert [r["rank"] for r in messy.rows] == [2, 3, 4]
     assert messy.picks == ahead.picks and messy.suggested_rank == ahead.suggested_rank
+
+
+def test_a_patch_larger_than_the_images_is_named_as_such():
+    from nmfkit.images import fit_images
+
+    with pytest.raises(ValueError, match="larger than the 8 x 8 images"):
+        fit_images(np.random.default_rng(0).random((5, 8, 8)), 3, patch_size=(10, 10))

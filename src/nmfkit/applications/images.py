@@ -128,7 +128,12 @@ def _rows_and_pixels(images, patch_size, max_patches):
     if patch_size is None:
         return n, h * w
     ph, pw = (int(v) for v in patch_size)
-    per_image = max(h - ph + 1, 0) * max(w - pw + 1, 0)
+    if ph > h or pw > w:
+        raise ValueError(
+            f"fit_images: patches of {ph} x {pw} pixels are larger than the {h} x {w} "
+            "images; use a smaller patch_size (--patch)."
+        )
+    per_image = (h - ph + 1) * (w - pw + 1)
     if max_patches is not None:
         # scikit-learn: an int is a count, a float in (0, 1) a share of all patches
         per_image = min(per_image, int(max_patches * per_image) if max_patches < 1 else max_patches)
