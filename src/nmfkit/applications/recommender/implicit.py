@@ -38,6 +38,8 @@ from scipy.optimize import nnls
 from scipy.special import ndtr
 from sklearn.exceptions import ConvergenceWarning
 
+from .similarity import credibility
+
 __all__ = ["fit_implicit", "implicit_factor", "like_probability", "pair_scores", "relevance_order"]
 
 
@@ -105,8 +107,7 @@ def pair_scores(model, users, items, like_only=False):
     u, i = np.atleast_1d(u), np.atleast_1d(i)
     known = (u >= 0) & (i >= 0)
     uk, ik = u[known], i[known]
-    n = model.item_support_[ik].astype(np.float64)
-    c = n / (n + model.shrinkage) if model.shrinkage > 0 else np.ones_like(n)
+    c = credibility(model.item_support_[ik], model.shrinkage)
     inner = np.einsum("ij,ji->i", model.user_factors_[uk], model.components_[:, ik])
     noise = getattr(model, "rating_noise_", 0.0)
     score = np.zeros(u.shape)

@@ -76,7 +76,7 @@ from ...core.validation import (
 from .explain import explain_terms
 from .implicit import fit_implicit, implicit_factor, like_probability, relevance_order
 from .ratings import check_ratings, lookup_ids, ratings_arrays, ratings_matrix
-from .similarity import co_ratings, factor_similarity
+from .similarity import co_ratings, credibility, factor_similarity
 
 __all__ = ["Recommender"]
 
@@ -356,7 +356,7 @@ class Recommender(BaseEstimator, Saveable):
         self.rating_range_ = [float(r.min()), float(r.max())]
         self.n_iter_, self.loss_curve_, self.stop_reason_ = it, curve, reason
         self._seen_indptr, self._seen_indices, self._seen_ratings = R.indptr, R.indices, R.data
-        c = n_i / (n_i + self.shrinkage) if self.shrinkage > 0 else np.ones_like(n_i)
+        c = credibility(n_i, self.shrinkage)
         deviation = bi[cols] + c[cols] * (r - mu - bu[rows] - bi[cols] - res)
         self.rating_noise_ = float(np.sqrt(np.mean((r - mu - bu[rows] - deviation) ** 2)))
         k_b = min(self.implicit_components, n_users, n_items)
@@ -404,8 +404,7 @@ class Recommender(BaseEstimator, Saveable):
 
     def _credibility(self):
         """n_i / (n_i + shrinkage): the weight of each item's interaction term."""
-        n = self.item_support_.astype(np.float64)
-        return n / (n + self.shrinkage) if self.shrinkage > 0 else np.ones_like(n)
+        return credibility(self.item_support_, self.shrinkage)
 
     @property
     def item_factors_(self):

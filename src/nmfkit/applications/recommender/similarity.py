@@ -26,7 +26,14 @@ doi:10.1145/371920.372071), ``item_cosine``.
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["co_ratings", "factor_similarity", "item_cosine"]
+__all__ = ["credibility", "co_ratings", "factor_similarity", "item_cosine"]
+
+
+def credibility(n, shrinkage):
+    """n / (n + shrinkage), elementwise: how much of itself an item's (or a pair's)
+    evidence counts when it rests on ``n`` ratings (all of it when ``shrinkage`` is 0)."""
+    n = np.asarray(n, dtype=np.float64)
+    return n / (n + shrinkage) if shrinkage > 0 else np.ones_like(n)
 
 
 def co_ratings(indptr, indices, item, n_items):
@@ -52,8 +59,7 @@ def factor_similarity(factors, item, support, co, shrinkage):
     if norms[item] == 0:
         return np.zeros(len(factors))
     cos = (factors @ factors[item]) / np.where(norms > 0, norms * norms[item], np.inf)
-    n = np.asarray(support, dtype=np.float64)
-    c = n / (n + shrinkage) if shrinkage > 0 else np.ones_like(n)
+    c = credibility(support, shrinkage)
     pair = co / (co + shrinkage) if shrinkage > 0 else (co > 0).astype(np.float64)
     return cos * c * c[item] * pair
 
