@@ -74,6 +74,7 @@ from ...core.validation import (
     validate_params,
 )
 from .explain import explain_terms
+from .foldin import fold_in_user
 from .implicit import fit_implicit, implicit_factor, like_probability, relevance_order
 from .ratings import check_ratings, lookup_ids, ratings_arrays, ratings_matrix
 from .similarity import co_ratings, credibility, factor_similarity
@@ -519,32 +520,7 @@ class Recommender(BaseEstimator, Saveable):
         factor : ndarray of shape (n_components,)
         """
         check_is_fitted(self)
-        caller = "Recommender.fold_in"
-        ratings = check_ratings(ratings, caller)
-        i, _ = lookup_ids(np.asarray(items), self.item_ids_, "item", strict=False)
-        i = np.atleast_1d(i)
-        if i.shape != ratings.shape:
-            raise ValueError(f"{caller}: {i.size} items and {ratings.size} ratings; pass one each.")
-        known = i >= 0
-        i, r = i[known], ratings[known]
-        order = np.argsort(i, kind="stable")
-        i, r = i[order], r[order]
-        factor = np.zeros((1, self.components_.shape[0]))
-        bias = 0.0
-        if len(i) == 0:
-            return bias, factor[0]
-        target = r - self.global_mean_ - self.item_bias_[i]
-        Ht = np.ascontiguousarray(self.components_.T)
-        indptr = np.array([0, len(i)])
-        solve = kernel("masked_nnls_rows", NumpyEngine())
-        l2 = np.array([self.reg * len(i)])
-        for _ in range(int(max_iter)):
-            previous = bias
-            bias = float((target - Ht[i] @ factor[0]).sum()) / (len(i) + self.reg_bias)
-            solve(indptr, i, target - bias, np.ones(len(i)), factor, Ht, 0.0, l2)
-            if abs(bias - previous) <= 1e-10 * max(1.0, abs(bias)):
-                break
-        return bias, factor[0]
+        return fold_in_user(self, items, ratings, max_iter)
 
     def recommend_for(self, items, ratings, n=10, exclude_seen=True, min_ratings=1):
         """Recommendations for a user not seen in fit, from their ratings (``fold_in``).
