@@ -163,3 +163,24 @@ def test_fit_transform_returns_the_w_of_the_final_pass():
     W = model.fit_transform(X)
     np.testing.assert_allclose(W, model.transform(X), rtol=1e-12)
     np.testing.assert_allclose(W, MiniBatchNMF(**kw).fit(X).transform(X), rtol=1e-12)
+
+
+def test_a_fixed_h_frobenius_solve_is_one_step_whatever_tol(monkeypatch):
+    """With H fixed the Frobenius W is one exact NNLS solve (BPP); tol=0 used to repeat
+    it until max_iter (MiniBatchNMF: 50 solves per batch, 7 s on a 10 x 10 matrix)."""
+    from nmfkit.core.solvers import bpp
+
+    X = data(2.0, n=60, m=12)
+    calls = []
+    real = bpp.update_W
+    monkeypatch.setattr(bpp, "update_W", lambda *a: calls.append(1) or real(*a))
+    model = NMF(4, init="random", random_state=0, tol=0, max_iter=30).fit(X)
+    del calls[:]
+    W = model.transform(X)
+    assert len(calls) == 1
+    loose = NMF(4, init="random", random_state=0, tol=0, max_iter=30).fit(X)
+    loose.tol = 1e-4  # the same fit; a transform that would have stopped on tol
+    np.testing.assert_allclose(W, loose.transform(X), rtol=1e-12, atol=1e-14)
+    del calls[:]
+    MiniBatchNMF(4, init="random", random_state=0, tol=0, max_iter=3, batch_size=60).fit(X)
+    assert len(calls) <= 3 * 2, len(calls)  # a solve per pass (and the final W), not 50

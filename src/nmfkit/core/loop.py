@@ -201,7 +201,7 @@ def _iterate(data, pair, plan, engine, step, callback, caller, control):
             reason = "callback"
             break
         # a fit that used every iteration reports max_iter, as scikit-learn's does
-        if it < plan.max_iter and (loss <= 0 or change < plan.tol):
+        if it < plan.max_iter and (loss <= 0 or change < plan.tol or plan.solved_in_one_step):
             reason = "converged"
             break
         previous = loss

@@ -57,6 +57,9 @@ class Plan:
     exact_W : bool
         Return the exact W ≥ 0 for the final H (Frobenius, H learned), so that
         ``fit_transform(X)`` equals ``fit(X).transform(X)``.
+    solved_in_one_step : bool
+        The step solves the whole problem exactly (H fixed, Frobenius, BPP): the Loop
+        stops after it as converged, whatever ``tol`` (a second step repeats the first).
     compression : {'randomized', None}
         Iterate on a randomized sketch of X first, then on X (``core.sketch``).
     constraints : tuple of Constraint
@@ -85,6 +88,7 @@ class Plan:
     check_every: int = CHECK_EVERY
     balance: bool = False
     exact_W: bool = False
+    solved_in_one_step: bool = False
     compression: Any = None
     constraints: tuple = ()
 
@@ -239,7 +243,7 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
         solver = next((s for s in AUTO if _auto(SOLVERS[s], beta, data, engine, active)), None)
         if solver is None:
             _no_solver(active, beta, params["beta_loss"], engine, caller)
-    check_every = CHECK_EVERY
+    check_every, one_step = CHECK_EVERY, False
     if (
         not update_H
         and beta == 2
@@ -248,7 +252,7 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
     ):
         # With H fixed the Frobenius problem is a convex NNLS that BPP solves exactly
         # in one step: every solver's transform gives the same, optimal W.
-        solver, check_every = "bpp", 1
+        solver, check_every, one_step = "bpp", 1, True
     chosen = SOLVERS[solver]
     if not chosen.minimises(beta):
         names = ", ".join(repr(loss_name(b)) for b in chosen.betas)
@@ -309,6 +313,7 @@ def resolve(params, data, engine, W=None, H=None, update_H=True, caller="NMF.fit
         check_every=check_every,
         balance=update_H and not penalties and not constraints,
         exact_W=update_H and beta == 2 and not on_factor(constraints, "W"),
+        solved_in_one_step=one_step,
         constraints=constraints,
     )
     compression = params.get("compression")
