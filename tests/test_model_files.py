@@ -164,9 +164,9 @@ def test_an_interrupted_fit_leaves_the_estimator_unfitted(monkeypatch):
         return update(self, *args)
 
     monkeypatch.setattr(minibatch.MiniBatchNMF, "_update_H", update_then_stop)
-    import nmfkit.applications.recommender.model as recommender
+    import nmfkit.applications.recommender.biased as recommender_fit
 
-    monkeypatch.setattr(recommender, "kernel", lambda *a: stop)
+    monkeypatch.setattr(recommender_fit, "kernel", lambda *a: stop)
     users, items = np.repeat(np.arange(5), 3), np.tile(np.arange(3), 5)
     cases.append((Recommender(2), lambda m: m.fit((users, items, users + 1.0))))
     for model, fit in cases:

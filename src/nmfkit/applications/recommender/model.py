@@ -48,7 +48,6 @@ times the chance of liking the item (``rank_by='relevance'``, module ``implicit`
 """
 
 import numbers
-import time
 import warnings
 
 import numpy as np
@@ -57,11 +56,9 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from ...arrays.engines import NumpyEngine, sparse_problem
-from ...arrays.kernels import kernel
+from ...arrays.engines import sparse_problem
 from ...core.init import make_rng
 from ...core.io import Saveable, expect_shape
-from ...core.loop import check_finite
 from ...core.validation import (
     BOOLEAN,
     COUNT,
@@ -73,6 +70,7 @@ from ...core.validation import (
     Options,
     validate_params,
 )
+from .biased import fit_biased
 from .explain import explain_terms
 from .foldin import fold_in_user
 from .implicit import fit_implicit, implicit_factor, like_probability, relevance_order
@@ -294,57 +292,12 @@ class Recommender(BaseEstimator, Saveable):
         n_u, n_i = np.diff(R.indptr).astype(np.float64), np.diff(carrier.indptr).astype(np.float64)
         mu = float(r.mean())
         rng = make_rng(self.random_state)
-        # random factors of the size of a small share of the rating spread
-        scale = np.sqrt(max(float(r.std()), 1e-12) / k) * 0.5
-        W = rng.random((n_users, k)) * scale
-        Ht = rng.random((n_items, k)) * scale
-        engine = NumpyEngine()
-        wh = kernel("wh_at", engine)(R.indptr, cols, W, Ht, np.empty(R.nnz))
-        res = r - mu - wh
-        bu, bi = np.zeros(n_users), np.zeros(n_items)
-        sweep = kernel("masked_hals_rows", engine)
-        ones, ident = np.ones(R.nnz), np.arange(R.nnz)
-        l2_u, l2_i = self.reg * n_u, self.reg * n_i
-        order = np.arange(k)
-
-        def loss():
-            return 0.5 * (
-                float(res @ res)
-                + float(l2_u @ np.einsum("ij,ij->i", W, W))
-                + float(l2_i @ np.einsum("ij,ij->i", Ht, Ht))
-                + self.reg_bias * (float(bu @ bu) + float(bi @ bi))
-            )
-
-        curve = [loss()]
-        reason, it, start = "max_iter", 0, time.perf_counter()
-        with engine.threads(pooled=True):
-            for it in range(1, self.max_iter + 1):
-                res += bu[rows]
-                bu = np.bincount(rows, res, n_users) / (n_u + self.reg_bias)
-                res -= bu[rows]
-                res += bi[cols]
-                bi = np.bincount(cols, res, n_items) / (n_i + self.reg_bias)
-                res -= bi[cols]
-                sweep(R.indptr, cols, ident, res, ones, W, Ht, 0.0, l2_u, order)
-                sweep(
-                    carrier.indptr,
-                    carrier.indices,
-                    carrier.data,
-                    res,
-                    ones,
-                    Ht,
-                    W,
-                    0.0,
-                    l2_i,
-                    order,
-                )
-                curve.append(loss())
-                check_finite(curve[-1], it, caller)
-                if self.verbose:
-                    print(f"{it:>5} {curve[-1]:>14.6e} {time.perf_counter() - start:>8.3f}s")
-                if curve[-2] - curve[-1] < self.tol * curve[-1]:
-                    reason = "converged"
-                    break
+        params = {
+            name: getattr(self, name) for name in ("reg", "reg_bias", "max_iter", "tol", "verbose")
+        }
+        fit = fit_biased(R, carrier, (rows, cols, n_u, n_i), mu, k, rng, params, caller)
+        bu, bi, W, Ht, res = fit["bu"], fit["bi"], fit["W"], fit["Ht"], fit["res"]
+        it, curve, reason = fit["n_iter"], fit["curve"], fit["reason"]
         if reason == "max_iter" and self.tol > 0:
             warnings.warn(
                 f"{caller}: maximum number of iterations max_iter={self.max_iter} reached "
